@@ -1,0 +1,455 @@
+"""Workflow definitions: loading, validation, discovery and caching.
+
+A workflow is a folder holding ``metadata.json`` (validated against
+``specs/workflow-definition.schema.json``), ``phases/<n>/phase.md`` and task
+files. Definitions are found along a search path, first match per
+workflow_type wins; a broken definition is reported and never hides the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from ._tasks import TaskContent, TaskFormatError, parse_task
+from .exceptions import DefinitionError, NotFoundError
+
+__all__ = [
+    "Checkpoint",
+    "DefinitionProblem",
+    "PhaseDefinition",
+    "TaskDefinition",
+    "WorkflowDefinition",
+    "WorkflowRegistry",
+    "definition_schema",
+]
+
+logger = logging.getLogger(__name__)
+
+Source = Literal["project", "universal", "bundled"]
+
+
+def definition_schema() -> dict[str, Any]:
+    """Return the workflow definition JSON Schema shipped inside the package."""
+    text = resources.files("pos_engine").joinpath("schemas/workflow-definition.schema.json")
+    schema: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
+    return schema
+
+
+_METADATA_VALIDATOR = Draft202012Validator(definition_schema())
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What a phase demands before the agent may advance."""
+
+    required_evidence: tuple[str, ...]
+    evidence_schema: dict[str, Any]
+    validation: str
+    evidence_example: dict[str, Any]
+    validator: Draft202012Validator = field(compare=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the checkpoint as shown to agents in phase_content."""
+        return {
+            "required_evidence": list(self.required_evidence),
+            "evidence_schema": self.evidence_schema,
+            "validation": self.validation,
+            "evidence_example": self.evidence_example,
+        }
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    """One task of a phase, parsed from its markdown file."""
+
+    number: int
+    name: str
+    file: str
+    content: TaskContent
+
+
+@dataclass(frozen=True)
+class PhaseDefinition:
+    """One phase: its page, its tasks and its checkpoint."""
+
+    number: int
+    title: str
+    purpose: str
+    estimated_duration: str
+    deliverables: tuple[str, ...]
+    content: str
+    tasks: tuple[TaskDefinition, ...]
+    checkpoint: Checkpoint
+
+    def task(self, task_number: int) -> TaskDefinition:
+        """Return task ``task_number``; raise NotFoundError naming the valid range."""
+        for task in self.tasks:
+            if task.number == task_number:
+                return task
+        raise NotFoundError(
+            f"task_number {task_number!r} does not exist in phase {self.number}; "
+            f"it has tasks 1-{len(self.tasks)}",
+            remediation=f"Call get_task with a task_number from 1 to {len(self.tasks)}.",
+        )
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    """A loaded, validated workflow."""
+
+    workflow_type: str
+    version: str
+    name: str
+    description: str
+    category: str
+    start_phase: int
+    phases: tuple[PhaseDefinition, ...]
+    source: Source
+    path: Path = field(repr=False)
+    aliases: tuple[str, ...] = ()
+    estimated_duration: str = ""
+    primary_outputs: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    author: str = ""
+    format: Literal["pos", "legacy"] = "pos"
+
+    @property
+    def total_phases(self) -> int:
+        """How many phases the workflow has."""
+        return len(self.phases)
+
+    @property
+    def last_phase(self) -> int:
+        """The number of the final phase."""
+        return self.start_phase + len(self.phases) - 1
+
+    def phase(self, number: int) -> PhaseDefinition:
+        """Return phase ``number``; raise NotFoundError naming the valid range."""
+        index = number - self.start_phase
+        if 0 <= index < len(self.phases):
+            return self.phases[index]
+        raise NotFoundError(
+            f"phase {number!r} does not exist in {self.workflow_type!r}; "
+            f"its phases are {self.start_phase}-{self.last_phase}",
+            remediation=f"Use a phase from {self.start_phase} to {self.last_phase}.",
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Return the list_workflows entry for this workflow (no server paths)."""
+        return {
+            "workflow_type": self.workflow_type,
+            "name": self.name,
+            "description": self.description,
+            "category": self.category,
+            "version": self.version,
+            "phases": [
+                {"phase": p.number, "title": p.title, "task_count": len(p.tasks)}
+                for p in self.phases
+            ],
+            "total_phases": self.total_phases,
+            "start_phase": self.start_phase,
+            "estimated_duration": self.estimated_duration,
+            "primary_outputs": list(self.primary_outputs),
+            "tags": list(self.tags),
+            "aliases": list(self.aliases),
+            "source": self.source,
+            "format": self.format,
+        }
+
+
+@dataclass(frozen=True)
+class DefinitionProblem:
+    """Why one workflow folder could not be loaded."""
+
+    workflow_folder: str
+    source: Source
+    field: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the problem as JSON-ready data."""
+        return {
+            "workflow_folder": self.workflow_folder,
+            "source": self.source,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+def _read_text(path: Path, folder: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        rel = path.relative_to(folder).as_posix()
+        raise DefinitionError(
+            f"cannot read {rel}: {exc.__class__.__name__}", details={"field": rel}
+        ) from exc
+
+
+def _load_checkpoint(raw: dict[str, Any], where: str) -> Checkpoint:
+    schema = raw["evidence_schema"]
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise DefinitionError(
+            f"{where}.evidence_schema is not a valid JSON Schema: {exc.message}",
+            details={"field": f"{where}.evidence_schema"},
+        ) from exc
+    validator = Draft202012Validator(schema)
+    missing_in_schema = sorted(set(raw["required_evidence"]) - set(schema.get("properties", {})))
+    if missing_in_schema:
+        raise DefinitionError(
+            f"{where}.required_evidence names {missing_in_schema} absent from evidence_schema.properties",
+            details={"field": f"{where}.required_evidence"},
+        )
+    example_errors = sorted(
+        validator.iter_errors(raw["evidence_example"]), key=lambda e: e.json_path
+    )
+    if example_errors:
+        raise DefinitionError(
+            f"{where}.evidence_example does not pass its evidence_schema: "
+            f"{example_errors[0].json_path}: {example_errors[0].message[:200]}",
+            details={"field": f"{where}.evidence_example"},
+        )
+    return Checkpoint(
+        required_evidence=tuple(raw["required_evidence"]),
+        evidence_schema=schema,
+        validation=raw["validation"],
+        evidence_example=raw["evidence_example"],
+        validator=validator,
+    )
+
+
+def _load_phase(folder: Path, raw: dict[str, Any], expected_number: int) -> PhaseDefinition:
+    where = f"phases[{expected_number}]"
+    if raw["number"] != expected_number:
+        raise DefinitionError(
+            f"{where}.number is {raw['number']!r}; phases must be numbered consecutively "
+            f"from start_phase, so {expected_number} was expected",
+            details={"field": f"{where}.number"},
+        )
+    phase_dir = folder / "phases" / str(expected_number)
+    content = _read_text(phase_dir / "phase.md", folder)
+    tasks = []
+    for index, task in enumerate(raw["tasks"], start=1):
+        task_where = f"{where}.tasks[{index}]"
+        if task["number"] != index:
+            raise DefinitionError(
+                f"{task_where}.number is {task['number']!r}; tasks are numbered from 1, so {index} was expected",
+                details={"field": f"{task_where}.number"},
+            )
+        text = _read_text(phase_dir / task["file"], folder)
+        try:
+            parsed = parse_task(text)
+        except TaskFormatError as exc:
+            raise DefinitionError(
+                f"phases/{expected_number}/{task['file']}: {exc}",
+                details={"field": f"{task_where}.file"},
+            ) from exc
+        tasks.append(
+            TaskDefinition(number=index, name=task["name"], file=task["file"], content=parsed)
+        )
+    return PhaseDefinition(
+        number=expected_number,
+        title=raw["title"],
+        purpose=raw["purpose"],
+        estimated_duration=raw.get("estimated_duration", ""),
+        deliverables=tuple(raw.get("deliverables", ())),
+        content=content,
+        tasks=tuple(tasks),
+        checkpoint=_load_checkpoint(raw["checkpoint"], f"{where}.checkpoint"),
+    )
+
+
+def load_definition(folder: Path, source: Source) -> WorkflowDefinition:
+    """Load and validate the workflow in ``folder``.
+
+    Raises:
+        DefinitionError: the folder is not a valid workflow; ``details["field"]``
+            names the failing field or file.
+    """
+    try:
+        metadata = json.loads(_read_text(folder / "metadata.json", folder))
+    except json.JSONDecodeError as exc:
+        raise DefinitionError(
+            f"metadata.json is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
+            details={"field": "metadata.json"},
+        ) from exc
+    errors = sorted(_METADATA_VALIDATOR.iter_errors(metadata), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        pointer = "/" + "/".join(str(p) for p in first.absolute_path)
+        raise DefinitionError(
+            f"metadata.json{pointer if pointer != '/' else ''}: {first.message[:300]}",
+            details={"field": pointer, "error_count": len(errors)},
+        )
+    if metadata["workflow_type"] != folder.name:
+        raise DefinitionError(
+            f"metadata.json workflow_type {metadata['workflow_type']!r} differs from its folder name {folder.name!r}",
+            details={"field": "/workflow_type"},
+        )
+    start = metadata["start_phase"]
+    phases = tuple(
+        _load_phase(folder, raw, start + index) for index, raw in enumerate(metadata["phases"])
+    )
+    return WorkflowDefinition(
+        workflow_type=metadata["workflow_type"],
+        version=metadata["version"],
+        name=metadata["name"],
+        description=metadata["description"],
+        category=metadata["category"],
+        start_phase=start,
+        phases=phases,
+        source=source,
+        path=folder,
+        aliases=tuple(metadata.get("aliases", ())),
+        estimated_duration=metadata.get("estimated_duration", ""),
+        primary_outputs=tuple(metadata.get("primary_outputs", ())),
+        tags=tuple(metadata.get("tags", ())),
+        author=metadata.get("author", ""),
+    )
+
+
+def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Cheap change detector: every file's relative path, mtime and size."""
+    entries = []
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            entries.append((os.path.relpath(path, folder), st.st_mtime_ns, st.st_size))
+    return tuple(sorted(entries))
+
+
+def bundled_workflows_dir() -> Path:
+    """Return the folder of workflows shipped inside pos_engine."""
+    return Path(str(resources.files("pos_engine").joinpath("workflows")))
+
+
+class WorkflowRegistry:
+    """Finds workflows along the search path and caches them until they change on disk.
+
+    Search path, first match per workflow_type wins:
+    ``<project>/.praxis-os/workflows``, ``<project>/universal/workflows``, then the
+    workflows bundled in pos_engine.
+
+    Args:
+        project_root: The project whose workflow folders are searched.
+        search_path: Override the search path (pairs of source and folder).
+    """
+
+    def __init__(
+        self,
+        project_root: str | os.PathLike[str],
+        *,
+        search_path: Iterable[tuple[Source, Path]] | None = None,
+    ) -> None:
+        root = Path(project_root)
+        self.project_root = root
+        self.search_path: tuple[tuple[Source, Path], ...] = tuple(
+            search_path
+            if search_path is not None
+            else (
+                ("project", root / ".praxis-os" / "workflows"),
+                ("universal", root / "universal" / "workflows"),
+                ("bundled", bundled_workflows_dir()),
+            )
+        )
+        self._cache: dict[
+            Path, tuple[tuple[tuple[str, int, int], ...], WorkflowDefinition | DefinitionProblem]
+        ] = {}
+        self._problems: list[DefinitionProblem] = []
+
+    def _load_cached(self, folder: Path, source: Source) -> WorkflowDefinition | DefinitionProblem:
+        fingerprint = _fingerprint(folder)
+        cached = self._cache.get(folder)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        result: WorkflowDefinition | DefinitionProblem
+        try:
+            result = load_definition(folder, source)
+        except DefinitionError as exc:
+            result = DefinitionProblem(
+                workflow_folder=folder.name,
+                source=source,
+                field=str(exc.details.get("field", "")),
+                message=exc.message,
+            )
+            logger.warning("workflow %s (%s) is invalid: %s", folder.name, source, exc.message)
+        self._cache[folder] = (fingerprint, result)
+        return result
+
+    def _scan(self) -> dict[str, WorkflowDefinition]:
+        found: dict[str, WorkflowDefinition] = {}
+        problems: list[DefinitionProblem] = []
+        seen: set[Path] = set()
+        for source, base in self.search_path:
+            try:
+                children = sorted(
+                    p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")
+                )
+            except OSError:
+                continue
+            for folder in children:
+                seen.add(folder)
+                if folder.name in found:
+                    continue  # an earlier search-path entry already supplies this workflow_type
+                result = self._load_cached(folder, source)
+                if isinstance(result, DefinitionProblem):
+                    problems.append(result)
+                else:
+                    found[result.workflow_type] = result
+        for stale in set(self._cache) - seen:
+            del self._cache[stale]
+        self._problems = problems
+        return found
+
+    def workflows(self, category: str | None = None) -> list[WorkflowDefinition]:
+        """Return every valid workflow, sorted by workflow_type, optionally by category."""
+        workflows = sorted(self._scan().values(), key=lambda w: w.workflow_type)
+        if category is not None:
+            workflows = [w for w in workflows if w.category == category]
+        return workflows
+
+    def problems(self) -> list[DefinitionProblem]:
+        """Return the invalid workflow folders found by the latest scan."""
+        self._scan()
+        return list(self._problems)
+
+    def get(self, workflow_type: str) -> WorkflowDefinition:
+        """Return the workflow named ``workflow_type`` (or one of its aliases).
+
+        Raises:
+            NotFoundError: no valid workflow has that name; the message lists those that exist.
+        """
+        workflows = self._scan()
+        if workflow_type in workflows:
+            return workflows[workflow_type]
+        for workflow in workflows.values():
+            if workflow_type in workflow.aliases:
+                return workflow
+        broken = [p for p in self._problems if p.workflow_folder == workflow_type]
+        if broken:
+            raise DefinitionError(
+                f"workflow {workflow_type!r} exists but is invalid: {broken[0].message}",
+                remediation="Fix the workflow definition (see list_workflows for the problem) and retry.",
+            )
+        available = ", ".join(sorted(workflows)) or "none"
+        raise NotFoundError(
+            f"workflow_type {workflow_type!r} not found; available: {available}",
+            remediation="Call list_workflows and start one of the workflow_type values it returns.",
+            details={"available": sorted(workflows)},
+        )

@@ -1,0 +1,459 @@
+"""Workflow execution: start, phases, tasks, checkpoints, retry and rollback."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ._content import phase_content
+from ._definitions import WorkflowDefinition, WorkflowRegistry
+from ._file_store import FileSessionStore
+from ._gates import GateResult, evaluate_evidence
+from ._ids import new_session_id
+from ._lifecycle import next_actions, require_status
+from ._models import AttemptStatus, ErrorRecord, PhaseAttempt, Session
+from ._params import require_dict, require_int
+from ._state import Clock, StateManager, seconds_between
+from ._store import SessionStore
+from .exceptions import ConflictError, StateError, ValidationError
+from .guards import validate_evidence_size, validate_target_file, validate_workflow_type
+
+__all__ = ["WorkflowEngine"]
+
+MAX_OPTIONS_BYTES = 64 * 1024
+_ID_ATTEMPTS = 5
+
+
+def _open_attempt(session: Session, phase: int, stamp: str) -> PhaseAttempt:
+    attempt = 1 + sum(1 for a in session.phase_history if a.phase == phase)
+    record = PhaseAttempt(phase=phase, attempt=attempt, started_at=stamp)
+    session.phase_history.append(record)
+    return record
+
+
+def _current_attempt(session: Session, stamp: str) -> PhaseAttempt:
+    """Return the open attempt at the current phase, opening one if none is open."""
+    for record in reversed(session.phase_history):
+        if record.phase == session.current_phase and record.status == "in_progress":
+            return record
+    return _open_attempt(session, session.current_phase, stamp)
+
+
+def _close_attempt(record: PhaseAttempt, status: AttemptStatus, stamp: str) -> None:
+    record.status = status
+    record.completed_at = stamp
+    record.duration_seconds = seconds_between(record.started_at, datetime.fromisoformat(stamp))
+
+
+class WorkflowEngine:
+    """Runs phase-gated workflows over a session store.
+
+    Args:
+        registry: Where workflow definitions come from.
+        state_manager: Session management over the same store.
+
+    Use :meth:`for_project` to build one over the default file store.
+    """
+
+    def __init__(self, registry: WorkflowRegistry, state_manager: StateManager) -> None:
+        self.registry = registry
+        self.state_manager = state_manager
+
+    @classmethod
+    def for_project(
+        cls,
+        project_root: str | os.PathLike[str],
+        *,
+        store: SessionStore | None = None,
+        durable: bool = True,
+        clock: Clock | None = None,
+    ) -> WorkflowEngine:
+        """Build an engine for ``project_root`` with the file store of DESIGN.md by default."""
+        root = Path(project_root)
+        registry = WorkflowRegistry(root)
+        store = store or FileSessionStore.from_project(root, durable=durable)
+        return cls(registry, StateManager(store, registry, clock=clock))
+
+    @property
+    def store(self) -> SessionStore:
+        """The session store shared with the state manager."""
+        return self.state_manager.store
+
+    @property
+    def project_root(self) -> Path:
+        """The project whose files target_file is relative to."""
+        return self.registry.project_root
+
+    # ----------------------------------------------------------------- discovery
+
+    def list_workflows(self, category: object = None) -> dict[str, Any]:
+        """List valid workflows (optionally one category) and report invalid ones."""
+        if category is not None and not isinstance(category, str):
+            raise ValidationError(
+                f"category must be a string, got {type(category).__name__}",
+                remediation="Pass a category such as code_generation, or leave it out.",
+            )
+        workflows = [w.summary() for w in self.registry.workflows(category)]
+        result: dict[str, Any] = {
+            "workflows": workflows,
+            "count": len(workflows),
+            "category_filter": category,
+            "categories": sorted({w.category for w in self.registry.workflows()}),
+        }
+        problems = self.registry.problems()
+        if problems:
+            result["invalid_workflows"] = [p.to_dict() for p in problems]
+        return result
+
+    # ----------------------------------------------------------------- execution
+
+    def start_workflow(
+        self, workflow_type: object, target_file: object, options: object = None
+    ) -> dict[str, Any]:
+        """Start a session of ``workflow_type`` on ``target_file`` and return its first phase."""
+        wtype = validate_workflow_type(workflow_type)
+        target = validate_target_file(target_file, self.project_root)
+        opts = {} if options is None else require_dict("options", options)
+        validate_evidence_size(opts, MAX_OPTIONS_BYTES)
+        definition = self.registry.get(wtype)
+        stamp = self.state_manager.stamp()
+        for _ in range(_ID_ATTEMPTS):
+            session = Session(
+                session_id=new_session_id(
+                    definition.workflow_type, target, self.state_manager.now()
+                ),
+                workflow_type=definition.workflow_type,
+                workflow_version=definition.version,
+                target_file=target,
+                start_phase=definition.start_phase,
+                current_phase=definition.start_phase,
+                total_phases=definition.total_phases,
+                created_at=stamp,
+                updated_at=stamp,
+                options=opts,
+            )
+            _open_attempt(session, definition.start_phase, stamp)
+            try:
+                session = self.store.create(session)
+                break
+            except ConflictError:
+                continue
+        else:  # pragma: no cover - 24 random bits colliding five times in one second
+            raise ConflictError(
+                "could not allocate a unique session id", remediation="Retry start."
+            )
+        return {
+            "session_id": session.session_id,
+            "workflow_type": session.workflow_type,
+            "workflow_name": definition.name,
+            "target_file": session.target_file,
+            "current_phase": session.current_phase,
+            "start_phase": session.start_phase,
+            "total_phases": session.total_phases,
+            "phase_content": phase_content(definition, session),
+            "session_status": session.status,
+            "next_actions": next_actions(session.status),
+        }
+
+    def _definition(self, session: Session) -> WorkflowDefinition:
+        return self.registry.get(session.workflow_type)
+
+    def get_current_phase(self, session_id: object) -> dict[str, Any]:
+        """Return the session's current phase with the artifacts of earlier phases."""
+        session = self.state_manager.load(session_id)
+        return {
+            "session_id": session.session_id,
+            "current_phase": session.current_phase,
+            "total_phases": session.total_phases,
+            "completed_phases": session.completed_phases,
+            "phase_content": phase_content(self._definition(session), session),
+            "session_status": session.status,
+            "next_actions": next_actions(session.status),
+        }
+
+    def get_task(self, session_id: object, phase: object, task_number: object) -> dict[str, Any]:
+        """Return one task of a reached phase, with parsed execution steps."""
+        session = self.state_manager.load(session_id)
+        number = require_int("phase", phase)
+        task_no = require_int("task_number", task_number)
+        definition = self._definition(session)
+        phase_def = definition.phase(number)
+        if number > session.current_phase:
+            raise StateError(
+                f"phase {number} is not reached yet (current phase {session.current_phase}); "
+                "tasks unlock when their phase starts",
+                remediation=f"Complete phase {session.current_phase} first, or ask for a task of phase "
+                f"{session.current_phase}.",
+            )
+        task = phase_def.task(task_no)
+        return {
+            "session_id": session.session_id,
+            "phase": number,
+            "task_number": task_no,
+            "total_tasks": len(phase_def.tasks),
+            "next_task": task_no + 1 if task_no < len(phase_def.tasks) else None,
+            "task_content": {
+                "task_number": task_no,
+                "name": task.name,
+                **task.content.render(session.target_file),
+            },
+            "session_status": session.status,
+            "next_actions": next_actions(session.status),
+        }
+
+    def complete_phase(self, session_id: object, phase: object, evidence: object) -> dict[str, Any]:
+        """Submit evidence for the current phase; advance when its checkpoint passes.
+
+        A failed checkpoint is an answer, not an exception: the result has
+        ``checkpoint_passed: False`` with every missing field and schema error,
+        the failure is recorded in the session's errors and the session is failed.
+        Repeating a passed call with the same evidence returns the same success.
+        """
+        sid = self.state_manager.load(session_id).session_id
+        number = require_int("phase", phase)
+        payload = require_dict("evidence", evidence)
+        validate_evidence_size(payload)
+        outcome: dict[str, Any] = {}
+
+        def apply(session: Session) -> Session | None:
+            definition = self._definition(session)
+            if number in session.completed_phases and session.artifacts.get(str(number)) == payload:
+                outcome["replayed"] = True
+                return None
+            require_status(session, ("active", "failed"), "complete_phase")
+            if number != session.current_phase:
+                if number in session.completed_phases:
+                    raise StateError(
+                        f"phase {number} is already completed with different evidence "
+                        f"(current phase {session.current_phase})",
+                        remediation=f"To redo phase {number}, call rollback with to_phase={number} first.",
+                    )
+                raise StateError(
+                    f"phase {number} is not the current phase ({session.current_phase}); "
+                    f"complete phase {session.current_phase} first",
+                    remediation=f"Call complete_phase with phase={session.current_phase}.",
+                )
+            stamp = self.state_manager.stamp()
+            attempt = _current_attempt(session, stamp)
+            gate = evaluate_evidence(definition.phase(number).checkpoint, payload)
+            session.evidence[str(number)] = payload
+            session.updated_at = stamp
+            outcome["gate"] = gate
+            outcome["attempt"] = attempt.attempt
+            if not gate.passed:
+                _close_attempt(attempt, "failed", stamp)
+                session.status = "failed"
+                session.errors.append(_checkpoint_error(number, gate, stamp))
+                return session
+            _close_attempt(attempt, "passed", stamp)
+            session.artifacts[str(number)] = payload
+            session.completed_phases = sorted({*session.completed_phases, number})
+            if number == session.last_phase:
+                session.status = "completed"
+                session.completed_at = stamp
+            else:
+                session.status = "active"
+                session.current_phase = number + 1
+                _open_attempt(session, session.current_phase, stamp)
+            return session
+
+        session = self.store.update(sid, apply)
+        definition = self._definition(session)
+        gate = outcome.get("gate")
+        if isinstance(gate, GateResult) and not gate.passed:
+            return _failure(session, number, gate, definition, outcome["attempt"])
+        return _success(session, number, definition)
+
+    def get_workflow_state(self, session_id: object) -> dict[str, Any]:
+        """Return the session's progress, artifacts and whether it can be resumed."""
+        session = self.state_manager.load(session_id)
+        return {
+            "session_id": session.session_id,
+            "workflow_type": session.workflow_type,
+            "target_file": session.target_file,
+            "current_phase": session.current_phase,
+            "start_phase": session.start_phase,
+            "total_phases": session.total_phases,
+            "completed_phases": session.completed_phases,
+            "artifacts": session.artifacts,
+            "session_status": session.status,
+            "created_at": session.created_at,
+            "last_updated": session.updated_at,
+            "completed_at": session.completed_at,
+            "resume_capable": session.status != "completed",
+            "error_count": len(session.errors),
+            "checkpoint_note": session.checkpoint_note,
+            "next_actions": next_actions(session.status),
+        }
+
+    # ------------------------------------------------------------------ recovery
+
+    def retry_phase(
+        self, session_id: object, phase: object, reset_evidence: object = False
+    ) -> dict[str, Any]:
+        """Open a fresh attempt at the current phase, returning its earlier errors."""
+        sid = self.state_manager.load(session_id).session_id
+        number = require_int("phase", phase)
+        if not isinstance(reset_evidence, bool):
+            raise ValidationError(
+                f"reset_evidence must be true or false, got {type(reset_evidence).__name__}",
+                remediation="Pass reset_evidence=true to discard the stored evidence, or leave it out.",
+            )
+        opened: list[int] = []
+
+        def retry(session: Session) -> Session | None:
+            require_status(session, ("active", "failed"), "retry_phase")
+            if number != session.current_phase:
+                raise StateError(
+                    f"retry_phase retries only the current phase ({session.current_phase}), not phase {number}",
+                    remediation=f"Call retry_phase with phase={session.current_phase}, or rollback to go back.",
+                )
+            has_evidence = str(number) in session.evidence
+            if session.status == "active" and not (reset_evidence and has_evidence):
+                return None  # already retrying: a repeated call changes nothing
+            stamp = self.state_manager.stamp()
+            if session.status == "failed":
+                opened.append(_open_attempt(session, number, stamp).attempt)
+            if reset_evidence:
+                session.evidence.pop(str(number), None)
+            session.status = "active"
+            session.updated_at = stamp
+            return session
+
+        session = self.store.update(sid, retry)
+        attempt = next(a.attempt for a in reversed(session.phase_history) if a.phase == number)
+        return {
+            "session_id": sid,
+            "retrying": True,
+            "phase": number,
+            "attempt": attempt,
+            "new_attempt_opened": bool(opened),
+            "evidence_reset": bool(reset_evidence),
+            "previous_errors": [e.model_dump() for e in session.errors if e.phase == number],
+            "current_phase": session.current_phase,
+            "phase_content": phase_content(self._definition(session), session),
+            "session_status": session.status,
+            "next_actions": next_actions(session.status),
+        }
+
+    def rollback(self, session_id: object, to_phase: object) -> dict[str, Any]:
+        """Return the session to ``to_phase``, clearing artifacts and evidence of later phases."""
+        sid = self.state_manager.load(session_id).session_id
+        target = require_int("to_phase", to_phase)
+        moved: dict[str, Any] = {}
+
+        def roll(session: Session) -> Session | None:
+            require_status(session, ("active", "failed", "completed"), "rollback")
+            self._definition(session).phase(target)
+            origin = session.current_phase
+            reopening_completed = session.status == "completed" and target == origin
+            if target > origin:
+                raise StateError(
+                    f"cannot roll back forward: to_phase {target} is after the current phase {origin}",
+                    remediation=f"Pass a to_phase from {session.start_phase} to {origin}.",
+                )
+            if target == origin and not reopening_completed:
+                moved.update(from_phase=origin, cleared=[], changed=False)
+                return None  # already there: repeating a rollback changes nothing
+            stamp = self.state_manager.stamp()
+            for record in session.phase_history:
+                if record.status == "in_progress":
+                    _close_attempt(record, "rolled_back", stamp)
+            cleared = sorted(
+                {int(k) for k in (*session.artifacts, *session.evidence) if int(k) > target}
+                | {p for p in session.completed_phases if p > target}
+            )
+            for number in cleared:
+                session.artifacts.pop(str(number), None)
+                session.evidence.pop(str(number), None)
+            session.completed_phases = [p for p in session.completed_phases if p < target]
+            session.current_phase = target
+            session.status = "active"
+            session.completed_at = None
+            session.updated_at = stamp
+            _open_attempt(session, target, stamp)
+            moved.update(from_phase=origin, cleared=cleared, changed=True)
+            return session
+
+        session = self.store.update(sid, roll)
+        return {
+            "session_id": sid,
+            "rolled_back": moved["changed"],
+            "from_phase": moved["from_phase"],
+            "to_phase": target,
+            "cleared_phases": moved["cleared"],
+            "current_phase": session.current_phase,
+            "completed_phases": session.completed_phases,
+            "phase_content": phase_content(self._definition(session), session),
+            "session_status": session.status,
+            "next_actions": next_actions(session.status),
+        }
+
+
+def _checkpoint_error(phase: int, gate: GateResult, stamp: str) -> ErrorRecord:
+    return ErrorRecord(
+        phase=phase,
+        timestamp=stamp,
+        error_type="CheckpointFailed",
+        message=f"checkpoint of phase {phase} failed: {gate.summary()}",
+        details={
+            "missing_evidence": gate.missing_evidence,
+            "validation_errors": gate.validation_errors,
+        },
+        remediation=_remediation(phase, gate),
+    )
+
+
+def _remediation(phase: int, gate: GateResult) -> str:
+    steps = []
+    if gate.missing_evidence:
+        steps.append("add " + ", ".join(repr(m) for m in gate.missing_evidence))
+    if gate.validation_errors:
+        steps.append("fix each validation_errors entry at its JSON pointer")
+    return (
+        f"{' and '.join(steps).capitalize()} as phase_content.checkpoint.evidence_schema describes "
+        f"(checkpoint.evidence_example passes), then call complete_phase with phase={phase} again."
+    )
+
+
+def _failure(
+    session: Session, phase: int, gate: GateResult, definition: WorkflowDefinition, attempt: int
+) -> dict[str, Any]:
+    checkpoint = definition.phase(phase).checkpoint
+    return {
+        "session_id": session.session_id,
+        "checkpoint_passed": False,
+        "phase": phase,
+        "attempt": attempt,
+        "error": f"checkpoint of phase {phase} failed: {gate.summary()}",
+        "error_type": "ValidationError",
+        "missing_evidence": gate.missing_evidence,
+        "validation_errors": gate.validation_errors,
+        "remediation": _remediation(phase, gate),
+        "checkpoint": checkpoint.to_dict(),
+        "current_phase": session.current_phase,
+        "session_status": session.status,
+        "next_actions": next_actions(session.status),
+    }
+
+
+def _success(session: Session, phase: int, definition: WorkflowDefinition) -> dict[str, Any]:
+    finished = session.status == "completed" and phase == session.last_phase
+    result: dict[str, Any] = {
+        "session_id": session.session_id,
+        "checkpoint_passed": True,
+        "phase_completed": phase,
+        "evidence_accepted": True,
+        "next_phase": None if finished else phase + 1,
+        "workflow_completed": finished,
+        "current_phase": session.current_phase,
+        "total_phases": session.total_phases,
+        "completed_phases": session.completed_phases,
+        "session_status": session.status,
+        "next_actions": next_actions(session.status),
+    }
+    if not finished:
+        result["phase_content"] = phase_content(definition, session, phase + 1)
+    return result

@@ -1,0 +1,428 @@
+"""A durable session store on a local POSIX filesystem: one JSON file per session.
+
+Layout of the state folder::
+
+    <session_id>.json                the record (mode 0600), replaced atomically by every write
+    .locks/<session_id>.lock         sidecar that ``flock`` serialises read-modify-write on
+                                     (in a subfolder so that listing scans only records)
+    .<session_id>.<pid>.<hex>.tmp    a write in progress; the pid lets ``setup`` reap orphans
+
+Crash safety comes from write-temp, fsync, rename, fsync-folder; concurrency safety
+from an exclusive ``flock`` on the sidecar, held from the read to the rename.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pydantic
+
+from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary
+from ._store import SessionStore, Updater
+from .exceptions import (
+    ConflictError,
+    CorruptSessionError,
+    InternalError,
+    NotFoundError,
+    ValidationError,
+)
+
+__all__ = ["FileSessionStore"]
+
+# fullmatch, never ``$``: ``$`` also matches before a trailing newline.
+_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
+_TEMP_RE = re.compile(r"\.[a-z0-9][a-z0-9_-]{0,127}\.(\d+)\.[0-9a-f]+\.tmp")
+_STALE_TEMP_SECONDS = 3600
+# A folder mtime this much older than a scan cannot hide a later change, even on
+# filesystems whose timestamps are as coarse as one second.
+_SETTLED_NS = 2_000_000_000
+
+_SUMMARY_KEYS = {name: name for name in SessionSummary.model_fields} | {
+    "last_updated": "updated_at"
+}
+
+_Sig = tuple[int, int, int]
+
+
+def _signature(st: os.stat_result) -> _Sig:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False  # kill(0, ...) would address our own process group
+    try:
+        os.kill(pid, 0)
+    except OverflowError:
+        return False
+    except OSError as exc:
+        return exc.errno == errno.EPERM  # it exists but belongs to another user
+    return True
+
+
+@contextmanager
+def _os_errors(session_id: str, action: str) -> Iterator[None]:
+    """Turn an OSError into an InternalError: ``str(OSError)`` names an absolute path."""
+    try:
+        yield
+    except OSError as exc:
+        raise InternalError(
+            f"could not {action} session {session_id!r}: {exc.strerror or type(exc).__name__}",
+            remediation="Check free space and permissions of the session state folder, then retry.",
+        ) from exc
+
+
+def _corrupt(session_id: str, problem: str) -> CorruptSessionError:
+    return CorruptSessionError(
+        f"session {session_id!r} is corrupt: its record {problem}",
+        details={"session_id": session_id},
+    )
+
+
+def _read_summary(path: str, session_id: str) -> SessionSummary:
+    # Parsing the JSON is unavoidable, but skipping the full model keeps big evidence cheap.
+    with open(path, "rb") as f:
+        data: Any = json.loads(f.read())
+    if data["session_id"] != session_id:
+        raise ValueError("session id does not match the file name")
+    return SessionSummary.model_validate({key: data[src] for key, src in _SUMMARY_KEYS.items()})
+
+
+class FileSessionStore(SessionStore):
+    """Sessions as JSON files in one folder, safe across threads, processes and crashes.
+
+    Requires a local POSIX filesystem (``fcntl.flock``, ``os.link``, atomic ``os.replace``).
+    Opening a store runs :meth:`setup`.
+
+    Args:
+        state_dir: The folder holding the session files; created (mode 0700) if missing.
+            An existing folder keeps the mode its owner gave it.
+        durable: ``fsync`` every file and folder change. Turn off only for tests and
+            throwaway runs: a power loss may then lose recent writes (never corrupt them).
+    """
+
+    kind: ClassVar[str] = "file"
+
+    def __init__(self, state_dir: str | os.PathLike[str], *, durable: bool = True) -> None:
+        self._dir = Path(state_dir).absolute()
+        self._locks = self._dir / ".locks"
+        self._durable = durable
+        self._cache_lock = threading.Lock()
+        self._cache: dict[str, tuple[_Sig, SessionSummary]] = {}
+        self._corrupt: dict[str, _Sig] = {}
+        self._listing: list[SessionSummary] | None = None
+        self._dir_mtime_ns = -1
+        self._scan_ns = 0
+        self.setup()
+
+    @classmethod
+    def from_project(
+        cls, project_root: str | os.PathLike[str], *, durable: bool = True
+    ) -> FileSessionStore:
+        """Open the store of a project: ``<project_root>/.praxis-os/state/workflows``."""
+        return cls(Path(project_root) / ".praxis-os" / "state" / "workflows", durable=durable)
+
+    @property
+    def state_dir(self) -> Path:
+        """The absolute path of the folder holding the session files."""
+        return self._dir
+
+    def setup(self) -> None:
+        """Create the folder if missing and remove temp files orphaned by dead writers."""
+        self._dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._dir.mkdir(mode=0o700)
+        except FileExistsError:
+            pass  # an existing folder keeps the mode its owner chose (it may share it on purpose)
+        else:
+            os.chmod(self._dir, 0o700)  # mkdir's mode is narrowed by the umask; be exact
+        if not self._dir.is_dir():
+            raise InternalError(
+                "the session state path exists but is not a folder",
+                remediation="Move the file that occupies the session state path out of the way.",
+            )
+        self._locks.mkdir(mode=0o700, exist_ok=True)
+        cutoff = time.time() - _STALE_TEMP_SECONDS
+        with os.scandir(self._dir) as entries:
+            for entry in entries:
+                match = _TEMP_RE.fullmatch(entry.name)
+                if match is None:
+                    continue
+                try:
+                    if _pid_alive(int(match[1])) and entry.stat().st_mtime >= cutoff:
+                        continue  # probably a write in progress; the age limit covers pid reuse
+                    os.unlink(entry.path)
+                except FileNotFoundError:
+                    pass  # its writer renamed or removed it meanwhile
+
+    def create(self, session: Session) -> Session:
+        """Store a new session at version 1 and return it as stored.
+
+        Raises:
+            ConflictError: a session with this id exists.
+            ValidationError: the session id is not a valid id.
+        """
+        final = self._path(session.session_id)
+        stored = session.model_copy(update={"version": 1})
+        with _os_errors(session.session_id, "create"):
+            tmp, sig = self._write_temp(stored)
+            try:
+                os.link(tmp, final)  # unlike rename, link never overwrites: exclusive and atomic
+            except FileExistsError:
+                raise ConflictError(
+                    f"session {session.session_id!r} already exists",
+                    remediation="Choose another session id, or delete the existing session first.",
+                ) from None
+            finally:
+                os.unlink(tmp)
+            self._fsync_dir()
+        self._remember(stored, sig)
+        return stored
+
+    def load(self, session_id: str) -> Session:
+        """Return the stored session.
+
+        Raises:
+            NotFoundError: no such session.
+            CorruptSessionError: the file cannot be read, parsed or validated.
+        """
+        path = self._path(session_id)
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            raise NotFoundError(
+                f"session {session_id!r} does not exist",
+                remediation="Call list_sessions to see the existing sessions and use one of those.",
+            ) from None
+        except OSError as exc:
+            raise _corrupt(session_id, f"cannot be read ({exc.strerror})") from None
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            raise _corrupt(session_id, f"is not valid JSON ({exc})") from None
+        try:
+            session = Session.model_validate(data)
+        except pydantic.ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            where = ".".join(str(part) for part in first["loc"]) or "record"
+            problem = f"{exc.error_count()} problem(s), first at {where}: {first['msg']}"
+            raise _corrupt(session_id, f"does not match the session model ({problem})") from None
+        if session.session_id != session_id:
+            raise _corrupt(session_id, f"holds session id {session.session_id!r}")
+        return session
+
+    def update(self, session_id: str, updater: Updater) -> Session:
+        """Apply ``updater`` under an exclusive lock and return the session as stored.
+
+        ``updater`` gets a deep copy and must not call this store for the same session
+        (the lock is not re-entrant). The store sets ``version``; ``updated_at`` is the
+        caller's. If ``updater`` returns None or raises, nothing is written.
+
+        Raises:
+            NotFoundError: no such session.
+            CorruptSessionError: the stored record cannot be read.
+            ValidationError: ``updater`` changed the session id.
+        """
+        with self._locked(session_id) as lock_path:
+            try:
+                current = self.load(session_id)
+            except NotFoundError:
+                # Leave no lock file behind for an id that does not exist.
+                Path(lock_path).unlink(missing_ok=True)
+                raise
+            result = updater(current.model_copy(deep=True))
+            if result is None:
+                return current
+            if result.session_id != session_id:
+                raise ValidationError(
+                    f"an update of session {session_id!r} changed its id",
+                    remediation="Leave session_id unchanged in the updater.",
+                )
+            stored = result.model_copy(update={"version": current.version + 1})
+            with _os_errors(session_id, "update"):
+                tmp, sig = self._write_temp(stored)
+                try:
+                    os.replace(tmp, self._path(session_id))
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+                self._fsync_dir()
+        self._remember(stored, sig)
+        return stored
+
+    def delete(self, session_id: str) -> bool:
+        """Remove the session and its lock file; return whether it existed."""
+        path = self._path(session_id)
+        with self._locked(session_id) as lock_path, _os_errors(session_id, "delete"):
+            try:
+                os.unlink(path)
+                existed = True
+            except FileNotFoundError:
+                existed = False
+            # Unlinked while held: a waiter then sees it holds an orphan and starts over.
+            Path(lock_path).unlink(missing_ok=True)
+            self._fsync_dir()
+        with self._cache_lock:
+            self._cache.pop(session_id, None)
+            self._corrupt.pop(session_id, None)
+            self._listing = None
+        return existed
+
+    def exists(self, session_id: str) -> bool:
+        """Return whether a record (readable or not) is stored under this id."""
+        return os.path.exists(self._path(session_id))
+
+    def list_summaries(self, status: SessionStatus | None = None) -> list[SessionSummary]:
+        """Return the readable sessions' summaries, newest ``created_at`` first.
+
+        Ties are ordered by session id, descending. Only files changed since the last
+        call are read, and a folder unchanged since a scan at least 2 s after its last
+        change is not scanned at all: stores always rename into the folder, so a file
+        edited in place by hand is seen once anything else in the folder changes.
+        The summaries are shared with the cache: treat them as read-only.
+        """
+        with self._cache_lock:
+            self._refresh()
+            if self._listing is None:
+                self._listing = sorted(
+                    (summary for _, summary in self._cache.values()),
+                    key=lambda s: (s.created_at, s.session_id),
+                    reverse=True,
+                )
+            listing = self._listing
+        return [s for s in listing if status is None or s.status == status]
+
+    def corrupt_ids(self) -> list[str]:
+        """Return the ids of the files the last listing could not read."""
+        with self._cache_lock:
+            return sorted(self._corrupt)
+
+    def count_by_status(self) -> dict[str, int]:
+        """Return how many readable sessions are in each status."""
+        with self._cache_lock:
+            self._refresh()
+            counts = Counter(summary.status for _, summary in self._cache.values())
+        return {status: counts[status] for status in SESSION_STATUSES}
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _path(self, session_id: str, suffix: str = ".json", folder: Path | None = None) -> str:
+        # The id becomes a file name: anything else could address a path outside the folder.
+        if not isinstance(session_id, str) or _ID_RE.fullmatch(session_id) is None:
+            raise ValidationError(
+                f"session id {str(session_id)[:80]!r} is not valid",
+                remediation="Use 1-128 characters from a-z, 0-9, '_' and '-', starting with a "
+                "letter or digit.",
+                details={"parameter": "session_id"},
+            )
+        return os.path.join(folder or self._dir, session_id + suffix)
+
+    @contextmanager
+    def _locked(self, session_id: str) -> Iterator[str]:
+        """Hold the session's sidecar lock; yield the lock file's path."""
+        lock_path = self._path(session_id, ".lock", self._locks)
+        while True:
+            with _os_errors(session_id, "lock"):
+                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                # Each call opens its own file description, so threads exclude each other too.
+                with _os_errors(session_id, "lock"):
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    held = os.fstat(fd)
+                    try:
+                        now = os.stat(lock_path)
+                    except FileNotFoundError:
+                        continue
+                # delete() unlinks the lock file while holding it; whoever waited on that
+                # inode holds a lock nobody else will see, so it must start over.
+                if (now.st_ino, now.st_dev) == (held.st_ino, held.st_dev):
+                    yield lock_path
+                    return
+            finally:
+                os.close(fd)
+
+    def _write_temp(self, session: Session) -> tuple[str, _Sig]:
+        """Write the record to a new temp file; return its path and stat signature."""
+        data = json.dumps(session.model_dump(mode="json"), separators=(",", ":")).encode()
+        name = f".{session.session_id}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+        tmp = os.path.join(self._dir, name)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if self._durable:
+                os.fsync(fd)
+            # Rename and link keep the inode and its mtime: this signature stays valid.
+            sig = _signature(os.fstat(fd))
+        except BaseException:
+            os.close(fd)
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        return tmp, sig
+
+    def _fsync_dir(self) -> None:
+        if self._durable:
+            fd = os.open(self._dir, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def _remember(self, session: Session, sig: _Sig) -> None:
+        """Cache what this instance just wrote, so listing need not read it back."""
+        with self._cache_lock:
+            self._cache[session.session_id] = (sig, session.summary())
+            self._corrupt.pop(session.session_id, None)
+            self._listing = None
+
+    def _refresh(self) -> None:
+        """Bring the cache up to date with the folder. Caller holds ``_cache_lock``."""
+        scan_ns = time.time_ns()
+        dir_mtime_ns = os.stat(self._dir).st_mtime_ns
+        if dir_mtime_ns == self._dir_mtime_ns and dir_mtime_ns <= self._scan_ns - _SETTLED_NS:
+            return  # every write renames into the folder, so nothing changed since that scan
+        seen: set[str] = set()
+        with os.scandir(self._dir) as entries:
+            for entry in entries:
+                session_id = entry.name[:-5]
+                if not entry.name.endswith(".json") or not _ID_RE.fullmatch(session_id):
+                    continue
+                try:
+                    sig = _signature(entry.stat())
+                except FileNotFoundError:
+                    continue  # deleted during the scan
+                seen.add(session_id)
+                known = self._cache.get(session_id, (None,))[0], self._corrupt.get(session_id)
+                if sig in known:
+                    continue
+                self._listing = None
+                try:
+                    summary = _read_summary(entry.path, session_id)
+                except FileNotFoundError:
+                    seen.discard(session_id)  # deleted during the scan
+                except (OSError, ValueError, KeyError, TypeError):
+                    self._corrupt[session_id] = sig
+                    self._cache.pop(session_id, None)
+                else:
+                    self._cache[session_id] = (sig, summary)
+                    self._corrupt.pop(session_id, None)
+        for gone in (self._cache.keys() | self._corrupt.keys()) - seen:
+            self._cache.pop(gone, None)
+            self._corrupt.pop(gone, None)
+            self._listing = None
+        self._dir_mtime_ns, self._scan_ns = dir_mtime_ns, scan_ns

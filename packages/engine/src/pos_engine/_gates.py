@@ -1,0 +1,74 @@
+"""Evidence gates: check submitted evidence against a phase's checkpoint.
+
+Gates fail closed: every required name must be present and not null even when
+the schema would allow its absence, and the whole evidence object must satisfy
+the checkpoint's JSON Schema. Every finding is collected, not just the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._definitions import Checkpoint
+
+__all__ = ["GateResult", "evaluate_evidence"]
+
+_MAX_MESSAGE = 300
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The verdict of one checkpoint evaluation."""
+
+    passed: bool
+    missing_evidence: list[str]
+    validation_errors: list[dict[str, str]]
+
+    def summary(self) -> str:
+        """Return one sentence that says why the gate failed."""
+        parts = []
+        if self.missing_evidence:
+            parts.append("missing evidence " + ", ".join(repr(m) for m in self.missing_evidence))
+        if self.validation_errors:
+            first = self.validation_errors[0]
+            more = len(self.validation_errors) - 1
+            where = first["pointer"] or "(evidence)"
+            parts.append(
+                f"{len(self.validation_errors)} schema error(s), first at {where}: {first['message']}"
+                + (f" (+{more} more)" if more else "")
+            )
+        return "; ".join(parts)
+
+
+def _pointer(path: Any) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateResult:
+    """Evaluate ``evidence`` against ``checkpoint``; never raises for bad evidence."""
+    missing = [name for name in checkpoint.required_evidence if evidence.get(name) is None]
+    errors = []
+    for error in sorted(
+        checkpoint.validator.iter_errors(evidence), key=lambda e: list(map(str, e.absolute_path))
+    ):
+        # "required" failures of names already reported as missing would only repeat them.
+        if (
+            error.validator == "required"
+            and not error.absolute_path
+            and any(repr(m) in error.message for m in missing)
+        ):
+            continue
+        message = error.message
+        if len(message) > _MAX_MESSAGE:  # messages embed the instance, which can be megabytes
+            message = message[: _MAX_MESSAGE - 3] + "..."
+        errors.append(
+            {
+                "pointer": _pointer(error.absolute_path),
+                "keyword": str(error.validator),
+                "message": message,
+            }
+        )
+    return GateResult(
+        passed=not missing and not errors, missing_evidence=missing, validation_errors=errors
+    )

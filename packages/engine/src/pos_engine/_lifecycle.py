@@ -1,0 +1,74 @@
+"""The session state machine: which status allows which action.
+
+States: ``active``, ``paused``, ``completed``, ``failed`` (see SessionStatus).
+Transitions: active -> paused (pause), paused -> active (resume),
+active -> completed (last checkpoint passed), active -> failed (checkpoint
+failed), failed -> active (retry_phase, rollback, or a new complete_phase
+attempt), completed -> active (rollback); delete from any state.
+"""
+
+from __future__ import annotations
+
+from ._models import Session, SessionStatus
+from .exceptions import StateError
+
+__all__ = ["NEXT_ACTIONS", "next_actions", "require_status"]
+
+NEXT_ACTIONS: dict[SessionStatus, tuple[str, ...]] = {
+    "active": (
+        "get_phase",
+        "get_task",
+        "complete_phase",
+        "get_state",
+        "pause",
+        "retry_phase",
+        "rollback",
+        "get_errors",
+        "get_session",
+        "delete_session",
+    ),
+    "paused": ("resume", "get_state", "get_session", "get_errors", "delete_session"),
+    "completed": ("get_state", "get_session", "get_errors", "rollback", "delete_session", "start"),
+    "failed": (
+        "get_errors",
+        "retry_phase",
+        "complete_phase",
+        "rollback",
+        "get_phase",
+        "get_task",
+        "get_state",
+        "get_session",
+        "delete_session",
+    ),
+}
+
+_HOW_TO_REACH: dict[SessionStatus, str] = {
+    "active": "resume it if it is paused, or retry_phase if it failed",
+    "paused": "pause it first",
+    "completed": "complete its last phase first",
+    "failed": "only a failed checkpoint leads there",
+}
+
+
+def next_actions(status: SessionStatus) -> list[str]:
+    """Return the actions that make sense for a session in ``status``, most useful first."""
+    return list(NEXT_ACTIONS[status])
+
+
+def require_status(session: Session, allowed: tuple[SessionStatus, ...], action: str) -> None:
+    """Raise StateError unless the session's status is one of ``allowed``.
+
+    The message names the current state, what ``action`` needs, and the moves
+    available from where the session is.
+    """
+    if session.status in allowed:
+        return
+    needed = " or ".join(repr(s) for s in allowed)
+    moves = ", ".join(next_actions(session.status))
+    hint = _HOW_TO_REACH[allowed[0]]
+    raise StateError(
+        f"{action} needs a session that is {needed}, but session {session.session_id!r} "
+        f"is {session.status!r}",
+        remediation=f"To {action}, {hint}. Allowed from {session.status!r}: {moves}.",
+        details={"session_status": session.status, "allowed_actions": next_actions(session.status)},
+    )

@@ -1,0 +1,63 @@
+"""Type checks for engine parameters that arrive from untrusted clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._models import SESSION_STATUSES, SessionStatus
+from .exceptions import ValidationError
+
+__all__ = ["require_dict", "require_int", "require_optional_str", "require_status_filter"]
+
+MAX_NOTE_CHARS = 2000
+
+
+def require_int(name: str, value: object) -> int:
+    """Return ``value`` if it is an integer (booleans are not), else raise ValidationError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(
+            f"{name} must be an integer, got {type(value).__name__} {value!r:.60}",
+            remediation=f"Pass {name} as a whole number, for example {name}=1.",
+        )
+    return value
+
+
+def require_dict(name: str, value: object) -> dict[str, Any]:
+    """Return ``value`` if it is a JSON object with string keys, else raise ValidationError."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValidationError(
+            f"{name} must be a JSON object, got {type(value).__name__}",
+            remediation=f'Pass {name} as an object, for example {name}={{"name": "value"}}.',
+        )
+    return value
+
+
+def require_optional_str(name: str, value: object, max_chars: int = MAX_NOTE_CHARS) -> str | None:
+    """Return ``value`` if it is None or a string of at most ``max_chars``."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"{name} must be a string, got {type(value).__name__}",
+            remediation=f"Pass {name} as text or leave it out.",
+        )
+    if len(value) > max_chars:
+        raise ValidationError(
+            f"{name} is {len(value)} characters long; the limit is {max_chars}",
+            remediation=f"Shorten {name} to at most {max_chars} characters.",
+        )
+    return value
+
+
+def require_status_filter(value: object) -> SessionStatus | None:
+    """Return a valid session status filter (or None for no filter)."""
+    if value is None:
+        return None
+    for status in SESSION_STATUSES:
+        if value == status:
+            return status
+    raise ValidationError(
+        f"status {value!r:.60} is not a session status; use one of {', '.join(SESSION_STATUSES)}",
+        remediation="Pass status as active, paused, completed or failed, or leave it out.",
+        details={"allowed": list(SESSION_STATUSES)},
+    )

@@ -1,0 +1,324 @@
+# ruff: noqa: S101 - this module is test code shipped in the package; pytest rewrites its asserts
+"""The behaviour every :class:`~pos_engine._store.SessionStore` backend must show.
+
+Reuse it from a backend's test module by subclassing under a ``Test`` name and
+providing a ``store_factory`` fixture: a callable that returns a new, set-up store
+instance bound to the same fresh, empty backend each time it is called::
+
+    class TestFileStoreConformance(StoreConformance):
+        @pytest.fixture
+        def store_factory(self, tmp_path: Path) -> StoreFactory:
+            return lambda: FileSessionStore(tmp_path / "sessions")
+
+The suite derives ``store`` and ``second_store`` (two instances on one backend,
+as two server processes would see it) from that factory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from .._models import PhaseAttempt, Session, utc_now
+from .._store import SessionStore
+from ..exceptions import ConflictError, NotFoundError, StateError
+
+__all__ = ["StoreConformance", "StoreFactory", "make_session"]
+
+StoreFactory = Callable[[], SessionStore]
+"""Returns a new, set-up store instance; every call is bound to the same backend."""
+
+
+def make_session(session_id: str = "sess-0001", **overrides: Any) -> Session:
+    """Build a valid session with nested parts, changing any field by keyword.
+
+    Args:
+        session_id: The id of the session.
+        **overrides: Session fields to set instead of the defaults (validated).
+    """
+    now = utc_now()
+    fields: dict[str, Any] = {
+        "session_id": session_id,
+        "workflow_type": "test_generation_v3",
+        "workflow_version": "1.2.0",
+        "target_file": "src/app/example.py",
+        "start_phase": 0,
+        "current_phase": 1,
+        "total_phases": 4,
+        "completed_phases": [0],
+        "created_at": now,
+        "updated_at": now,
+        "options": {"counter": 0, "strict": True},
+        "evidence": {"0": {"tests_written": 3, "coverage": 87.5, "note": 'ünïcode ✓ "q"'}},
+        "phase_history": [
+            PhaseAttempt(phase=0, attempt=1, started_at=now, completed_at=now, status="passed"),
+            PhaseAttempt(phase=1, attempt=1, started_at=now),
+        ],
+    }
+    fields.update(overrides)
+    return Session.model_validate(fields)
+
+
+def _increment(session: Session) -> Session:
+    session.options["counter"] += 1
+    return session
+
+
+class StoreConformance:
+    """Store behaviour tests; subclass as ``Test...`` and provide ``store_factory``."""
+
+    @pytest.fixture
+    def store_factory(self) -> StoreFactory:
+        """Overridden by each backend's test class."""
+        pytest.fail("a StoreConformance subclass must define a store_factory fixture")
+
+    @pytest.fixture
+    def store(self, store_factory: StoreFactory) -> Iterator[SessionStore]:
+        """A set-up store on a fresh, empty backend."""
+        store = store_factory()
+        yield store
+        store.close()
+
+    @pytest.fixture
+    def second_store(self, store_factory: StoreFactory) -> Iterator[SessionStore]:
+        """Another instance on the same backend as ``store``."""
+        store = store_factory()
+        yield store
+        store.close()
+
+    # -- create and load -----------------------------------------------------------------
+
+    def test_a_new_store_is_empty(self, store: SessionStore) -> None:
+        assert store.list_summaries() == []
+        assert store.corrupt_ids() == []
+        assert store.count_by_status() == {"active": 0, "paused": 0, "completed": 0, "failed": 0}
+
+    def test_setup_is_idempotent_and_keeps_sessions(self, store: SessionStore) -> None:
+        store.create(make_session("kept"))
+        store.setup()
+        store.setup()
+        assert store.load("kept").version == 1
+
+    def test_create_stores_version_1_without_changing_its_argument(
+        self, store: SessionStore
+    ) -> None:
+        session = make_session("s1", version=7)
+        stored = store.create(session)
+        assert stored == session.model_copy(update={"version": 1})
+        assert session.version == 7
+
+    def test_create_then_load_returns_an_equal_session(self, store: SessionStore) -> None:
+        stored = store.create(make_session("s1"))
+        assert store.load("s1") == stored
+
+    def test_creating_an_existing_id_raises_conflict_and_keeps_the_first(
+        self, store: SessionStore
+    ) -> None:
+        first = store.create(make_session("s1", target_file="first.py"))
+        with pytest.raises(ConflictError, match="s1"):
+            store.create(make_session("s1", target_file="second.py"))
+        assert store.load("s1") == first
+
+    def test_loading_a_missing_session_raises_not_found_naming_it(
+        self, store: SessionStore
+    ) -> None:
+        with pytest.raises(NotFoundError, match="nope"):
+            store.load("nope")
+
+    def test_a_loaded_session_is_a_private_copy(self, store: SessionStore) -> None:
+        store.create(make_session("s1"))
+        loaded = store.load("s1")
+        loaded.options["counter"] = 99
+        loaded.evidence["0"]["tests_written"] = 0
+        assert store.load("s1").options["counter"] == 0
+        assert store.load("s1").evidence["0"]["tests_written"] == 3
+
+    # -- update ------------------------------------------------------------------------
+
+    def test_update_raises_version_by_one_and_persists_the_change(
+        self, store: SessionStore
+    ) -> None:
+        created = store.create(make_session("s1"))
+
+        def complete(session: Session) -> Session:
+            session.status = "completed"
+            session.completed_phases.append(1)
+            return session
+
+        updated = store.update("s1", complete)
+        expected = created.model_copy(
+            update={"status": "completed", "completed_phases": [0, 1], "version": 2}
+        )
+        assert updated == expected
+        assert store.load("s1") == expected
+
+    def test_every_update_raises_version_by_exactly_one(self, store: SessionStore) -> None:
+        store.create(make_session("s1"))
+        for expected_version in range(2, 7):
+            assert store.update("s1", _increment).version == expected_version
+        stored = store.load("s1")
+        assert (stored.version, stored.options["counter"]) == (6, 5)
+
+    def test_update_may_return_a_new_object(self, store: SessionStore) -> None:
+        created = store.create(make_session("s1"))
+        replacement = make_session("s1", target_file="other.py")
+        updated = store.update("s1", lambda _: replacement)
+        assert updated == replacement.model_copy(update={"version": 2})
+        assert store.load("s1") == updated
+        assert created.version == 1
+
+    def test_updater_returning_none_writes_nothing(self, store: SessionStore) -> None:
+        created = store.create(make_session("s1"))
+
+        def mutate_then_decline(session: Session) -> None:
+            session.status = "failed"  # changes to the copy are dropped with the None
+
+        assert store.update("s1", mutate_then_decline) == created
+        assert store.load("s1") == created
+
+    def test_updater_raising_leaves_state_and_version_unchanged(self, store: SessionStore) -> None:
+        store.create(make_session("s1"))
+        before = store.update("s1", _increment)
+
+        def mutate_then_fail(session: Session) -> Session:
+            session.options["counter"] = 1000
+            raise StateError("not allowed now")
+
+        with pytest.raises(StateError, match="not allowed now"):
+            store.update("s1", mutate_then_fail)
+        assert store.load("s1") == before
+        assert store.update("s1", _increment).version == before.version + 1
+
+    def test_updating_a_missing_session_raises_not_found(self, store: SessionStore) -> None:
+        with pytest.raises(NotFoundError, match="ghost"):
+            store.update("ghost", _increment)
+        assert not store.exists("ghost")
+
+    # -- delete and exists ---------------------------------------------------------------
+
+    def test_delete_returns_true_then_false(self, store: SessionStore) -> None:
+        store.create(make_session("s1"))
+        assert store.delete("s1") is True
+        assert store.delete("s1") is False
+        with pytest.raises(NotFoundError):
+            store.load("s1")
+
+    def test_a_deleted_id_can_be_created_again_at_version_1(self, store: SessionStore) -> None:
+        store.create(make_session("s1"))
+        store.update("s1", _increment)
+        store.delete("s1")
+        assert store.create(make_session("s1")).version == 1
+        assert store.load("s1").options["counter"] == 0
+
+    def test_exists_follows_create_and_delete(self, store: SessionStore) -> None:
+        assert not store.exists("s1")
+        store.create(make_session("s1"))
+        assert store.exists("s1")
+        assert not store.exists("s2")
+        store.delete("s1")
+        assert not store.exists("s1")
+
+    # -- listing -------------------------------------------------------------------------
+
+    def test_list_summaries_returns_summaries_newest_first(self, store: SessionStore) -> None:
+        sessions = [
+            make_session("b-old", created_at="2025-01-01T00:00:00.000000+00:00"),
+            make_session("a-new", created_at="2025-03-01T00:00:00.000000+00:00"),
+            make_session("c-mid", created_at="2025-02-01T00:00:00.000000+00:00"),
+            # Equal timestamps are ordered by session id, descending.
+            make_session("a-tie", created_at="2025-02-01T00:00:00.000000+00:00"),
+        ]
+        for session in sessions:
+            store.create(session)
+        listing = store.list_summaries()
+        assert [s.session_id for s in listing] == ["a-new", "c-mid", "a-tie", "b-old"]
+        by_id = {s.session_id: s for s in sessions}
+        assert listing == [by_id[s.session_id].summary() for s in listing]
+
+    def test_list_summaries_filters_by_status(self, store: SessionStore) -> None:
+        for index, status in enumerate(["active", "paused", "completed", "active", "failed"]):
+            store.create(make_session(f"s{index}", status=status))
+        assert sorted(s.session_id for s in store.list_summaries("active")) == ["s0", "s3"]
+        assert [s.session_id for s in store.list_summaries("paused")] == ["s1"]
+        assert [s.session_id for s in store.list_summaries("completed")] == ["s2"]
+        assert [s.session_id for s in store.list_summaries("failed")] == ["s4"]
+        assert len(store.list_summaries()) == 5
+
+    def test_list_summaries_reflects_updates(self, store: SessionStore) -> None:
+        store.create(make_session("s1"))
+        assert store.list_summaries("active")[0].current_phase == 1
+
+        def advance(session: Session) -> Session:
+            session.current_phase, session.status = 2, "paused"
+            session.updated_at = utc_now()
+            return session
+
+        stored = store.update("s1", advance)
+        assert store.list_summaries() == [stored.summary()]
+        assert store.list_summaries("active") == []
+
+    def test_a_listing_reflects_changes_made_through_another_instance(
+        self, store: SessionStore, second_store: SessionStore
+    ) -> None:
+        store.create(make_session("mine"))
+        assert [s.session_id for s in store.list_summaries()] == ["mine"]
+
+        theirs = second_store.create(make_session("theirs"))
+        assert {s.session_id for s in store.list_summaries()} == {"mine", "theirs"}
+        assert store.load("theirs") == theirs
+        assert store.exists("theirs")
+
+        def complete(session: Session) -> Session:
+            session.status = "completed"
+            return session
+
+        completed = second_store.update("mine", complete)
+        assert store.list_summaries("completed") == [completed.summary()]
+        assert store.count_by_status()["completed"] == 1
+
+        assert second_store.delete("theirs")
+        assert [s.session_id for s in store.list_summaries()] == ["mine"]
+        assert not store.exists("theirs")
+        assert store.update("mine", _increment).version == completed.version + 1
+
+    def test_count_by_status_counts_every_status(self, store: SessionStore) -> None:
+        for index, status in enumerate(["active", "active", "paused", "failed"]):
+            store.create(make_session(f"s{index}", status=status))
+        assert store.count_by_status() == {"active": 2, "paused": 1, "completed": 0, "failed": 1}
+        store.delete("s0")
+        assert store.count_by_status() == {"active": 1, "paused": 1, "completed": 0, "failed": 1}
+
+    # -- concurrency ---------------------------------------------------------------------
+
+    def test_twenty_threads_updating_one_session_lose_no_update(
+        self, store: SessionStore, second_store: SessionStore
+    ) -> None:
+        threads_count, updates_each = 20, 25
+        store.create(make_session("hot"))
+        start = threading.Barrier(threads_count)
+        errors: list[BaseException] = []
+
+        def work(target: SessionStore) -> None:
+            try:
+                start.wait()
+                for _ in range(updates_each):
+                    target.update("hot", _increment)
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+
+        # Half the threads share an instance, half use another one on the same backend.
+        threads = [
+            threading.Thread(target=work, args=(store if n % 2 else second_store,))
+            for n in range(threads_count)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        final = store.load("hot")
+        assert final.options["counter"] == threads_count * updates_each
+        assert final.version == 1 + threads_count * updates_each

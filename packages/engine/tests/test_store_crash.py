@@ -1,0 +1,94 @@
+"""A writer killed at any moment leaves the record of some version it wrote, never a broken one.
+
+A child process updates one session in a loop; each write changes a counter and a
+payload whose size (0-200 KB) and content follow from the counter, so the state of
+every version can be rebuilt from its number. The parent kills the child with
+SIGKILL after a short random delay and checks what is on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from pos_engine._file_store import FileSessionStore
+from pos_engine._models import Session
+from pos_engine.testing import make_session
+
+pytestmark = pytest.mark.slow
+
+ITERATIONS = 400
+SESSION_ID = "crashy"
+SEED = 20_240_501
+
+
+def _payload(counter: int) -> str:
+    size = (counter * 104_729) % 200_001
+    return (f"<{counter:07d}>" * (size // 9 + 1))[:size]
+
+
+def _state(base: Session, version: int) -> Session:
+    counter = version - 1
+    return base.model_copy(
+        update={"version": version, "options": {"counter": counter, "payload": _payload(counter)}}
+    )
+
+
+def _step(session: Session) -> Session:
+    counter = session.options["counter"] + 1
+    session.options = {"counter": counter, "payload": _payload(counter)}
+    return session
+
+
+def _write_forever(state_dir: str) -> None:
+    store = FileSessionStore(state_dir)
+    while True:
+        store.update(SESSION_ID, _step)
+
+
+def _temp_files(folder: Path) -> list[str]:
+    return [name for name in os.listdir(folder) if name.endswith(".tmp")]
+
+
+def test_a_killed_writer_leaves_a_whole_record_of_some_version(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")  # fast to start, no re-import
+    rng = random.Random(SEED)
+    store = FileSessionStore(tmp_path / "state")
+    base = store.create(_state(make_session(SESSION_ID), 1))
+    data_file = store.state_dir / f"{SESSION_ID}.json"
+    last_version, advanced, interrupted = 1, 0, 0
+    started = time.perf_counter()
+
+    for _ in range(ITERATIONS):
+        child = context.Process(target=_write_forever, args=(str(store.state_dir),))
+        child.start()
+        time.sleep(rng.uniform(0.0, 0.02))
+        os.kill(child.pid or 0, signal.SIGKILL)
+        child.join()  # reaped: its pid is dead for setup()
+        assert child.exitcode == -signal.SIGKILL
+
+        on_disk = Session.model_validate(json.loads(data_file.read_bytes()))
+        assert on_disk == _state(base, on_disk.version)
+        assert on_disk.version >= last_version
+        advanced += on_disk.version > last_version
+        last_version = on_disk.version
+
+        interrupted += bool(_temp_files(store.state_dir))
+        FileSessionStore(store.state_dir)  # opening the store reaps the dead writer's temp file
+        assert _temp_files(store.state_dir) == []
+        assert store.load(SESSION_ID) == on_disk
+
+    elapsed = time.perf_counter() - started
+    print(
+        f"\n{ITERATIONS} kills in {elapsed:.1f}s: {advanced} after progress, "
+        f"{interrupted} mid-write, final version {last_version}"
+    )
+    # Both outcomes must have happened, or the test did not test what it claims.
+    assert advanced > 0
+    assert interrupted > 0

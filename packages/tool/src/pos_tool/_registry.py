@@ -1,0 +1,194 @@
+"""The tool registry: which groups of tools a server registers.
+
+A project chooses its tool surface in ``.praxis-os/config/tool-registry.json``
+(schema: ``specs/tool-registry.schema.json``, shipped as
+``pos_tool/schemas/tool-registry.schema.json``). Without the file the server
+registers :data:`DEFAULT_GROUPS`. Group names are checked against
+:data:`TOOL_GROUPS`, so adding a group is one entry there and no schema change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from mcp.server.mcpserver import MCPServer
+from pos_engine import WorkflowEngine
+
+from ._server_info import register_server_info_tools
+from ._tool import TOOL_NAME, register_workflow_tools
+from .exceptions import RegistryError
+
+__all__ = [
+    "DEFAULT_GROUPS",
+    "REGISTRY_FILE",
+    "TOOL_GROUPS",
+    "ServerParts",
+    "ToolGroup",
+    "ToolRegistry",
+    "load_tool_registry",
+    "registry_schema",
+]
+
+REGISTRY_FILE = ".praxis-os/config/tool-registry.json"
+"""Where a project keeps its tool registry, relative to the project root."""
+
+DEFAULT_GROUPS: tuple[str, ...] = ("workflow", "server_info")
+"""The groups registered when the project has no registry file (the post-cutover surface)."""
+
+_MAX_SHOWN_PROBLEMS = 5
+
+
+@dataclass
+class ServerParts:
+    """What tool groups register against: one engine (and store) for every group.
+
+    Attributes:
+        engine: The workflow engine; ``engine.state_manager`` shares its store.
+        registry: The registry the server was built from.
+        tools: Names of the tools registered so far, in registration order.
+    """
+
+    engine: WorkflowEngine
+    registry: ToolRegistry
+    tools: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ToolGroup:
+    """A named set of tools that the registry can switch on.
+
+    Attributes:
+        name: The group name used in the registry file.
+        description: One line for humans.
+        tools: The names of the tools the group registers.
+        register: Registers the group's tools on a server.
+    """
+
+    name: str
+    description: str
+    tools: tuple[str, ...]
+    register: Callable[[MCPServer, ServerParts], None]
+
+
+def _register_workflow(mcp: MCPServer, parts: ServerParts) -> None:
+    register_workflow_tools(mcp, parts.engine, parts.engine.state_manager)
+    parts.tools.append(TOOL_NAME)
+
+
+def _register_server_info(mcp: MCPServer, parts: ServerParts) -> None:
+    register_server_info_tools(mcp, parts)
+
+
+TOOL_GROUPS: dict[str, ToolGroup] = {
+    group.name: group
+    for group in (
+        ToolGroup("workflow", "the consolidated pos_workflow tool (14 actions)", (TOOL_NAME,), _register_workflow),
+        ToolGroup(
+            "server_info",
+            "server facts and the current date",
+            ("get_server_info", "current_date"),
+            _register_server_info,
+        ),
+    )
+}
+"""Every known tool group by name. Add a group here; the registry schema needs no change."""
+
+
+@dataclass(frozen=True)
+class ToolRegistry:
+    """The groups a server registers and where that choice came from.
+
+    Attributes:
+        groups: Group names, in the order they are registered.
+        source: ``REGISTRY_FILE`` when read from the project, ``"default"`` otherwise.
+        description: The file's free-text description, if any.
+    """
+
+    groups: tuple[str, ...] = DEFAULT_GROUPS
+    source: str = "default"
+    description: str | None = None
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """The names of every tool the registry's groups register."""
+        return tuple(tool for name in self.groups for tool in TOOL_GROUPS[name].tools)
+
+
+@cache
+def registry_schema() -> dict[str, Any]:
+    """Return the tool registry JSON Schema shipped inside the package."""
+    text = resources.files("pos_tool").joinpath("schemas/tool-registry.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RegistryError(REGISTRY_FILE, "is not UTF-8 text") from None
+    except OSError as exc:
+        # str(exc) names the absolute path; the error names only the relative one.
+        reason = exc.strerror or type(exc).__name__
+        raise RegistryError(REGISTRY_FILE, f"cannot be read ({reason})") from None
+
+
+def _schema_problems(data: object) -> list[str]:
+    validator = Draft202012Validator(registry_schema())
+    problems = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        pointer = "".join(f"/{part}" for part in error.absolute_path) or "(top level)"
+        problems.append(f"{pointer}: {error.message[:200]}")
+    return problems
+
+
+def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:
+    """Read and check ``<project_root>/.praxis-os/config/tool-registry.json``.
+
+    Args:
+        project_root: The project whose registry file is read.
+
+    Returns:
+        The registry; the default groups when the file does not exist.
+
+    Raises:
+        RegistryError: The file cannot be read, is not JSON, violates the schema
+            or names an unknown group. The message names the file relative to the
+            project and every problem found.
+    """
+    path = Path(project_root) / REGISTRY_FILE
+    if not path.exists() and not path.is_symlink():
+        return ToolRegistry()
+    text = _read(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RegistryError(
+            REGISTRY_FILE, f"is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
+        ) from None
+    problems = _schema_problems(data)
+    if problems:
+        shown = problems[:_MAX_SHOWN_PROBLEMS]
+        more = f" (+{len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
+        raise RegistryError(
+            REGISTRY_FILE, "does not match specs/tool-registry.schema.json: " + "; ".join(shown) + more
+        )
+    groups = tuple(data["groups"])
+    unknown = [name for name in groups if name not in TOOL_GROUPS]
+    if unknown:
+        known = ", ".join(sorted(TOOL_GROUPS))
+        noun = "group" if len(unknown) == 1 else "groups"
+        raise RegistryError(
+            REGISTRY_FILE,
+            f"names unknown {noun} {', '.join(repr(n) for n in unknown)}; known groups: {known}",
+            remediation=f"Use only known groups ({known}) in 'groups', or delete the file for the default.",
+        )
+    return ToolRegistry(groups=groups, source=REGISTRY_FILE, description=data.get("description"))

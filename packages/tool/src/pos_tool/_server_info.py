@@ -1,0 +1,109 @@
+"""The ``server_info`` tool group: ``get_server_info`` and ``current_date``."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from ._registry import ServerParts
+
+__all__ = ["CurrentDate", "ServerInfo", "register_server_info_tools"]
+
+logger = logging.getLogger(__name__)
+
+_READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+
+
+def package_version(dist: str) -> str:
+    """Return the installed version of ``dist`` (``0.0.0`` when running from a bare source tree)."""
+    try:
+        return version(dist)
+    except PackageNotFoundError:  # pragma: no cover - only without installed metadata
+        return "0.0.0"
+
+
+class ServerInfo(BaseModel):
+    """What this server is and what it holds."""
+
+    server: str
+    version: str
+    engine_version: str
+    project: str
+    tools: list[str]
+    tool_groups: list[str]
+    registry: str
+    workflow_count: int
+    store: str
+    sessions: dict[str, int]
+
+
+class CurrentDate(BaseModel):
+    """The current date and time, in UTC and in the server's local time zone."""
+
+    utc_datetime: str
+    utc_date: str
+    local_datetime: str
+    local_date: str
+    timezone: str
+    weekday: str
+
+
+def _server_info(parts: ServerParts) -> ServerInfo:
+    engine = parts.engine
+    return ServerInfo(
+        server="pos-workflow",
+        version=package_version("pos-tool"),
+        engine_version=package_version("pos-engine"),
+        project=engine.project_root.resolve().name,
+        tools=list(parts.tools),
+        tool_groups=list(parts.registry.groups),
+        registry=parts.registry.source,
+        workflow_count=engine.list_workflows()["count"],
+        store=engine.store.kind,
+        sessions=engine.store.count_by_status(),
+    )
+
+
+def current_date_now(now: datetime | None = None) -> CurrentDate:
+    """Return the current date (or that of ``now``, an aware datetime) in UTC and local time."""
+    utc = (now or datetime.now(UTC)).astimezone(UTC)
+    local = utc.astimezone()
+    return CurrentDate(
+        utc_datetime=utc.isoformat(timespec="seconds"),
+        utc_date=utc.date().isoformat(),
+        local_datetime=local.isoformat(timespec="seconds"),
+        local_date=local.date().isoformat(),
+        timezone=local.tzname() or "local",
+        weekday=local.strftime("%A"),
+    )
+
+
+def register_server_info_tools(mcp: MCPServer, parts: ServerParts) -> None:
+    """Register ``get_server_info`` and ``current_date`` on ``mcp``."""
+
+    async def get_server_info() -> ServerInfo:
+        """Server version, registered tools, workflow count, store kind and sessions by status."""
+        try:
+            return await anyio.to_thread.run_sync(_server_info, parts)
+        except Exception:
+            error_id = "err_" + secrets.token_hex(6)
+            logger.exception("get_server_info failed [error_id=%s]", error_id)
+            raise ToolError(f"internal error while reading server info (error id {error_id})") from None
+
+    async def current_date() -> CurrentDate:
+        """The current date and time: UTC (ISO 8601) and the server's local date."""
+        return current_date_now()
+
+    mcp.add_tool(get_server_info, annotations=_READ_ONLY, structured_output=True)
+    mcp.add_tool(current_date, annotations=_READ_ONLY, structured_output=True)
+    parts.tools.extend(["get_server_info", "current_date"])

@@ -1,0 +1,35 @@
+"""Errors of the pos_tool package.
+
+Tool calls never raise: their errors are responses. What can raise is start-up,
+when the project's tool registry file is unusable.
+"""
+
+from __future__ import annotations
+
+from pos_engine import ValidationError
+
+__all__ = ["RegistryError"]
+
+
+class RegistryError(ValidationError):
+    """The tool registry file is unreadable, not JSON, off-schema or names an unknown group.
+
+    The message names the file relative to the project
+    (``.praxis-os/config/tool-registry.json``) and the problem; it never carries
+    an absolute path.
+
+    Args:
+        file: The registry file, relative to the project root.
+        problem: What is wrong with the file.
+        remediation: How to fix it (a default is provided).
+    """
+
+    default_remediation = (
+        "Fix the file so it validates against specs/tool-registry.schema.json and names only known "
+        "groups, or delete it to get the default groups (workflow, server_info)."
+    )
+
+    def __init__(self, file: str, problem: str, *, remediation: str | None = None) -> None:
+        super().__init__(f"{file}: {problem}", remediation=remediation)
+        self.file = file
+        self.problem = problem

@@ -1,0 +1,43 @@
+"""Helpers for talking to pos_workflow through an MCP client (tests, smoke checks, verification)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp import Client
+from mcp.types import CallToolResult, TextContent
+
+from ._tool import TOOL_NAME
+
+__all__ = ["call_pos_workflow", "example_evidence", "tool_response"]
+
+
+def tool_response(result: CallToolResult) -> dict[str, Any]:
+    """Return the JSON object of a pos_workflow result.
+
+    Raises:
+        AssertionError: the structured content is missing, differs from the text
+            content, or disagrees with ``is_error``.
+    """
+    structured = result.structured_content
+    if not isinstance(structured, dict):
+        raise AssertionError(f"no structured content in {result!r:.300}")
+    first = result.content[0] if result.content else None
+    if not isinstance(first, TextContent) or json.loads(first.text) != structured:
+        raise AssertionError("the text content is not the JSON of the structured content")
+    if result.is_error != (structured.get("status") == "error"):
+        raise AssertionError(f"is_error={result.is_error} but status={structured.get('status')!r}")
+    return structured
+
+
+async def call_pos_workflow(client: Client, action: str | None, **arguments: Any) -> dict[str, Any]:
+    """Call pos_workflow with ``action`` (left out when ``None``) and return its JSON response."""
+    args = dict(arguments) if action is None else {"action": action, **arguments}
+    return tool_response(await client.call_tool(TOOL_NAME, args))
+
+
+def example_evidence(response: dict[str, Any]) -> dict[str, Any]:
+    """Return the checkpoint's ``evidence_example`` from a response that carries phase_content."""
+    evidence: dict[str, Any] = response["phase_content"]["checkpoint"]["evidence_example"]
+    return evidence
