@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -94,7 +95,7 @@ def registry() -> Registry:
 
 
 @cache
-def schema_validator(uri: str) -> Draft202012Validator:
+def schema_validator(uri: str) -> Validator:
     """Return a validator for the schema at ``uri`` (an ``$id``, optionally with a fragment).
 
     Relative ``$ref`` between files resolve through the registry of every spec.
@@ -102,16 +103,15 @@ def schema_validator(uri: str) -> Draft202012Validator:
     base, _, fragment = uri.partition("#")
     schema: dict[str, Any] = {"$ref": uri} if fragment else registry().contents(base)
     cls = validator_for(schema, default=Draft202012Validator)
-    validator: Draft202012Validator = cls(schema, registry=registry())
-    return validator
+    return cls(schema, registry=registry())
 
 
-def request_validator() -> Draft202012Validator:
+def request_validator() -> Validator:
     """Validator of the pos_workflow arguments (specs/pos_workflow/request.schema.json)."""
     return schema_validator(SPEC_BASE + "request.schema.json")
 
 
-def response_validator(action: str) -> Draft202012Validator:
+def response_validator(action: str) -> Validator:
     """Validator of one action's responses; an unknown action gets the unknown-action error shape."""
     if action in ACTIONS:
         return schema_validator(f"{SPEC_BASE}responses/{action}.schema.json")
@@ -133,7 +133,7 @@ def response_problems(action: str, payload: Any) -> list[str]:
     return error_messages(validator, payload) or ["does not match the response schema"]
 
 
-def error_messages(validator: Draft202012Validator, instance: Any, limit: int = 3) -> list[str]:
+def error_messages(validator: Validator, instance: Any, limit: int = 3) -> list[str]:
     """Return up to ``limit`` schema errors as ``/json/pointer: message`` lines, most relevant first."""
     from jsonschema.exceptions import best_match, relevance  # noqa: PLC0415 - failure path only
 
@@ -438,6 +438,14 @@ async def scenario(
         task_number=99,
     )
     yield await run(
+        "get_task",
+        "phase not reached yet",
+        "StateError",
+        session_id=sid,
+        phase=first + 1,
+        task_number=1,
+    )
+    yield await run(
         "complete_phase",
         "failing checkpoint",
         "ValidationError",
@@ -448,7 +456,12 @@ async def scenario(
     yield await run("get_errors", "after a failed checkpoint", "success", session_id=sid)
     yield await run("get_errors", "unknown session", "NotFoundError", session_id=MISSING_SESSION)
     yield await run(
-        "retry_phase", "after a failed checkpoint", "success", session_id=sid, phase=first
+        "retry_phase",
+        "after a failed checkpoint",
+        "success",
+        session_id=sid,
+        phase=first,
+        reset_evidence=True,
     )
     yield await run(
         "retry_phase", "phase that is not current", "StateError", session_id=sid, phase=first + 1
@@ -480,6 +493,14 @@ async def _second_phase_on(
     yield await run("get_state", "malformed session_id", "ValidationError", session_id="Not/An/Id")
     yield await run("pause", "active session", "success", session_id=sid, checkpoint_note="lunch")
     yield await run("pause", "already paused", "StateError", session_id=sid)
+    yield await run(
+        "complete_phase",
+        "session paused",
+        "StateError",
+        session_id=sid,
+        phase=first + 1,
+        evidence=examples[first + 1],
+    )
     yield await run("resume", "paused session", "success", session_id=sid)
     yield await run("resume", "session not paused", "StateError", session_id=sid)
     yield await run(
@@ -526,7 +547,7 @@ def _example(phase_content: dict[str, Any]) -> dict[str, Any]:
 
 _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
 _SESSION_TAIL = re.compile(r"_\d{8}_\d{6}_[0-9a-f]{6}\b")
-_DURATIONS = {"duration_seconds", "paused_duration_seconds"}
+_DURATIONS = {"duration_seconds", "paused_duration_seconds", "paused_seconds_total"}
 
 
 def deterministic(value: Any) -> Any:

@@ -9,11 +9,17 @@ Checks, in order:
 
 1. every ``specs/**/*.schema.json`` is a valid JSON Schema and every ``$ref`` in it resolves;
 2. every ``specs/pos_workflow/examples/<action>.json`` matches the request and response schemas;
-3. the real server, in-process on a scratch project, answers the scripted walk through
-   all 14 actions (successes and representative errors) with responses that match their
-   schemas, never leak the project's absolute path or a stack trace, and its tools/list
-   entry for pos_workflow has the request schema's parameters, types and enums; its output
-   schema (if any) accepts every example.
+3. the real server, in-process on a scratch project with the fixture workflow:
+   - its tools/list entry for pos_workflow has the request schema's parameter names,
+     types (null aside) and enums, requires only ``action``, describes every parameter;
+   - the scripted walk through all 14 actions (successes and representative errors),
+     probes of each action's required and accepted parameters, and a walk of every
+     listed workflow (every task, every checkpoint's evidence_example) answer with the
+     expected status and error_type, match their response schemas, carry structured
+     content with ``isError`` set exactly on errors, and never reveal an absolute path
+     of this machine or a stack trace;
+   - its declared output schema (if any) has the spec's status values and accepts every
+     example and live response.
 
 Exits 1 when any check fails. packages/tool/tests/test_contracts.py runs the same checks.
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 import tempfile
@@ -253,6 +260,25 @@ def compare_output_schema(output_schema: dict[str, Any] | None, live: list[Step]
         validator_for(output_schema, default=Draft202012Validator).check_schema(output_schema)
     except SchemaError as exc:
         return [Check("output schema", subject, False, f"invalid: {exc.message[:200]}")]
+    checks = []
+    statuses = _enum(output_schema.get("properties", {}).get("status", {}))
+    checks.append(
+        Check(
+            "output schema status",
+            subject,
+            statuses is not None and set(statuses) == {"success", "error"},
+            f"status enum {statuses}, spec ['success', 'error']",
+        )
+    )
+    required = set(output_schema.get("required", []))
+    checks.append(
+        Check(
+            "output schema required",
+            subject,
+            required <= {"status", "action"} and "status" in required,
+            f"requires {sorted(required)}; the spec requires status and action of every response",
+        )
+    )
     validator = validator_for(output_schema, default=Draft202012Validator)(output_schema)
     rejected = [
         f"{label}: {error_messages(validator, payload, 1)}"
@@ -262,7 +288,10 @@ def compare_output_schema(output_schema: dict[str, Any] | None, live: list[Step]
         ]
         if not validator.is_valid(payload)
     ]
-    return [Check("output schema accepts spec", subject, not rejected, "; ".join(rejected[:3]))]
+    checks.append(
+        Check("output schema accepts spec", subject, not rejected, "; ".join(rejected[:3]))
+    )
+    return [c if not c.ok else dataclasses.replace(c, detail="") for c in checks]
 
 
 _COUNTED = (("workflows", "count"), ("sessions", "count"), ("errors", "error_count"))
@@ -299,11 +328,62 @@ def check_step(step: Step, forbidden: list[str]) -> Check:
     return Check(f"live {step.expect}", subject, not problems, "; ".join(problems))
 
 
+async def walk_workflow(client: Any, workflow_type: str) -> list[Step]:
+    """Walk ``workflow_type`` from start to completion: every task, every checkpoint's example.
+
+    Every bundled workflow's phase and task content is then held to the contract, and
+    each checkpoint's evidence_example is shown to pass, as phase_content promises.
+    """
+    steps: list[Step] = []
+
+    async def run(action: str, case: str, **arguments: Any) -> dict[str, Any]:
+        step = Step(action, case, {"action": action, **arguments}, "success")
+        step.result = await call(client, step.arguments)
+        steps.append(step)
+        return step.result.payload
+
+    payload = await run("start", "start", workflow_type=workflow_type, target_file="src/app.py")
+    sid = payload.get("session_id")
+    while payload.get("status") == "success" and "phase_content" in payload:
+        content = payload["phase_content"]
+        phase = content.get("phase")
+        for task in content.get("tasks", []):
+            number = task.get("task_number")
+            await run(
+                "get_task",
+                f"phase {phase} task {number}",
+                session_id=sid,
+                phase=phase,
+                task_number=number,
+            )
+        payload = await run(
+            "complete_phase",
+            f"phase {phase} evidence_example",
+            session_id=sid,
+            phase=phase,
+            evidence=content.get("checkpoint", {}).get("evidence_example", {}),
+        )
+    if sid:
+        await run("delete_session", "delete", session_id=sid)
+    return steps
+
+
+def check_walk(workflow_type: str, steps: list[Step], forbidden: list[str]) -> Check:
+    """Summarise a workflow walk as one check."""
+    failed = [f"{s.case}: {c.detail}" for s in steps if not (c := check_step(s, forbidden)).ok]
+    completed = any(s.result and s.result.payload.get("workflow_completed") is True for s in steps)
+    if not completed and not failed:
+        failed.append("the workflow never completed")
+    detail = "; ".join(failed[:2]) if failed else f"{len(steps)} calls"
+    return Check("live workflow walk", workflow_type, not failed, detail)
+
+
 async def parameter_probes(client: Any) -> list[Step]:
     """Call each action without its required parameters, and with one it does not take.
 
     The request schema (x-parameters-by-action) says what each action requires and
-    accepts; the server must answer both kinds of mistake with a ValidationError.
+    accepts; the server must answer both kinds of mistake with a ValidationError, and
+    accept each optional parameter (those the scenario sends no success with are added).
     """
     spec = json.loads((WORKFLOW_SPECS / "request.schema.json").read_text(encoding="utf-8"))
     by_action: dict[str, dict[str, list[str]]] = spec["x-parameters-by-action"]
@@ -326,6 +406,28 @@ async def parameter_probes(client: Any) -> list[Step]:
         steps.append(
             Step(action, f"{stray} is not a parameter of {action}", arguments, "ValidationError")
         )
+    steps += [
+        Step(
+            "list_workflows",
+            "argument that is no parameter at all",
+            {"action": "list_workflows", "colour": "red"},
+            "ValidationError",
+        ),
+        # Optional parameters the scenario does not already send with a success.
+        Step(
+            "list_workflows",
+            "category",
+            {"action": "list_workflows", "category": "testing"},
+            "success",
+        ),
+        Step("list_sessions", "status", {"action": "list_sessions", "status": "active"}, "success"),
+        Step(
+            "delete_session",
+            "reason",
+            {"action": "delete_session", "session_id": _client.MISSING_SESSION, "reason": "probe"},
+            "success",
+        ),
+    ]
     for step in steps:
         step.result = await call(client, step.arguments)
     return steps
@@ -350,7 +452,11 @@ async def run_live(project: Path) -> tuple[list[Check], list[Step]]:
     from mcp import Client  # noqa: PLC0415 - the schema and example checks do not need the SDK
 
     install_fixture_workflow(project)
-    forbidden = sorted({str(project), str(project.resolve()), "Traceback (most recent call last)"})
+    # Absolute paths of this machine a response must never reveal (DESIGN.md), and tracebacks.
+    forbidden = sorted(
+        {str(project), str(project.resolve()), str(REPO_ROOT), sys.prefix}
+        | {"Traceback (most recent call last)"}
+    )
     server = pos_tool.build_server(project, durable=False)
     async with Client(server) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
@@ -361,8 +467,14 @@ async def run_live(project: Path) -> tuple[list[Check], list[Step]]:
         tool = tools[TOOL_NAME]
         steps = [step async for step in scenario(client)]
         steps += await parameter_probes(client)
+        listed = await call(client, {"action": "list_workflows"})
+        walks = {
+            wtype: await walk_workflow(client, wtype)
+            for wtype in sorted(w.get("workflow_type") for w in listed.payload.get("workflows", []))
+        }
     checks = compare_input_schema(tool.input_schema)
     checks += [check_step(step, forbidden) for step in steps]
+    checks += [check_walk(wtype, walk, forbidden) for wtype, walk in walks.items()]
     covered = {s.action for s in steps if s.expect == "success" and s.ok}
     failed_errors = {s.action for s in steps if s.expect != "success" and s.ok}
     missing = [a for a in ACTIONS if a not in covered or a not in failed_errors]
@@ -374,7 +486,8 @@ async def run_live(project: Path) -> tuple[list[Check], list[Step]]:
             f"not covered: {missing}" if missing else "",
         )
     )
-    checks += compare_output_schema(tool.output_schema, steps)
+    walked = [step for walk in walks.values() for step in walk]
+    checks += compare_output_schema(tool.output_schema, steps + walked)
     return checks, steps
 
 

@@ -46,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 from _client import (
     FIXTURE_WORKFLOW,
     SPECS_DIR,
@@ -89,8 +89,7 @@ class Failures:
         """Record ``result`` unless it is a success; return it."""
         if result.payload.get("status") != "success" or result.problems:
             detail = result.problems or [
-                result.payload.get("error_type"),
-                result.payload.get("error"),
+                f"{result.payload.get('error_type')}: {result.payload.get('error')}"
             ]
             self.messages.append(f"{label}: {detail}")
         return result

@@ -298,15 +298,35 @@ def test_repeating_a_passed_completion_returns_the_same_success_without_writing(
     assert engine.store.load(sid).version == version
 
 
-def test_completing_a_completed_phase_with_other_evidence_says_to_roll_back(
+def test_completing_a_completed_phase_with_other_passing_evidence_says_to_roll_back(
+    engine: WorkflowEngine,
+) -> None:
+    started = start(engine)
+    sid = started["session_id"]
+    evidence = example_evidence(started)
+    engine.complete_phase(sid, 1, evidence)
+    other = copy.deepcopy(evidence)
+    other["test_candidates"].append({"name": "extra", "reason": "one more candidate to test"})
+    with pytest.raises(StateError, match="already completed") as caught:
+        engine.complete_phase(sid, 1, other)
+    assert "rollback" in caught.value.remediation
+
+
+def test_failing_evidence_for_a_completed_phase_gets_the_checkpoint_answer_and_changes_nothing(
     engine: WorkflowEngine,
 ) -> None:
     started = start(engine)
     sid = started["session_id"]
     engine.complete_phase(sid, 1, example_evidence(started))
-    with pytest.raises(StateError, match="already completed") as caught:
-        engine.complete_phase(sid, 1, {"code_structure": {}})
-    assert "rollback" in caught.value.remediation
+    version = engine.store.load(sid).version
+    result = engine.complete_phase(sid, 1, {"code_structure": {"module": "calculator"}})
+    assert result["checkpoint_passed"] is False
+    assert result["recorded"] is False
+    assert result["missing_evidence"] == ["test_candidates"]
+    assert "nothing was recorded" in result["error"] and "rollback" in result["remediation"]
+    assert result["session_status"] == "active"
+    assert engine.store.load(sid).version == version
+    assert engine.get_workflow_state(sid)["error_count"] == 0
 
 
 def test_the_last_completion_repeated_on_a_completed_session_is_the_same_success(
@@ -377,7 +397,8 @@ def test_rollback_clears_artifacts_of_later_phases(engine: WorkflowEngine) -> No
     state = engine.get_workflow_state(sid)
     assert state["current_phase"] == 1
     assert state["completed_phases"] == []
-    assert set(state["artifacts"]) == {"1"}
+    assert state["artifacts"] == {}
+    assert engine.state_manager.get_session(sid)["session"]["evidence_phases"] == [1]
     history = engine.state_manager.get_session(sid)["session"]["phase_history"]
     assert history[-2]["status"] == "rolled_back" and history[-1]["phase"] == 1
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
-
 from pos_tool import build_server
 from pos_tool.testing import call_pos_workflow
 
@@ -25,7 +24,9 @@ def anyio_backend() -> str:
 def make_project(root: Path) -> Path:
     """Create a project folder with a small module to work on."""
     (root / "src").mkdir(parents=True, exist_ok=True)
-    (root / "src" / "calculator.py").write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
+    (root / "src" / "calculator.py").write_text(
+        "def add(a, b):\n    return a + b\n", encoding="utf-8"
+    )
     return root
 
 
@@ -86,7 +87,9 @@ def blob_workflow(project: Path) -> str:
         ],
     }
     (folder / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
-    (folder / "phases" / "1" / "phase.md").write_text("# Phase 1: Upload\n\nSend the blob.\n", encoding="utf-8")
+    (folder / "phases" / "1" / "phase.md").write_text(
+        "# Phase 1: Upload\n\nSend the blob.\n", encoding="utf-8"
+    )
     (folder / "phases" / "1" / "task-1-send-blob.md").write_text(
         "# Task 1: Send the blob\n\n**Estimated duration:** 1 minute\n\nSend it.\n\n"
         "## Execution steps\n\n### Step 1: Send\nCommand: none\nExpected output: Nothing.\n\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 
 import pytest
-
 from pos_tool import ACTIONS, PARAMETERS, VALID_ACTIONS
 from pos_tool._actions import GROUPS, ActionInputError, parse_call
 
@@ -28,7 +27,7 @@ def test_the_table_has_the_14_actions_of_the_design_in_their_groups() -> None:
         "rollback": "recovery",
         "get_errors": "recovery",
     }
-    assert VALID_ACTIONS == tuple(groups)
+    assert tuple(groups) == VALID_ACTIONS
     assert set(GROUPS) == set(groups.values())
 
 
@@ -82,7 +81,9 @@ def test_every_example_call_is_a_valid_python_call_expression(name: str) -> None
 
 
 def test_null_values_count_as_not_given() -> None:
-    checked = parse_call({"action": "list_sessions", "status": None, "session_id": None, "phase": None})
+    checked = parse_call(
+        {"action": "list_sessions", "status": None, "session_id": None, "phase": None}
+    )
     assert checked.params == {}
 
 
@@ -127,3 +128,17 @@ def test_the_remediation_example_reuses_the_callers_well_typed_values() -> None:
         "get_task requires session_id, phase and task_number. "
         'Call it like: pos_workflow(action="get_task", session_id="my_session", phase=1, task_number=1)'
     )
+
+
+def test_example_calls_render_booleans_and_lists_as_python_literals() -> None:
+    call = ACTIONS["retry_phase"].example_call({"reset_evidence": True, "phase": 2})
+    evidence_call = ACTIONS["complete_phase"].example_call(
+        {"evidence": {"items": ["a", 1], "ok": False}}
+    )
+
+    assert call.endswith("phase=2, reset_evidence=True)")
+    assert 'evidence={"items": ["a", 1], "ok": False})' in evidence_call
+    assert ast.literal_eval(evidence_call.split("evidence=", 1)[1][:-1]) == {
+        "items": ["a", 1],
+        "ok": False,
+    }

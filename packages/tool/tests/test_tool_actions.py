@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from pos_tool import VALID_ACTIONS
 from pos_tool.testing import example_evidence
 
@@ -16,7 +15,9 @@ TARGET = "src/calculator.py"
 
 
 async def _start(call: Any) -> dict[str, Any]:
-    started: dict[str, Any] = await call("start", workflow_type="test_generation_v3", target_file=TARGET)
+    started: dict[str, Any] = await call(
+        "start", workflow_type="test_generation_v3", target_file=TARGET
+    )
     assert started["status"] == "success"
     return started
 
@@ -71,13 +72,20 @@ async def test_start_returns_a_session_and_the_first_phase(call: Any, project: P
     assert result["target_file"] == TARGET
     assert (result["current_phase"], result["total_phases"]) == (1, 5)
     assert result["phase_content"]["phase"] == 1
-    assert result["phase_content"]["checkpoint"]["required_evidence"] == ["code_structure", "test_candidates"]
+    assert result["phase_content"]["checkpoint"]["required_evidence"] == [
+        "code_structure",
+        "test_candidates",
+    ]
     assert result["next_actions"][0] == "get_phase"
-    assert (project / ".praxis-os" / "state" / "workflows" / f"{result['session_id']}.json").is_file()
+    assert (
+        project / ".praxis-os" / "state" / "workflows" / f"{result['session_id']}.json"
+    ).is_file()
 
 
 async def test_start_refuses_a_path_outside_the_project(call: Any) -> None:
-    result = await call("start", workflow_type="test_generation_v3", target_file="../../../etc/passwd")
+    result = await call(
+        "start", workflow_type="test_generation_v3", target_file="../../../etc/passwd"
+    )
 
     _is_error(result, "ValidationError")
     assert "directory traversal" in result["error"]
@@ -92,7 +100,10 @@ async def test_start_of_an_unknown_workflow_lists_the_available_ones(call: Any) 
 
 async def test_start_stores_the_options_shown_by_get_session(call: Any) -> None:
     started = await call(
-        "start", workflow_type="test_generation_v3", target_file=TARGET, options={"framework": "pytest"}
+        "start",
+        workflow_type="test_generation_v3",
+        target_file=TARGET,
+        options={"framework": "pytest"},
     )
     session = await call("get_session", session_id=started["session_id"])
 
@@ -131,7 +142,13 @@ async def test_get_task_returns_the_task_with_its_execution_steps(call: Any) -> 
 
     assert result["status"] == "success"
     content = result["task_content"]
-    assert {"title", "description", "execution_steps", "artifacts_to_produce", "estimated_duration"} <= set(content)
+    assert {
+        "title",
+        "description",
+        "execution_steps",
+        "artifacts_to_produce",
+        "estimated_duration",
+    } <= set(content)
     step = content["execution_steps"][0]
     assert {"step", "command", "description", "expected_output"} <= set(step)
 
@@ -156,10 +173,19 @@ async def test_get_task_of_a_phase_not_reached_yet_is_a_state_error(call: Any) -
 async def test_complete_phase_with_example_evidence_advances_to_the_next_phase(call: Any) -> None:
     started = await _start(call)
 
-    result = await call("complete_phase", session_id=started["session_id"], phase=1, evidence=example_evidence(started))
+    result = await call(
+        "complete_phase",
+        session_id=started["session_id"],
+        phase=1,
+        evidence=example_evidence(started),
+    )
 
     assert result["status"] == "success"
-    assert (result["checkpoint_passed"], result["phase_completed"], result["next_phase"]) == (True, 1, 2)
+    assert (result["checkpoint_passed"], result["phase_completed"], result["next_phase"]) == (
+        True,
+        1,
+        2,
+    )
     assert result["evidence_accepted"] is True
     assert result["phase_content"]["phase"] == 2
 
@@ -167,7 +193,9 @@ async def test_complete_phase_with_example_evidence_advances_to_the_next_phase(c
 async def test_a_failed_checkpoint_is_an_error_listing_what_is_missing(call: Any) -> None:
     sid = (await _start(call))["session_id"]
 
-    result = await call("complete_phase", session_id=sid, phase=1, evidence={"code_structure": {"module": "x"}})
+    result = await call(
+        "complete_phase", session_id=sid, phase=1, evidence={"code_structure": {"module": "x"}}
+    )
 
     _is_error(result, "ValidationError")
     assert result["checkpoint_passed"] is False
@@ -178,7 +206,9 @@ async def test_a_failed_checkpoint_is_an_error_listing_what_is_missing(call: Any
     assert "retry_phase" in result["next_actions"]
 
 
-async def test_complete_phase_of_another_phase_is_a_state_error_naming_the_current_one(call: Any) -> None:
+async def test_complete_phase_of_another_phase_is_a_state_error_naming_the_current_one(
+    call: Any,
+) -> None:
     sid = (await _start(call))["session_id"]
 
     result = await call("complete_phase", session_id=sid, phase=2, evidence={"x": 1})
@@ -190,7 +220,9 @@ async def test_complete_phase_of_another_phase_is_a_state_error_naming_the_curre
 async def test_complete_phase_with_evidence_over_10_mb_is_a_limit_error(call: Any) -> None:
     sid = (await _start(call))["session_id"]
 
-    result = await call("complete_phase", session_id=sid, phase=1, evidence={"data": "x" * (11 * 1024 * 1024)})
+    result = await call(
+        "complete_phase", session_id=sid, phase=1, evidence={"data": "x" * (11 * 1024 * 1024)}
+    )
 
     _is_error(result, "LimitError")
     assert "too large" in result["error"]
@@ -201,7 +233,9 @@ async def test_a_whole_workflow_completes_with_each_phases_example_evidence(call
     sid = current["session_id"]
     while True:
         phase = current["phase_content"]["phase"]
-        done = await call("complete_phase", session_id=sid, phase=phase, evidence=example_evidence(current))
+        done = await call(
+            "complete_phase", session_id=sid, phase=phase, evidence=example_evidence(current)
+        )
         assert done["checkpoint_passed"] is True, done
         if done["workflow_completed"]:
             break
@@ -280,7 +314,11 @@ async def test_delete_session_removes_the_state_file(call: Any, project: Path) -
 
     result = await call("delete_session", session_id=sid, reason="test cleanup")
 
-    assert (result["status"], result["deleted"], result["reason"]) == ("success", True, "test cleanup")
+    assert (result["status"], result["deleted"], result["reason"]) == (
+        "success",
+        True,
+        "test cleanup",
+    )
     assert result["cleanup"]["state_file_removed"] is True
     assert not (project / ".praxis-os" / "state" / "workflows" / f"{sid}.json").exists()
     _is_error(await call("get_state", session_id=sid), "NotFoundError")
@@ -298,7 +336,10 @@ async def test_pause_records_the_checkpoint_note(call: Any) -> None:
     result = await call("pause", session_id=sid, checkpoint_note="waiting for review")
 
     assert (result["paused"], result["resume_capable"]) == (True, True)
-    assert (result["checkpoint"]["phase"], result["checkpoint"]["note"]) == (1, "waiting for review")
+    assert (result["checkpoint"]["phase"], result["checkpoint"]["note"]) == (
+        1,
+        "waiting for review",
+    )
     assert result["next_actions"][0] == "resume"
 
 
@@ -340,7 +381,11 @@ async def test_retry_phase_after_a_failed_checkpoint_returns_the_previous_errors
 
     result = await call("retry_phase", session_id=sid, phase=1, reset_evidence=True)
 
-    assert (result["retrying"], result["evidence_reset"], result["session_status"]) == (True, True, "active")
+    assert (result["retrying"], result["evidence_reset"], result["session_status"]) == (
+        True,
+        True,
+        "active",
+    )
     assert len(result["previous_errors"]) == 1
     assert result["phase_content"]["phase"] == 1
 
@@ -355,7 +400,9 @@ async def test_rollback_clears_artifacts_of_later_phases(call: Any) -> None:
     current = await _start(call)
     sid = current["session_id"]
     for phase in (1, 2):
-        current = await call("complete_phase", session_id=sid, phase=phase, evidence=example_evidence(current))
+        current = await call(
+            "complete_phase", session_id=sid, phase=phase, evidence=example_evidence(current)
+        )
 
     result = await call("rollback", session_id=sid, to_phase=1)
     state = await call("get_state", session_id=sid)
@@ -414,4 +461,6 @@ async def test_every_success_response_carries_status_action_and_next_actions(cal
     for action, arguments in calls.items():
         result = await call(action, **arguments)
         assert (result["status"], result["action"]) == ("success", action), result
-        assert isinstance(result["next_actions"], list) and set(result["next_actions"]) <= set(VALID_ACTIONS)
+        assert isinstance(result["next_actions"], list) and set(result["next_actions"]) <= set(
+            VALID_ACTIONS
+        )

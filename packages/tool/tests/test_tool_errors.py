@@ -9,7 +9,6 @@ from typing import Any, NoReturn
 
 import pytest
 from mcp import Client
-
 from pos_engine import FileSessionStore, InternalError, WorkflowRegistry
 from pos_tool import VALID_ACTIONS
 
@@ -37,7 +36,9 @@ async def test_a_call_without_action_gets_our_error_not_a_pydantic_dump(call: An
 
     assert result["status"] == "error"
     assert result["action"] is None
-    assert result["error"].startswith("action is required; it must be one of: list_workflows, start")
+    assert result["error"].startswith(
+        "action is required; it must be one of: list_workflows, start"
+    )
     assert result["valid_actions"] == list(VALID_ACTIONS)
     assert "pydantic" not in json.dumps(result)
 
@@ -63,14 +64,19 @@ async def test_start_without_its_parameters_names_both_and_shows_an_example(call
 async def test_a_partly_missing_call_names_what_is_missing(call: Any) -> None:
     result = await call("get_task", session_id="abc")
 
-    assert result["error"] == "get_task requires session_id, phase and task_number; phase and task_number are missing"
+    assert (
+        result["error"]
+        == "get_task requires session_id, phase and task_number; phase and task_number are missing"
+    )
     assert result["remediation"].endswith(
         'Call it like: pos_workflow(action="get_task", session_id="abc", phase=1, task_number=1)'
     )
 
 
 async def test_a_parameter_the_action_does_not_use_is_named(call: Any) -> None:
-    result = await call("start", workflow_type="test_generation_v3", target_file="a.py", task_number=1)
+    result = await call(
+        "start", workflow_type="test_generation_v3", target_file="a.py", task_number=1
+    )
 
     assert result["error_type"] == "ValidationError"
     assert result["error"] == "task_number is not a parameter of start"
@@ -81,7 +87,10 @@ async def test_an_argument_that_is_no_parameter_at_all_is_named_not_ignored(call
     result = await call("list_sessions", sesion_id="abc", verbose=True)
 
     assert result["status"] == "error"
-    assert result["error"] == "unknown arguments 'sesion_id' and 'verbose': pos_workflow has no such parameter"
+    assert (
+        result["error"]
+        == "unknown arguments 'sesion_id' and 'verbose': pos_workflow has no such parameter"
+    )
     assert result["details"]["unknown_arguments"] == ["sesion_id", "verbose"]
 
 
@@ -89,13 +98,19 @@ async def test_wrong_types_get_a_clear_validation_error(call: Any) -> None:
     result = await call("complete_phase", session_id="abc", phase="one", evidence="x")
 
     assert result["error_type"] == "ValidationError"
-    assert result["error"] == "phase must be an integer, got str 'one'; evidence must be a JSON object, got str 'x'"
+    assert (
+        result["error"]
+        == "phase must be an integer, got str 'one'; evidence must be a JSON object, got str 'x'"
+    )
     assert "validation error for" not in result["error"]
-    assert [p["parameter"] for p in result["details"]["invalid_parameters"]] == ["phase", "evidence"]
+    assert [p["parameter"] for p in result["details"]["invalid_parameters"]] == [
+        "phase",
+        "evidence",
+    ]
 
 
 async def test_explicit_nulls_for_unused_parameters_are_ignored(call: Any) -> None:
-    everything_null = {name: None for name in ("session_id", "phase", "evidence", "to_phase", "status")}
+    everything_null = dict.fromkeys(("session_id", "phase", "evidence", "to_phase", "status"))
 
     result = await call("list_workflows", **everything_null)
 
@@ -114,7 +129,9 @@ def _assert_no_leak(result: dict[str, Any], project: Path) -> None:
 async def test_an_os_error_inside_the_store_becomes_a_generic_internal_error(
     call: Any, project: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    started = await call("start", workflow_type="test_generation_v3", target_file="src/calculator.py")
+    started = await call(
+        "start", workflow_type="test_generation_v3", target_file="src/calculator.py"
+    )
 
     def broken_load(self: FileSessionStore, session_id: str) -> NoReturn:
         raise OSError(f"/abs/secret/path {project}/.praxis-os/state: disk on fire")
@@ -124,11 +141,19 @@ async def test_an_os_error_inside_the_store_becomes_a_generic_internal_error(
         result = await call("get_state", session_id=started["session_id"])
 
     assert set(result) == {"status", "action", "error", "error_type", "remediation", "error_id"}
-    assert (result["status"], result["action"], result["error_type"]) == ("error", "get_state", "InternalError")
-    assert result["error"] == f"internal error while running get_state (error id {result['error_id']})"
+    assert (result["status"], result["action"], result["error_type"]) == (
+        "error",
+        "get_state",
+        "InternalError",
+    )
+    assert (
+        result["error"] == f"internal error while running get_state (error id {result['error_id']})"
+    )
     _assert_no_leak(result, project)
     logged = [r for r in caplog.records if result["error_id"] in r.getMessage()]
-    assert logged and logged[0].exc_info is not None  # the traceback goes to the log, not the client
+    assert (
+        logged and logged[0].exc_info is not None
+    )  # the traceback goes to the log, not the client
 
 
 async def test_a_runtime_error_while_starting_becomes_a_generic_internal_error(
@@ -138,7 +163,9 @@ async def test_a_runtime_error_while_starting_becomes_a_generic_internal_error(
         raise RuntimeError(f"Traceback (most recent call last): {project} /abs/secret")
 
     monkeypatch.setattr(FileSessionStore, "create", broken_create)
-    result = await call("start", workflow_type="test_generation_v3", target_file="src/calculator.py")
+    result = await call(
+        "start", workflow_type="test_generation_v3", target_file="src/calculator.py"
+    )
 
     assert (result["status"], result["error_type"]) == ("error", "InternalError")
     _assert_no_leak(result, project)
@@ -151,7 +178,9 @@ async def test_a_failing_workflow_registry_becomes_a_generic_internal_error(
         raise PermissionError(13, "Permission denied", f"{project}/universal/workflows")
 
     monkeypatch.setattr(WorkflowRegistry, "get", broken_get)
-    result = await call("start", workflow_type="test_generation_v3", target_file="src/calculator.py")
+    result = await call(
+        "start", workflow_type="test_generation_v3", target_file="src/calculator.py"
+    )
 
     assert result["error_type"] == "InternalError"
     _assert_no_leak(result, project)

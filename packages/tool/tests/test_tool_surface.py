@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
-
 from pos_engine import WorkflowEngine
 from pos_tool import ACTIONS, PARAMETERS, VALID_ACTIONS, register_workflow_tools, tool_description
 
@@ -23,7 +22,9 @@ MAX_TOOLS_LIST_BYTES = 15 * 1024
 
 def _wire(model: Any) -> str:
     """The JSON a client receives for ``model`` (camelCase keys, no nulls)."""
-    return json.dumps(model.model_dump(mode="json", by_alias=True, exclude_none=True), separators=(",", ":"))
+    return json.dumps(
+        model.model_dump(mode="json", by_alias=True, exclude_none=True), separators=(",", ":")
+    )
 
 
 async def _pos_workflow(client: Client) -> Any:
@@ -43,7 +44,9 @@ async def test_register_workflow_tools_registers_exactly_one_tool(project: Path)
     assert names == ["pos_workflow"]
 
 
-async def test_the_default_server_lists_pos_workflow_and_the_server_info_tools(client: Client) -> None:
+async def test_the_default_server_lists_pos_workflow_and_the_server_info_tools(
+    client: Client,
+) -> None:
     names = [tool.name for tool in (await client.list_tools()).tools]
     assert names == ["pos_workflow", "get_server_info", "current_date"]
 
@@ -57,7 +60,9 @@ async def test_action_is_a_required_enum_of_the_14_actions(client: Client) -> No
     assert len(VALID_ACTIONS) == 14
 
 
-async def test_every_parameter_is_listed_in_order_with_its_type_and_a_description(client: Client) -> None:
+async def test_every_parameter_is_listed_in_order_with_its_type_and_a_description(
+    client: Client,
+) -> None:
     properties = (await _pos_workflow(client)).input_schema["properties"]
 
     assert list(properties) == list(PARAMETERS)
@@ -67,11 +72,15 @@ async def test_every_parameter_is_listed_in_order_with_its_type_and_a_descriptio
     assert properties["status"]["enum"] == ["active", "paused", "completed", "failed"]
 
 
-async def test_the_description_documents_every_action_by_group_with_an_example(client: Client) -> None:
+async def test_the_description_documents_every_action_by_group_with_an_example(
+    client: Client,
+) -> None:
     description = (await _pos_workflow(client)).description
 
     assert description == tool_description()
-    headers = [line for line in description.splitlines() if line.endswith(":") and not line.startswith("-")]
+    headers = [
+        line for line in description.splitlines() if line.endswith(":") and not line.startswith("-")
+    ]
     assert headers == ["Discovery:", "Execution:", "Management:", "Recovery:"]
     for name in VALID_ACTIONS:
         lines = [line for line in description.splitlines() if line.startswith(f"- {name}(")]
@@ -104,7 +113,9 @@ async def test_annotations_say_the_tool_writes_may_destroy_is_not_idempotent_and
     ) == (False, True, False, False)
 
 
-async def test_description_tool_definition_and_tools_list_stay_within_their_byte_budgets(client: Client) -> None:
+async def test_description_tool_definition_and_tools_list_stay_within_their_byte_budgets(
+    client: Client,
+) -> None:
     listing = await client.list_tools()
     tool = await _pos_workflow(client)
 
@@ -112,7 +123,9 @@ async def test_description_tool_definition_and_tools_list_stay_within_their_byte
     tool_bytes = len(_wire(tool).encode())
     list_bytes = len(_wire(listing).encode())
 
-    print(f"description {description_bytes} B, pos_workflow definition {tool_bytes} B, tools/list {list_bytes} B")
+    print(
+        f"description {description_bytes} B, pos_workflow definition {tool_bytes} B, tools/list {list_bytes} B"
+    )
     assert description_bytes < MAX_DESCRIPTION_BYTES
     assert tool_bytes < MAX_TOOL_BYTES
     assert list_bytes < MAX_TOOLS_LIST_BYTES

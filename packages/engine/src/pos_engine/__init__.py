@@ -11,12 +11,22 @@ from ._definitions import (
     DefinitionProblem,
     PhaseDefinition,
     TaskDefinition,
+    UnevaluatedValidator,
     WorkflowDefinition,
     WorkflowRegistry,
 )
 from ._engine import WorkflowEngine
 from ._file_store import FileSessionStore
 from ._gates import GateResult, evaluate_evidence
+from ._legacy_definitions import legacy_findings
+from ._legacy_sessions import (
+    LegacySessionReport,
+    convert_legacy_session,
+    convert_legacy_session_file,
+    find_legacy_session_files,
+    legacy_session_dir,
+    read_legacy_session,
+)
 from ._lifecycle import next_actions
 from ._models import (
     SESSION_STATUSES,
@@ -56,6 +66,7 @@ __all__ = [
     "FileSessionStore",
     "GateResult",
     "InternalError",
+    "LegacySessionReport",
     "LimitError",
     "NotFoundError",
     "PhaseAttempt",
@@ -68,12 +79,19 @@ __all__ = [
     "StateError",
     "StateManager",
     "TaskDefinition",
+    "UnevaluatedValidator",
     "Updater",
     "ValidationError",
     "WorkflowDefinition",
     "WorkflowEngine",
     "WorkflowRegistry",
     "__version__",
+    "convert_legacy_session",
+    "convert_legacy_session_file",
     "evaluate_evidence",
+    "find_legacy_session_files",
+    "legacy_findings",
+    "legacy_session_dir",
     "next_actions",
+    "read_legacy_session",
 ]

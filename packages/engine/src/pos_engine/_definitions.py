@@ -28,6 +28,7 @@ __all__ = [
     "DefinitionProblem",
     "PhaseDefinition",
     "TaskDefinition",
+    "UnevaluatedValidator",
     "WorkflowDefinition",
     "WorkflowRegistry",
     "definition_schema",
@@ -48,24 +49,65 @@ def definition_schema() -> dict[str, Any]:
 _METADATA_VALIDATOR = Draft202012Validator(definition_schema())
 
 
+_MAX_EXPRESSION_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class UnevaluatedValidator:
+    """A legacy validator expression attached to an evidence field and never evaluated.
+
+    Legacy gates name Python expressions (``lambda x: x > 0``) as validators. They
+    are code, so the engine keeps their text for display only; the field's type and
+    presence are still checked by the JSON Schema.
+    """
+
+    field: str
+    validator: str
+    expression: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the validator as JSON-ready data (the expression as text, clipped)."""
+        expression = self.expression
+        if expression is not None and len(expression) > _MAX_EXPRESSION_SHOWN:
+            expression = expression[: _MAX_EXPRESSION_SHOWN - 3] + "..."
+        return {"field": self.field, "validator": self.validator, "expression": expression}
+
+
 @dataclass(frozen=True)
 class Checkpoint:
-    """What a phase demands before the agent may advance."""
+    """What a phase demands before the agent may advance.
+
+    ``strict`` is False only for legacy gates declared ``strict: false``: their
+    failures let the phase pass with recorded warnings. ``unevaluated_validators``,
+    ``evidence_mismatch`` and ``notes`` (pairs of code and message) describe what a
+    legacy gate demanded that the engine does not enforce; see ``legacy_findings``.
+    """
 
     required_evidence: tuple[str, ...]
     evidence_schema: dict[str, Any]
     validation: str
     evidence_example: dict[str, Any]
     validator: Draft202012Validator = field(compare=False, repr=False)
+    strict: bool = True
+    allow_override: bool = False
+    unevaluated_validators: tuple[UnevaluatedValidator, ...] = ()
+    evidence_mismatch: dict[str, list[str]] | None = None
+    notes: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the checkpoint as shown to agents in phase_content."""
-        return {
+        data: dict[str, Any] = {
             "required_evidence": list(self.required_evidence),
             "evidence_schema": self.evidence_schema,
             "validation": self.validation,
             "evidence_example": self.evidence_example,
+            "strict": self.strict,
         }
+        if self.allow_override:
+            data["allow_override"] = True
+        if self.unevaluated_validators:
+            data["unevaluated_validators"] = [v.to_dict() for v in self.unevaluated_validators]
+        return data
 
 
 @dataclass(frozen=True)
@@ -274,6 +316,9 @@ def _load_phase(folder: Path, raw: dict[str, Any], expected_number: int) -> Phas
 def load_definition(folder: Path, source: Source) -> WorkflowDefinition:
     """Load and validate the workflow in ``folder``.
 
+    A folder in the legacy (praxis-style) format is recognised and loaded by
+    :func:`pos_engine._legacy_definitions.load_legacy_definition` into the same types.
+
     Raises:
         DefinitionError: the folder is not a valid workflow; ``details["field"]``
             names the failing field or file.
@@ -285,6 +330,11 @@ def load_definition(folder: Path, source: Source) -> WorkflowDefinition:
             f"metadata.json is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
             details={"field": "metadata.json"},
         ) from exc
+    # Imported here: the legacy loader builds on the types defined in this module.
+    from ._legacy_definitions import is_legacy_metadata, load_legacy_definition  # noqa: PLC0415
+
+    if is_legacy_metadata(metadata):
+        return load_legacy_definition(folder, source, metadata)
     errors = sorted(_METADATA_VALIDATOR.iter_errors(metadata), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]

@@ -101,6 +101,7 @@ class WorkflowEngine:
             "count": len(workflows),
             "category_filter": category,
             "categories": sorted({w.category for w in self.registry.workflows()}),
+            "next_actions": ["start", "list_sessions"],
         }
         problems = self.registry.problems()
         if problems:
@@ -210,6 +211,10 @@ class WorkflowEngine:
         ``checkpoint_passed: False`` with every missing field and schema error,
         the failure is recorded in the session's errors and the session is failed.
         Repeating a passed call with the same evidence returns the same success.
+
+        A non-strict (legacy) checkpoint that fails lets the phase pass: the success
+        result carries ``warnings`` (one per missing field and schema error, naming the
+        field) and the same warnings, stamped, are appended to ``session.warnings``.
         """
         sid = self.state_manager.load(session_id).session_id
         number = require_int("phase", phase)
@@ -218,53 +223,51 @@ class WorkflowEngine:
         outcome: dict[str, Any] = {}
 
         def apply(session: Session) -> Session | None:
+            outcome.clear()  # a store may call the updater again after a conflict
             definition = self._definition(session)
             if number in session.completed_phases and session.artifacts.get(str(number)) == payload:
                 outcome["replayed"] = True
+                outcome["warnings"] = _lenient_warnings(definition, number, payload)
                 return None
+            if number in session.completed_phases and (
+                number != session.current_phase or session.status == "completed"
+            ):
+                # Evidence that would fail this checkpoint gets the checkpoint's answer
+                # (nothing is recorded: the phase stays completed with its evidence).
+                gate = evaluate_evidence(definition.phase(number).checkpoint, payload)
+                if not gate.passed:
+                    outcome.update(gate=gate, attempt=None)
+                    return None
             require_status(session, ("active", "failed"), "complete_phase")
-            if number != session.current_phase:
-                if number in session.completed_phases:
-                    raise StateError(
-                        f"phase {number} is already completed with different evidence "
-                        f"(current phase {session.current_phase})",
-                        remediation=f"To redo phase {number}, call rollback with to_phase={number} first.",
-                    )
-                raise StateError(
-                    f"phase {number} is not the current phase ({session.current_phase}); "
-                    f"complete phase {session.current_phase} first",
-                    remediation=f"Call complete_phase with phase={session.current_phase}.",
-                )
+            _require_current_phase(session, number)
             stamp = self.state_manager.stamp()
             attempt = _current_attempt(session, stamp)
-            gate = evaluate_evidence(definition.phase(number).checkpoint, payload)
+            checkpoint = definition.phase(number).checkpoint
+            gate = evaluate_evidence(checkpoint, payload)
             session.evidence[str(number)] = payload
             session.updated_at = stamp
             outcome["gate"] = gate
             outcome["attempt"] = attempt.attempt
-            if not gate.passed:
+            if not gate.passed and checkpoint.strict:
                 _close_attempt(attempt, "failed", stamp)
                 session.status = "failed"
                 session.errors.append(_checkpoint_error(number, gate, stamp))
                 return session
+            if not gate.passed:  # a non-strict legacy gate passes the phase, never silently
+                outcome["warnings"] = _record_warnings(session, number, gate, stamp)
             _close_attempt(attempt, "passed", stamp)
-            session.artifacts[str(number)] = payload
-            session.completed_phases = sorted({*session.completed_phases, number})
-            if number == session.last_phase:
-                session.status = "completed"
-                session.completed_at = stamp
-            else:
-                session.status = "active"
-                session.current_phase = number + 1
-                _open_attempt(session, session.current_phase, stamp)
+            _advance(session, number, payload, stamp)
             return session
 
         session = self.store.update(sid, apply)
         definition = self._definition(session)
         gate = outcome.get("gate")
-        if isinstance(gate, GateResult) and not gate.passed:
+        if isinstance(gate, GateResult) and not gate.passed and not outcome.get("warnings"):
             return _failure(session, number, gate, definition, outcome["attempt"])
-        return _success(session, number, definition)
+        result = _success(session, number, definition)
+        if outcome.get("warnings"):
+            result["warnings"] = outcome["warnings"]
+        return result
 
     def get_workflow_state(self, session_id: object) -> dict[str, Any]:
         """Return the session's progress, artifacts and whether it can be resumed."""
@@ -339,7 +342,11 @@ class WorkflowEngine:
         }
 
     def rollback(self, session_id: object, to_phase: object) -> dict[str, Any]:
-        """Return the session to ``to_phase``, clearing artifacts and evidence of later phases."""
+        """Return the session to ``to_phase``, clearing artifacts and evidence of later phases.
+
+        ``to_phase`` itself is reopened: it leaves completed_phases and artifacts, and
+        its last submitted evidence stays available (get_session lists evidence_phases).
+        """
         sid = self.state_manager.load(session_id).session_id
         target = require_int("to_phase", to_phase)
         moved: dict[str, Any] = {}
@@ -368,6 +375,9 @@ class WorkflowEngine:
             for number in cleared:
                 session.artifacts.pop(str(number), None)
                 session.evidence.pop(str(number), None)
+            # to_phase is reopened: artifacts hold completed phases only, while its last
+            # submission stays in evidence for the agent to start from.
+            session.artifacts.pop(str(target), None)
             session.completed_phases = [p for p in session.completed_phases if p < target]
             session.current_phase = target
             session.status = "active"
@@ -390,6 +400,60 @@ class WorkflowEngine:
             "session_status": session.status,
             "next_actions": next_actions(session.status),
         }
+
+
+def _gate_warnings(phase: int, gate: GateResult) -> list[dict[str, Any]]:
+    """Return the warnings of a failed non-strict gate: one per missing field and schema error."""
+    return [{"phase": phase, "source": "checkpoint", **finding} for finding in gate.findings()]
+
+
+def _record_warnings(
+    session: Session, phase: int, gate: GateResult, stamp: str
+) -> list[dict[str, Any]]:
+    """Append a failed non-strict gate's warnings, stamped, to the session; return them."""
+    warnings = _gate_warnings(phase, gate)
+    session.warnings.extend({**w, "timestamp": stamp} for w in warnings)
+    return warnings
+
+
+def _lenient_warnings(
+    definition: WorkflowDefinition, phase: int, evidence: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Return the warnings a non-strict gate gives ``evidence`` (none for a strict gate)."""
+    checkpoint = definition.phase(phase).checkpoint
+    gate = evaluate_evidence(checkpoint, evidence)
+    return [] if checkpoint.strict or gate.passed else _gate_warnings(phase, gate)
+
+
+def _require_current_phase(session: Session, number: int) -> None:
+    """Raise StateError unless ``number`` is the phase the session is working on."""
+    if number == session.current_phase:
+        return
+    if number in session.completed_phases:
+        raise StateError(
+            f"phase {number} is already completed with different evidence "
+            f"(current phase {session.current_phase})",
+            remediation=f"To redo phase {number}, call rollback with to_phase={number} first.",
+        )
+    raise StateError(
+        f"phase {number} is not the current phase ({session.current_phase}); "
+        f"complete phase {session.current_phase} first",
+        remediation=f"Call complete_phase with phase={session.current_phase}.",
+        details={"current_phase": session.current_phase, "session_status": session.status},
+    )
+
+
+def _advance(session: Session, number: int, payload: dict[str, Any], stamp: str) -> None:
+    """Record phase ``number`` as passed and move to the next phase (or finish)."""
+    session.artifacts[str(number)] = payload
+    session.completed_phases = sorted({*session.completed_phases, number})
+    if number == session.last_phase:
+        session.status = "completed"
+        session.completed_at = stamp
+    else:
+        session.status = "active"
+        session.current_phase = number + 1
+        _open_attempt(session, session.current_phase, stamp)
 
 
 def _checkpoint_error(phase: int, gate: GateResult, stamp: str) -> ErrorRecord:
@@ -419,24 +483,44 @@ def _remediation(phase: int, gate: GateResult) -> str:
 
 
 def _failure(
-    session: Session, phase: int, gate: GateResult, definition: WorkflowDefinition, attempt: int
+    session: Session,
+    phase: int,
+    gate: GateResult,
+    definition: WorkflowDefinition,
+    attempt: int | None,
 ) -> dict[str, Any]:
+    """The checkpoint's answer; ``attempt`` is None when nothing was recorded."""
     checkpoint = definition.phase(phase).checkpoint
-    return {
+    if attempt is None:
+        error = (
+            f"phase {phase} is already completed and this evidence would fail its checkpoint: "
+            f"{gate.summary()}; nothing was recorded"
+        )
+        remediation = (
+            f"Phase {phase} keeps its accepted evidence. To redo it, call rollback with "
+            f"to_phase={phase}, then complete_phase with evidence that passes."
+        )
+    else:
+        error = f"checkpoint of phase {phase} failed: {gate.summary()}"
+        remediation = _remediation(phase, gate)
+    result: dict[str, Any] = {
         "session_id": session.session_id,
         "checkpoint_passed": False,
         "phase": phase,
-        "attempt": attempt,
-        "error": f"checkpoint of phase {phase} failed: {gate.summary()}",
+        "recorded": attempt is not None,
+        "error": error,
         "error_type": "ValidationError",
         "missing_evidence": gate.missing_evidence,
         "validation_errors": gate.validation_errors,
-        "remediation": _remediation(phase, gate),
+        "remediation": remediation,
         "checkpoint": checkpoint.to_dict(),
         "current_phase": session.current_phase,
         "session_status": session.status,
         "next_actions": next_actions(session.status),
     }
+    if attempt is not None:
+        result["attempt"] = attempt
+    return result
 
 
 def _success(session: Session, phase: int, definition: WorkflowDefinition) -> dict[str, Any]:

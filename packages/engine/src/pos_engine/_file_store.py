@@ -45,9 +45,12 @@ __all__ = ["FileSessionStore"]
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
 _TEMP_RE = re.compile(r"\.[a-z0-9][a-z0-9_-]{0,127}\.(\d+)\.[0-9a-f]+\.tmp")
 _STALE_TEMP_SECONDS = 3600
-# A folder mtime this much older than a scan cannot hide a later change, even on
-# filesystems whose timestamps are as coarse as one second.
-_SETTLED_NS = 2_000_000_000
+# A folder mtime this much older than a scan cannot hide a later change: a later
+# write gets a later mtime. Kernels stamp files from a clock that lags by at most one
+# tick (<= 10 ms), so 50 ms is safe where timestamps have sub-millisecond digits;
+# filesystems with whole-second (or coarser) timestamps get 2 s.
+_SETTLED_NS = 50_000_000
+_SETTLED_COARSE_NS = 2_000_000_000
 
 _SUMMARY_KEYS = {name: name for name in SessionSummary.model_fields} | {
     "last_updated": "updated_at"
@@ -122,7 +125,9 @@ class FileSessionStore(SessionStore):
         self._cache_lock = threading.Lock()
         self._cache: dict[str, tuple[_Sig, SessionSummary]] = {}
         self._corrupt: dict[str, _Sig] = {}
-        self._listing: list[SessionSummary] | None = None
+        # Ids in listing order; re-sorted only when the set of ids (or a created_at) changes,
+        # since an update leaves a session's place in the listing as it was.
+        self._order: list[str] | None = None
         self._dir_mtime_ns = -1
         self._scan_ns = 0
         self.setup()
@@ -278,7 +283,7 @@ class FileSessionStore(SessionStore):
         with self._cache_lock:
             self._cache.pop(session_id, None)
             self._corrupt.pop(session_id, None)
-            self._listing = None
+            self._order = None
         return existed
 
     def exists(self, session_id: str) -> bool:
@@ -289,20 +294,24 @@ class FileSessionStore(SessionStore):
         """Return the readable sessions' summaries, newest ``created_at`` first.
 
         Ties are ordered by session id, descending. Only files changed since the last
-        call are read, and a folder unchanged since a scan at least 2 s after its last
-        change is not scanned at all: stores always rename into the folder, so a file
-        edited in place by hand is seen once anything else in the folder changes.
+        call are read, and a folder unchanged since a scan at least 50 ms (2 s on
+        coarse-timestamp filesystems) after its last change is not scanned at all:
+        stores always rename into the folder, so a file edited in place by hand is
+        seen once anything else in the folder changes.
         The summaries are shared with the cache: treat them as read-only.
         """
         with self._cache_lock:
             self._refresh()
-            if self._listing is None:
-                self._listing = sorted(
-                    (summary for _, summary in self._cache.values()),
-                    key=lambda s: (s.created_at, s.session_id),
-                    reverse=True,
-                )
-            listing = self._listing
+            if self._order is None:
+                self._order = [
+                    session_id
+                    for _, session_id in sorted(
+                        ((entry[1].created_at, sid) for sid, entry in self._cache.items()),
+                        reverse=True,
+                    )
+                ]
+            cache = self._cache
+            listing = [cache[session_id][1] for session_id in self._order]
         return [s for s in listing if status is None or s.status == status]
 
     def corrupt_ids(self) -> list[str]:
@@ -386,43 +395,59 @@ class FileSessionStore(SessionStore):
     def _remember(self, session: Session, sig: _Sig) -> None:
         """Cache what this instance just wrote, so listing need not read it back."""
         with self._cache_lock:
-            self._cache[session.session_id] = (sig, session.summary())
+            self._keep(session.session_id, sig, session.summary())
             self._corrupt.pop(session.session_id, None)
-            self._listing = None
+
+    def _keep(self, session_id: str, sig: _Sig, summary: SessionSummary) -> None:
+        """Cache a summary; a new id or a changed created_at reorders the listing."""
+        previous = self._cache.get(session_id)
+        if previous is None or previous[1].created_at != summary.created_at:
+            self._order = None
+        self._cache[session_id] = (sig, summary)
 
     def _refresh(self) -> None:
         """Bring the cache up to date with the folder. Caller holds ``_cache_lock``."""
         scan_ns = time.time_ns()
         dir_mtime_ns = os.stat(self._dir).st_mtime_ns
-        if dir_mtime_ns == self._dir_mtime_ns and dir_mtime_ns <= self._scan_ns - _SETTLED_NS:
+        settle = _SETTLED_COARSE_NS if dir_mtime_ns % 1_000_000 == 0 else _SETTLED_NS
+        if dir_mtime_ns == self._dir_mtime_ns and dir_mtime_ns <= self._scan_ns - settle:
             return  # every write renames into the folder, so nothing changed since that scan
         seen: set[str] = set()
+        cache = self._cache
         with os.scandir(self._dir) as entries:
             for entry in entries:
-                session_id = entry.name[:-5]
-                if not entry.name.endswith(".json") or not _ID_RE.fullmatch(session_id):
+                # This loop runs once per session file (10,000 of them on a big project):
+                # the cheap checks come first, and an unchanged file costs one stat.
+                name = entry.name
+                if not name.endswith(".json"):
                     continue
+                session_id = name[:-5]
                 try:
                     sig = _signature(entry.stat())
                 except FileNotFoundError:
                     continue  # deleted during the scan
-                seen.add(session_id)
-                known = self._cache.get(session_id, (None,))[0], self._corrupt.get(session_id)
-                if sig in known:
+                cached = cache.get(session_id)
+                if cached is not None and cached[0] == sig:
+                    seen.add(session_id)
                     continue
-                self._listing = None
+                if not _ID_RE.fullmatch(session_id):
+                    continue
+                seen.add(session_id)
+                if self._corrupt.get(session_id) == sig:
+                    continue
                 try:
                     summary = _read_summary(entry.path, session_id)
                 except FileNotFoundError:
                     seen.discard(session_id)  # deleted during the scan
                 except (OSError, ValueError, KeyError, TypeError):
                     self._corrupt[session_id] = sig
-                    self._cache.pop(session_id, None)
+                    if self._cache.pop(session_id, None) is not None:
+                        self._order = None
                 else:
-                    self._cache[session_id] = (sig, summary)
+                    self._keep(session_id, sig, summary)
                     self._corrupt.pop(session_id, None)
         for gone in (self._cache.keys() | self._corrupt.keys()) - seen:
             self._cache.pop(gone, None)
             self._corrupt.pop(gone, None)
-            self._listing = None
+            self._order = None
         self._dir_mtime_ns, self._scan_ns = dir_mtime_ns, scan_ns

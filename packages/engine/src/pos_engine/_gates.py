@@ -7,6 +7,7 @@ the checkpoint's JSON Schema. Every finding is collected, not just the first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,44 @@ class GateResult:
                 + (f" (+{more} more)" if more else "")
             )
         return "; ".join(parts)
+
+    def findings(self) -> list[dict[str, str]]:
+        """Return one entry per missing field and per schema error, each naming its field.
+
+        Entries are ``{"field", "pointer", "kind", "message"}`` with ``kind`` one of
+        ``missing_evidence`` and ``schema_error``; a non-strict gate records them as warnings.
+        """
+        entries = [
+            {
+                "field": name,
+                "pointer": _pointer([name]),
+                "kind": "missing_evidence",
+                "message": f"required evidence {name!r} is missing or null",
+            }
+            for name in self.missing_evidence
+        ]
+        for error in self.validation_errors:
+            entries.append(
+                {
+                    "field": _field_of(error),
+                    "pointer": error["pointer"],
+                    "kind": "schema_error",
+                    "message": error["message"],
+                }
+            )
+        return entries
+
+
+_REQUIRED_MESSAGE = re.compile(r"^'(.+)' is a required property$")
+
+
+def _field_of(error: dict[str, str]) -> str:
+    """Return the top-level evidence field an error is about ("" for the whole evidence)."""
+    pointer = error["pointer"]
+    if pointer:
+        return pointer.split("/")[1].replace("~1", "/").replace("~0", "~")
+    match = _REQUIRED_MESSAGE.match(error["message"])
+    return match.group(1) if match else ""
 
 
 def _pointer(path: Any) -> str:

@@ -42,11 +42,12 @@ NEXT_ACTIONS: dict[SessionStatus, tuple[str, ...]] = {
     ),
 }
 
-_HOW_TO_REACH: dict[SessionStatus, str] = {
-    "active": "resume it if it is paused, or retry_phase if it failed",
-    "paused": "pause it first",
-    "completed": "complete its last phase first",
-    "failed": "only a failed checkpoint leads there",
+# What to do next, by the state the session is in (not the state the action wants).
+_WAY_OUT: dict[SessionStatus, str] = {
+    "active": "the session is already active: carry on with get_phase, get_task and complete_phase",
+    "paused": "resume the session first",
+    "completed": "the workflow is finished: rollback to reopen a phase, or start a new session",
+    "failed": "retry_phase or a new complete_phase attempt reopens the current phase",
 }
 
 
@@ -65,10 +66,9 @@ def require_status(session: Session, allowed: tuple[SessionStatus, ...], action:
         return
     needed = " or ".join(repr(s) for s in allowed)
     moves = ", ".join(next_actions(session.status))
-    hint = _HOW_TO_REACH[allowed[0]]
     raise StateError(
         f"{action} needs a session that is {needed}, but session {session.session_id!r} "
         f"is {session.status!r}",
-        remediation=f"To {action}, {hint}. Allowed from {session.status!r}: {moves}.",
+        remediation=f"{_WAY_OUT[session.status].capitalize()}. Allowed from {session.status!r}: {moves}.",
         details={"session_status": session.status, "allowed_actions": next_actions(session.status)},
     )

@@ -7,6 +7,13 @@ chooses which tool groups a server registers. Build a server with
 """
 
 from ._actions import ACTIONS, PARAMETERS, VALID_ACTIONS, ActionSpec, Backends, Parameter
+from ._legacy_tools import (
+    LEGACY_TOOL_NAMES,
+    LEGACY_TOOLS,
+    LegacyTool,
+    call_legacy_tool,
+    register_legacy_tools,
+)
 from ._registry import (
     DEFAULT_GROUPS,
     REGISTRY_FILE,
@@ -28,6 +35,8 @@ __all__ = [
     "ACTIONS",
     "DEFAULT_GROUPS",
     "HTTP_PATH",
+    "LEGACY_TOOLS",
+    "LEGACY_TOOL_NAMES",
     "MAX_HTTP_BODY_BYTES",
     "PARAMETERS",
     "REGISTRY_FILE",
@@ -36,6 +45,7 @@ __all__ = [
     "VALID_ACTIONS",
     "ActionSpec",
     "Backends",
+    "LegacyTool",
     "Parameter",
     "RegistryError",
     "ServerParts",
@@ -45,8 +55,10 @@ __all__ = [
     "__version__",
     "build_http_app",
     "build_server",
+    "call_legacy_tool",
     "dispatch",
     "load_tool_registry",
+    "register_legacy_tools",
     "register_workflow_tools",
     "registry_schema",
     "tool_description",

@@ -88,7 +88,7 @@ Handler = Callable[[Backends, Mapping[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class ActionSpec:
+class ActionSpec:  # pylint: disable=too-many-instance-attributes  # one field per table column
     """One row of the dispatch table.
 
     Attributes:
@@ -153,7 +153,7 @@ def _render(value: object) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return repr(value)
     if isinstance(value, dict):
         inner = ", ".join(f'"{k}": {_render(v)}' for k, v in value.items())
         return "{" + inner + "}"
@@ -175,20 +175,38 @@ def _join(names: Collection[str]) -> str:
 PARAMETERS: dict[str, Parameter] = {
     p.name: p
     for p in (
-        Parameter("action", "string", "What to do; see the tool description for each action's parameters."),
+        Parameter(
+            "action", "string", "What to do; see the tool description for each action's parameters."
+        ),
         Parameter("session_id", "string", "Session id returned by start (every session action)."),
-        Parameter("workflow_type", "string", "Workflow to start, as listed by list_workflows (start)."),
-        Parameter("target_file", "string", "File the workflow works on, relative to the project root (start)."),
+        Parameter(
+            "workflow_type", "string", "Workflow to start, as listed by list_workflows (start)."
+        ),
+        Parameter(
+            "target_file",
+            "string",
+            "File the workflow works on, relative to the project root (start).",
+        ),
         Parameter("options", "object", "Free-form options stored with the session (start)."),
         Parameter("phase", "integer", "Phase number (get_task, complete_phase, retry_phase)."),
         Parameter("task_number", "integer", "Task number within the phase, from 1 (get_task)."),
-        Parameter("evidence", "object", "Checkpoint evidence shaped as checkpoint.evidence_schema (complete_phase)."),
+        Parameter(
+            "evidence",
+            "object",
+            "Checkpoint evidence shaped as checkpoint.evidence_schema (complete_phase).",
+        ),
         Parameter("category", "string", "Only workflows of this category (list_workflows)."),
-        Parameter("status", "string", "Only sessions in this status (list_sessions).", SESSION_STATUSES),
+        Parameter(
+            "status", "string", "Only sessions in this status (list_sessions).", SESSION_STATUSES
+        ),
         Parameter("reason", "string", "Why the session is deleted, for the log (delete_session)."),
         Parameter("checkpoint_note", "string", "Where you stopped and why (pause)."),
-        Parameter("reset_evidence", "boolean", "Discard the phase's stored evidence (retry_phase)."),
-        Parameter("to_phase", "integer", "Phase to return to; later phases are cleared (rollback)."),
+        Parameter(
+            "reset_evidence", "boolean", "Discard the phase's stored evidence (retry_phase)."
+        ),
+        Parameter(
+            "to_phase", "integer", "Phase to return to; later phases are cleared (rollback)."
+        ),
     )
 }
 """Every parameter of ``pos_workflow``, in the order of the tool's signature."""
@@ -261,64 +279,132 @@ ACTIONS: dict[str, ActionSpec] = {
     spec.name: spec
     for spec in (
         ActionSpec(
-            "list_workflows", "discovery", "workflows with phases, category and duration",
-            (), ("category",), {"category": "code_generation"}, _list_workflows,
+            "list_workflows",
+            group="discovery",
+            summary="workflows with phases, category and duration",
+            required=(),
+            optional=("category",),
+            example={"category": "code_generation"},
+            handler=_list_workflows,
             next_actions=("start", "list_sessions"),
         ),
         ActionSpec(
-            "start", "execution", "new session; returns session_id and the first phase",
-            ("workflow_type", "target_file"), ("options",),
-            {"workflow_type": "test_generation_v3", "target_file": "src/calculator.py"}, _start,
+            "start",
+            group="execution",
+            summary="new session; returns session_id and the first phase",
+            required=("workflow_type", "target_file"),
+            optional=("options",),
+            example={"workflow_type": "test_generation_v3", "target_file": "src/calculator.py"},
+            handler=_start,
         ),
         ActionSpec(
-            "get_phase", "execution", "current phase content with earlier artifacts",
-            ("session_id",), (), _SID, _get_phase,
+            "get_phase",
+            group="execution",
+            summary="current phase content with earlier artifacts",
+            required=("session_id",),
+            optional=(),
+            example=_SID,
+            handler=_get_phase,
         ),
         ActionSpec(
-            "get_task", "execution", "one task with its execution steps",
-            ("session_id", "phase", "task_number"), (), {**_SID, "phase": 1, "task_number": 1}, _get_task,
+            "get_task",
+            group="execution",
+            summary="one task with its execution steps",
+            required=("session_id", "phase", "task_number"),
+            optional=(),
+            example={**_SID, "phase": 1, "task_number": 1},
+            handler=_get_task,
         ),
         ActionSpec(
-            "complete_phase", "execution", "submit evidence; passes the checkpoint or lists what is missing",
-            ("session_id", "phase", "evidence"), (),
-            {**_SID, "phase": 1, "evidence": {"code_structure": {}, "test_candidates": []}}, _complete_phase,
+            "complete_phase",
+            group="execution",
+            summary="submit evidence; passes the checkpoint or lists what is missing",
+            required=("session_id", "phase", "evidence"),
+            optional=(),
+            example={**_SID, "phase": 1, "evidence": {"code_structure": {}, "test_candidates": []}},
+            handler=_complete_phase,
         ),
         ActionSpec(
-            "get_state", "execution", "progress, artifacts, status, resume_capable",
-            ("session_id",), (), _SID, _get_state,
+            "get_state",
+            group="execution",
+            summary="progress, artifacts, status, resume_capable",
+            required=("session_id",),
+            optional=(),
+            example=_SID,
+            handler=_get_state,
         ),
         ActionSpec(
-            "list_sessions", "management", "sessions, newest first",
-            (), ("status",), {"status": "active"}, _list_sessions,
+            "list_sessions",
+            group="management",
+            summary="sessions, newest first",
+            required=(),
+            optional=("status",),
+            example={"status": "active"},
+            handler=_list_sessions,
             next_actions=("get_session", "get_state", "start"),
         ),
         ActionSpec(
-            "get_session", "management", "one session with phase history and options",
-            ("session_id",), (), _SID, _get_session,
+            "get_session",
+            group="management",
+            summary="one session with phase history and options",
+            required=("session_id",),
+            optional=(),
+            example=_SID,
+            handler=_get_session,
         ),
         ActionSpec(
-            "delete_session", "management", "delete a session (a missing one is not an error)",
-            ("session_id",), ("reason",), {**_SID, "reason": "done"}, _delete_session,
+            "delete_session",
+            group="management",
+            summary="delete a session (a missing one is not an error)",
+            required=("session_id",),
+            optional=("reason",),
+            example={**_SID, "reason": "done"},
+            handler=_delete_session,
         ),
         ActionSpec(
-            "pause", "management", "park an active session",
-            ("session_id",), ("checkpoint_note",), {**_SID, "checkpoint_note": "waiting for review"}, _pause,
+            "pause",
+            group="management",
+            summary="park an active session",
+            required=("session_id",),
+            optional=("checkpoint_note",),
+            example={**_SID, "checkpoint_note": "waiting for review"},
+            handler=_pause,
         ),
         ActionSpec(
-            "resume", "management", "continue a paused session",
-            ("session_id",), (), _SID, _resume,
+            "resume",
+            group="management",
+            summary="continue a paused session",
+            required=("session_id",),
+            optional=(),
+            example=_SID,
+            handler=_resume,
         ),
         ActionSpec(
-            "retry_phase", "recovery", "new attempt at the current phase after a failed checkpoint",
-            ("session_id", "phase"), ("reset_evidence",), {**_SID, "phase": 1}, _retry_phase,
+            "retry_phase",
+            group="recovery",
+            summary="new attempt at the current phase after a failed checkpoint",
+            required=("session_id", "phase"),
+            optional=("reset_evidence",),
+            example={**_SID, "phase": 1},
+            handler=_retry_phase,
         ),
         ActionSpec(
-            "rollback", "recovery", "go back to an earlier phase, clearing later artifacts",
-            ("session_id", "to_phase"), (), {**_SID, "to_phase": 1}, _rollback,
+            "rollback",
+            group="recovery",
+            summary="go back to an earlier phase, clearing later artifacts",
+            required=("session_id", "to_phase"),
+            optional=(),
+            example={**_SID, "to_phase": 1},
+            handler=_rollback,
         ),
         ActionSpec(
-            "get_errors", "recovery", "errors recorded against the session",
-            ("session_id",), (), _SID, _get_errors,
+            "get_errors",
+            group="recovery",
+            summary="errors recorded against the session",
+            required=("session_id",),
+            optional=(),
+            example=_SID,
+            handler=_get_errors,
         ),
     )
 }
@@ -433,10 +519,16 @@ def parse_call(arguments: Mapping[str, Any], sent: Collection[str] = ()) -> Acti
     if not isinstance(action, str) or action not in ACTIONS:
         raise _action_error(action, unknown)
     spec = ACTIONS[action]
-    given = {k: v for k, v in arguments.items() if k != "action" and k in PARAMETERS and v is not None}
+    given = {
+        k: v for k, v in arguments.items() if k != "action" and k in PARAMETERS and v is not None
+    }
     unexpected = [name for name in PARAMETER_NAMES if name in given and name not in spec.parameters]
     missing = [name for name in spec.required if name not in given]
-    invalid = [_type_problem(n, given[n]) for n in spec.parameters if n in given and not PARAMETERS[n].accepts(given[n])]
+    invalid = [
+        _type_problem(n, given[n])
+        for n in spec.parameters
+        if n in given and not PARAMETERS[n].accepts(given[n])
+    ]
     if not (unknown or unexpected or missing or invalid):
         return ActionCall(spec, given)
     findings = []
@@ -445,7 +537,9 @@ def parse_call(arguments: Mapping[str, Any], sent: Collection[str] = ()) -> Acti
             findings.append(f"{action} requires {_join(spec.required)}")
         else:
             verb = "is" if len(missing) == 1 else "are"
-            findings.append(f"{action} requires {_join(spec.required)}; {_join(missing)} {verb} missing")
+            findings.append(
+                f"{action} requires {_join(spec.required)}; {_join(missing)} {verb} missing"
+            )
     findings.extend(f"{name} is not a parameter of {action}" for name in unexpected)
     if unknown:
         findings.append(_unknown_sentence(unknown))

@@ -49,11 +49,19 @@ def server_parameters(project_root: Path, log_level: str = "WARNING") -> StdioSe
     """Return how to launch ``python -m pos_tool serve`` for ``project_root``."""
     return StdioServerParameters(
         command=sys.executable,
-        args=["-m", "pos_tool", "serve", "--project-root", str(project_root), "--log-level", log_level],
+        args=[
+            "-m",
+            "pos_tool",
+            "serve",
+            "--project-root",
+            str(project_root),
+            "--log-level",
+            log_level,
+        ],
     )
 
 
-class _Steps:
+class _Steps:  # pylint: disable=too-few-public-methods
     """Calls pos_workflow and prints one line per call."""
 
     def __init__(self, client: Client, out: Callable[[str], None]) -> None:
@@ -62,6 +70,7 @@ class _Steps:
         self.count = 0
 
     async def call(self, action: str, **arguments: Any) -> dict[str, Any]:
+        """Call ``action``, print its line, and return the response (raise on an error)."""
         began = time.perf_counter()
         result = await self.client.call_tool("pos_workflow", {"action": action, **arguments})
         elapsed = (time.perf_counter() - began) * 1000
@@ -75,7 +84,11 @@ class _Steps:
 
 
 async def run_demo(
-    project_root: Path, workflow_type: str, out: Callable[[str], None], *, log_level: str = "WARNING"
+    project_root: Path,
+    workflow_type: str,
+    out: Callable[[str], None],
+    *,
+    log_level: str = "WARNING",
 ) -> dict[str, Any]:
     """Drive ``workflow_type`` from start to completion; return the final get_state response.
 
@@ -85,24 +98,37 @@ async def run_demo(
     prepare_project(project_root)
     out(f"project {project_root}  (server: python -m pos_tool serve, over stdio)")
     out(f"{'action':<16} {'phase':>5}  {'status':<8} {'time':>11}")
+    failure: DemoFailure | None = None
     async with Client(server_parameters(project_root, log_level)) as client:
         steps = _Steps(client, out)
-        await steps.call("list_workflows")
-        current = await steps.call("start", workflow_type=workflow_type, target_file=DEMO_TARGET)
-        session_id = current["session_id"]
-        while True:
-            content = current["phase_content"]
-            phase = content["phase"]
-            for task in content["tasks"]:
-                await steps.call("get_task", session_id=session_id, phase=phase, task_number=task["task_number"])
-            evidence = content["checkpoint"]["evidence_example"]
-            done = await steps.call("complete_phase", session_id=session_id, phase=phase, evidence=evidence)
-            if done["workflow_completed"]:
-                break
-            current = done
-        state = await steps.call("get_state", session_id=session_id)
+        try:
+            state = await _drive(steps, workflow_type)
+        except DemoFailure as exc:
+            failure = exc  # re-raised below, outside the client's task group: no ExceptionGroup
+    if failure is not None:
+        raise failure
     out(
         f"{workflow_type} completed: phases {state['completed_phases']} in {steps.count} calls; "
-        f"session {session_id}"
+        f"session {state['session_id']}"
     )
     return state
+
+
+async def _drive(steps: _Steps, workflow_type: str) -> dict[str, Any]:
+    await steps.call("list_workflows")
+    current = await steps.call("start", workflow_type=workflow_type, target_file=DEMO_TARGET)
+    session_id = current["session_id"]
+    while True:
+        content = current["phase_content"]
+        phase = content["phase"]
+        for task in content["tasks"]:
+            await steps.call(
+                "get_task", session_id=session_id, phase=phase, task_number=task["task_number"]
+            )
+        evidence = content["checkpoint"]["evidence_example"]
+        done = await steps.call(
+            "complete_phase", session_id=session_id, phase=phase, evidence=evidence
+        )
+        if done["workflow_completed"]:
+            return await steps.call("get_state", session_id=session_id)
+        current = done

@@ -22,6 +22,7 @@ from jsonschema import Draft202012Validator
 from mcp.server.mcpserver import MCPServer
 from pos_engine import WorkflowEngine
 
+from ._legacy_tools import LEGACY_TOOL_NAMES, register_legacy_tools
 from ._server_info import register_server_info_tools
 from ._tool import TOOL_NAME, register_workflow_tools
 from .exceptions import RegistryError
@@ -90,7 +91,18 @@ def _register_server_info(mcp: MCPServer, parts: ServerParts) -> None:
 TOOL_GROUPS: dict[str, ToolGroup] = {
     group.name: group
     for group in (
-        ToolGroup("workflow", "the consolidated pos_workflow tool (14 actions)", (TOOL_NAME,), _register_workflow),
+        ToolGroup(
+            "workflow",
+            "the consolidated pos_workflow tool (14 actions)",
+            (TOOL_NAME,),
+            _register_workflow,
+        ),
+        ToolGroup(
+            "workflow_legacy",
+            "the archived workflow tools, kept so that a rollback can restore them",
+            LEGACY_TOOL_NAMES,
+            register_legacy_tools,
+        ),
         ToolGroup(
             "server_info",
             "server facts and the current date",
@@ -125,7 +137,11 @@ class ToolRegistry:
 @cache
 def registry_schema() -> dict[str, Any]:
     """Return the tool registry JSON Schema shipped inside the package."""
-    text = resources.files("pos_tool").joinpath("schemas/tool-registry.schema.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("pos_tool")
+        .joinpath("schemas/tool-registry.schema.json")
+        .read_text(encoding="utf-8")
+    )
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -179,7 +195,8 @@ def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:
         shown = problems[:_MAX_SHOWN_PROBLEMS]
         more = f" (+{len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
         raise RegistryError(
-            REGISTRY_FILE, "does not match specs/tool-registry.schema.json: " + "; ".join(shown) + more
+            REGISTRY_FILE,
+            "does not match specs/tool-registry.schema.json: " + "; ".join(shown) + more,
         )
     groups = tuple(data["groups"])
     unknown = [name for name in groups if name not in TOOL_GROUPS]
@@ -189,6 +206,8 @@ def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:
         raise RegistryError(
             REGISTRY_FILE,
             f"names unknown {noun} {', '.join(repr(n) for n in unknown)}; known groups: {known}",
-            remediation=f"Use only known groups ({known}) in 'groups', or delete the file for the default.",
+            remediation=(
+                f"Use only known groups ({known}) in 'groups', or delete the file for the default."
+            ),
         )
     return ToolRegistry(groups=groups, source=REGISTRY_FILE, description=data.get("description"))

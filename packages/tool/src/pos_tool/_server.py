@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -9,7 +10,6 @@ import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from pos_engine import WorkflowEngine
-from pos_engine.guards import MAX_EVIDENCE_BYTES
 from starlette.applications import Starlette
 
 from ._registry import TOOL_GROUPS, ServerParts, load_tool_registry
@@ -28,8 +28,6 @@ MAX_HTTP_BODY_BYTES = 12 * 1024 * 1024
 The SDK's default (4 MiB) would answer a legal evidence with a bare 413; with
 this limit an evidence over the engine's 10 MB gets the tool's clear LimitError.
 """
-
-assert MAX_HTTP_BODY_BYTES > MAX_EVIDENCE_BYTES  # noqa: S101 - a build-time invariant
 
 _INSTRUCTIONS = (
     "Use the pos_workflow tool to run phase-gated workflows: list_workflows, start one on a file, "
@@ -66,10 +64,18 @@ def build_server(project_root: str | os.PathLike[str], *, durable: bool = True) 
     return mcp
 
 
+def _is_unspecified(host: str) -> bool:
+    """Whether ``host`` is a wildcard address (0.0.0.0, ::), which no client sends as Host."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
 def _security(host: str, port: int) -> TransportSecuritySettings:
     """DNS-rebinding protection: only loopback names (and the bound host) on our port."""
     names = ["127.0.0.1", "localhost"]
-    if host not in names and host not in ("0.0.0.0", "::", ""):  # noqa: S104 - compared, not bound
+    if host and host not in names and not _is_unspecified(host):
         names.append(f"[{host}]" if ":" in host else host)
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,

@@ -98,7 +98,9 @@ def register_server_info_tools(mcp: MCPServer, parts: ServerParts) -> None:
         except Exception:
             error_id = "err_" + secrets.token_hex(6)
             logger.exception("get_server_info failed [error_id=%s]", error_id)
-            raise ToolError(f"internal error while reading server info (error id {error_id})") from None
+            raise ToolError(
+                f"internal error while reading server info (error id {error_id})"
+            ) from None
 
     async def current_date() -> CurrentDate:
         """The current date and time: UTC (ISO 8601) and the server's local date."""

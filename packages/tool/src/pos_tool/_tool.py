@@ -65,7 +65,8 @@ class WorkflowResponse(BaseModel):
 _HEADER = (
     "Run phase-gated workflows (e.g. test generation) in durable sessions. "
     "Flow: list_workflows -> start -> per phase: get_task for each task, then complete_phase "
-    "with evidence shaped as phase_content.checkpoint (its evidence_example passes) -> next phase.\n"
+    "with evidence shaped as phase_content.checkpoint (its evidence_example passes) "
+    "-> next phase.\n"
     "Every response is JSON with status (success|error) and action; successes carry next_actions, "
     "errors carry error, error_type and remediation. <sid> = the session_id returned by start.\n"
 )
@@ -135,12 +136,17 @@ def _internal_error(action: str | None) -> dict[str, Any]:
         "action": action,
         "error": f"internal error while running {action or 'the call'} (error id {error_id})",
         "error_type": "InternalError",
-        "remediation": f"Retry the call; if it keeps failing, report error id {error_id} to the server's operator.",
+        "remediation": (
+            "Retry the call; if it keeps failing, report error id "
+            f"{error_id} to the server's operator."
+        ),
         "error_id": error_id,
     }
 
 
-def _success(action: str, result: Mapping[str, Any], fallback_next: Collection[str]) -> dict[str, Any]:
+def _success(
+    action: str, result: Mapping[str, Any], fallback_next: Collection[str]
+) -> dict[str, Any]:
     response: dict[str, Any] = {"status": "success", "action": action}
     response.update((k, v) for k, v in result.items() if k not in response)
     response.setdefault("next_actions", list(fallback_next))
@@ -148,10 +154,20 @@ def _success(action: str, result: Mapping[str, Any], fallback_next: Collection[s
 
 
 def _failure(action: str | None, error: PosError, paths: list[tuple[str, str]]) -> dict[str, Any]:
-    response: dict[str, Any] = {"status": "error", "action": action, **_scrub(error.to_dict(), paths)}
+    response: dict[str, Any] = {
+        "status": "error",
+        "action": action,
+        **_scrub(error.to_dict(), paths),
+    }
     if error.error_type == "InternalError":
         response["error_id"] = error_id = _error_id()
-        logger.error("pos_workflow action=%s: %s [error_id=%s]", action, error.message, error_id, exc_info=error)
+        logger.error(
+            "pos_workflow action=%s: %s [error_id=%s]",
+            action,
+            error.message,
+            error_id,
+            exc_info=error,
+        )
     return response
 
 
@@ -173,7 +189,33 @@ def _run(backends: Backends, arguments: Mapping[str, Any], sent: Collection[str]
     return _success(call.spec.name, result, call.spec.next_actions)
 
 
-async def dispatch(backends: Backends, arguments: Mapping[str, Any], sent: Collection[str] = ()) -> dict[str, Any]:
+def _to_json(response: dict[str, Any]) -> str:
+    return json.dumps(response, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _run_to_json(
+    backends: Backends, arguments: Mapping[str, Any], sent: Collection[str]
+) -> tuple[dict[str, Any], str]:
+    response = _run(backends, arguments, sent)
+    return response, _to_json(response)
+
+
+async def _respond(
+    backends: Backends, arguments: Mapping[str, Any], sent: Collection[str]
+) -> tuple[dict[str, Any], str]:
+    """Return the response and its JSON text; never raises."""
+    try:
+        return await anyio.to_thread.run_sync(_run_to_json, backends, arguments, sent)
+    # The tool's promise: no exception escapes; the traceback goes to the log only.
+    except Exception:  # pylint: disable=broad-exception-caught
+        action = arguments.get("action")
+        response = _internal_error(action if isinstance(action, str) else None)
+        return response, _to_json(response)
+
+
+async def dispatch(
+    backends: Backends, arguments: Mapping[str, Any], sent: Collection[str] = ()
+) -> dict[str, Any]:
     """Run one pos_workflow call and return its response; never raises.
 
     Args:
@@ -185,17 +227,11 @@ async def dispatch(backends: Backends, arguments: Mapping[str, Any], sent: Colle
         A JSON-ready dict with ``status`` and ``action``; errors add ``error``,
         ``error_type`` and ``remediation``.
     """
-    try:
-        response = await anyio.to_thread.run_sync(_run, backends, arguments, sent)
-        json.dumps(response, allow_nan=False)  # the response must be plain JSON
-        return response
-    except Exception:  # noqa: BLE001 - the tool's promise: nothing escapes, details go to the log
-        action = arguments.get("action")
-        return _internal_error(action if isinstance(action, str) else None)
+    response, _ = await _respond(backends, arguments, sent)
+    return response
 
 
-def _as_result(response: dict[str, Any]) -> CallToolResult:
-    text = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+def _as_result(response: dict[str, Any], text: str) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=text)],
         structured_content=response,
@@ -233,7 +269,9 @@ def _signature() -> inspect.Signature:
         )
         for name, spec in PARAMETERS.items()
     ]
-    params.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context, default=None))
+    params.append(
+        inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context, default=None)
+    )
     return inspect.Signature(params, return_annotation=Annotated[CallToolResult, WorkflowResponse])
 
 
@@ -241,7 +279,9 @@ def _enum_for(name: str) -> dict[str, Any]:
     return {"enum": list(ACTIONS)} if name == "action" else {}
 
 
-async def _require_action_key(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+async def _require_action_key(
+    ctx: ServerRequestContext[Any, Any], call_next: CallNext
+) -> HandlerResult:
     """Give a pos_workflow call without ``action`` an explicit null one.
 
     ``action`` is required in the published schema; without this, the SDK would
@@ -257,7 +297,9 @@ async def _require_action_key(ctx: ServerRequestContext[Any, Any], call_next: Ca
     return await call_next(ctx)
 
 
-def register_workflow_tools(mcp: MCPServer, workflow_engine: WorkflowEngine, state_manager: StateManager) -> int:
+def register_workflow_tools(
+    mcp: MCPServer, workflow_engine: WorkflowEngine, state_manager: StateManager
+) -> int:
     """Register the ``pos_workflow`` tool on ``mcp``.
 
     Args:
@@ -270,8 +312,10 @@ def register_workflow_tools(mcp: MCPServer, workflow_engine: WorkflowEngine, sta
     """
     backends = Backends(workflow_engine, state_manager)
 
-    async def pos_workflow(ctx: Context[Any, Any] | None = None, **arguments: Any) -> CallToolResult:
-        return _as_result(await dispatch(backends, arguments, _sent_names(ctx)))
+    async def pos_workflow(
+        ctx: Context[Any, Any] | None = None, **arguments: Any
+    ) -> CallToolResult:
+        return _as_result(*await _respond(backends, arguments, _sent_names(ctx)))
 
     signature = _signature()
     pos_workflow.__signature__ = signature  # type: ignore[attr-defined]

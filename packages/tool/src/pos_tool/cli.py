@@ -34,21 +34,37 @@ def _configure_logging(level: str) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pos-workflow", description="MCP server for phase-gated workflows (the pos_workflow tool)."
+        prog="pos-workflow",
+        description="MCP server for phase-gated workflows (the pos_workflow tool).",
     )
     commands = parser.add_subparsers(dest="command", metavar="{serve,demo}")
     serve = commands.add_parser("serve", help="run the MCP server (default)")
-    serve.add_argument("--project-root", type=Path, default=Path.cwd(), help="project folder (default: cwd)")
-    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
+    serve.add_argument(
+        "--project-root", type=Path, default=Path.cwd(), help="project folder (default: cwd)"
+    )
+    serve.add_argument(
+        "--transport", choices=("stdio", "http"), default="stdio", help="default: stdio"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="HTTP host (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="HTTP port (default: 8765)")
     serve.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="INFO")
     serve.add_argument(
-        "--no-fsync", dest="durable", action="store_false", help="skip fsync of session writes (scratch runs)"
+        "--no-fsync",
+        dest="durable",
+        action="store_false",
+        help="skip fsync of session writes (scratch runs)",
     )
-    demo = commands.add_parser("demo", help="drive a bundled workflow to completion through the MCP client")
-    demo.add_argument("--project-root", type=Path, help="project folder (default: a scratch folder)")
-    demo.add_argument("--workflow", default="test_generation_v3", help="workflow type (default: test_generation_v3)")
+    demo = commands.add_parser(
+        "demo", help="drive a bundled workflow to completion through the MCP client"
+    )
+    demo.add_argument(
+        "--project-root", type=Path, help="project folder (default: a scratch folder)"
+    )
+    demo.add_argument(
+        "--workflow",
+        default="test_generation_v3",
+        help="workflow type (default: test_generation_v3)",
+    )
     demo.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
     return parser
 
@@ -58,13 +74,18 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server = build_server(args.project_root, durable=args.durable)
     except RegistryError as exc:
-        print(f"pos-workflow: cannot start: {exc.message}\n  fix: {exc.remediation}", file=sys.stderr)
+        print(
+            f"pos-workflow: cannot start: {exc.message}\n  fix: {exc.remediation}", file=sys.stderr
+        )
         return 2
     logger.info("serving %s over %s", args.project_root.resolve().name, args.transport)
-    if args.transport == "http":
-        serve_http(server, host=args.host, port=args.port, log_level=args.log_level)
-    else:
-        server.run("stdio")
+    try:
+        if args.transport == "http":
+            serve_http(server, host=args.host, port=args.port, log_level=args.log_level)
+        else:
+            server.run("stdio")
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

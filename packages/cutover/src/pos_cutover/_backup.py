@@ -1,0 +1,372 @@
+"""Backups: everything needed to undo a cutover and to prove nothing was lost.
+
+A backup is a folder ``.praxis-os/backups/cutover-<UTC timestamp>/`` holding
+
+- ``registry.json``: the registry file, byte for byte (or ``registry-none.json``,
+  a record that the project had none);
+- ``tools-list.json``: the tools/list result of the current server, as wire JSON;
+- ``state-manifest.json``: every file under ``.praxis-os/state/`` and
+  ``.praxis-os/.cache/state/`` with its size and sha256;
+- ``plan.json`` and ``target-registry.json``: what the cutover is about to do;
+- ``manifest.json``: the sha256 and size of each of the files above.
+
+The backup is read back and verified against ``manifest.json`` before anything
+changes. Files written later (``canary.json``, ``verification.json``, the
+reports) are outputs, not part of the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pos_tool import REGISTRY_FILE
+
+from ._files import atomic_write, json_bytes, sha256_bytes, sha256_file
+from ._plan import CutoverPlan
+from .exceptions import BackupError
+
+__all__ = [
+    "BACKUPS_DIR",
+    "MANIFEST",
+    "STATE_DIRS",
+    "Backup",
+    "backup_size_estimate",
+    "find_backup",
+    "list_backups",
+    "new_backup_folder",
+    "read_registry",
+    "state_manifest",
+    "verify_backup",
+    "write_backup",
+]
+
+BACKUPS_DIR = ".praxis-os/backups"
+"""Where backups are written, relative to the project."""
+
+STATE_DIRS: tuple[str, ...] = (".praxis-os/state", ".praxis-os/.cache/state")
+"""Session state folders recorded in the state manifest (the second holds legacy sessions)."""
+
+MANIFEST = "manifest.json"
+REGISTRY_COPY = "registry.json"
+REGISTRY_NONE = "registry-none.json"
+TOOLS_LIST = "tools-list.json"
+STATE_MANIFEST = "state-manifest.json"
+PLAN_COPY = "plan.json"
+TARGET_COPY = "target-registry.json"
+CANARY = "canary.json"
+
+_TOOLS_LIST_ALLOWANCE = 256 * 1024
+_PER_STATE_FILE = 256
+_FIXED_ALLOWANCE = 64 * 1024
+
+
+def utc_stamp(now: datetime | None = None) -> str:
+    """Return an ISO 8601 UTC timestamp (seconds)."""
+    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def read_registry(project: Path) -> bytes | None:
+    """Return the registry file's bytes, or None when the project has none."""
+    try:
+        return (project / REGISTRY_FILE).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _state_files(project: Path) -> list[Path]:
+    files: list[Path] = []
+    for folder in STATE_DIRS:
+        root = project / folder
+        if root.is_dir():
+            files.extend(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    return sorted(files)
+
+
+def state_manifest(project: Path) -> dict[str, Any]:
+    """Return the manifest of the session state folders: every file with size and sha256.
+
+    A file that vanishes while the manifest is taken (a live server's temp file)
+    is skipped.
+    """
+    entries = []
+    for path in _state_files(project):
+        try:
+            size = path.stat().st_size
+            digest = sha256_file(path)
+        except FileNotFoundError:
+            continue
+        entries.append(
+            {"path": path.relative_to(project).as_posix(), "size": size, "sha256": digest}
+        )
+    roots = [folder for folder in STATE_DIRS if (project / folder).is_dir()]
+    return {"version": 1, "roots": roots, "count": len(entries), "files": entries}
+
+
+def session_ids(manifest: dict[str, Any]) -> list[str]:
+    """Return the ids of the session records of the current store in a state manifest."""
+    prefix = ".praxis-os/state/workflows/"
+    return sorted(
+        entry["path"][len(prefix) : -len(".json")]
+        for entry in manifest["files"]
+        if entry["path"].startswith(prefix)
+        and entry["path"].endswith(".json")
+        and "/" not in entry["path"][len(prefix) :]
+        and not entry["path"][len(prefix) :].startswith(".")
+    )
+
+
+def backup_size_estimate(project: Path) -> int:
+    """Return a generous estimate of the bytes a backup of ``project`` will take."""
+    registry = read_registry(project)
+    files = _state_files(project)
+    return (
+        (len(registry or b"") * 2)
+        + _TOOLS_LIST_ALLOWANCE
+        + _FIXED_ALLOWANCE
+        + _PER_STATE_FILE * len(files)
+    )
+
+
+@dataclass
+class Backup:
+    """A verified backup.
+
+    Attributes:
+        path: The backup folder.
+        backup_id: Its name (``cutover-<UTC timestamp>``).
+        created_at: When it was taken (ISO 8601, UTC).
+        registry_existed: Whether the project had a registry file.
+        registry_sha256: The registry's sha256 (None when there was none).
+        registry_mode: The registry's permission bits (None when there was none).
+        tools: Tool names the server listed before the cutover.
+        state_files: How many state files the manifest records.
+        plan: The plan the backup was taken for (file format).
+        project_name: The project folder's name.
+    """
+
+    path: Path
+    backup_id: str
+    created_at: str
+    registry_existed: bool
+    registry_sha256: str | None
+    registry_mode: int | None
+    tools: list[str] = field(default_factory=list)
+    state_files: int = 0
+    plan: dict[str, Any] = field(default_factory=dict)
+    project_name: str = ""
+
+    def registry_bytes(self) -> bytes | None:
+        """Return the backed-up registry bytes (None when the project had none)."""
+        return (self.path / REGISTRY_COPY).read_bytes() if self.registry_existed else None
+
+    def target_bytes(self) -> bytes:
+        """Return the target registry bytes recorded with the backup."""
+        return (self.path / TARGET_COPY).read_bytes()
+
+    def state(self) -> dict[str, Any]:
+        """Return the state manifest."""
+        data: dict[str, Any] = json.loads((self.path / STATE_MANIFEST).read_text(encoding="utf-8"))
+        return data
+
+    def tools_wire(self) -> dict[str, Any]:
+        """Return the tools/list wire JSON recorded before the cutover."""
+        data: dict[str, Any] = json.loads((self.path / TOOLS_LIST).read_text(encoding="utf-8"))
+        return data
+
+    def canary(self) -> dict[str, Any] | None:
+        """Return the canary session record, if one was started."""
+        path = self.path / CANARY
+        if not path.exists():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def write_output(self, name: str, data: bytes) -> Path:
+        """Write an output file (verification, report) into the backup folder."""
+        path = self.path / name
+        atomic_write(path, data, mode=0o600)
+        return path
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-able summary."""
+        return {
+            "backup_id": self.backup_id,
+            "path": str(self.path),
+            "created_at": self.created_at,
+            "registry_existed": self.registry_existed,
+            "registry_sha256": self.registry_sha256,
+            "tools": self.tools,
+            "state_files": self.state_files,
+        }
+
+
+def list_backups(project: Path) -> list[Path]:
+    """Return the project's backup folders that have a manifest, oldest first."""
+    root = project / BACKUPS_DIR
+    if not root.is_dir():
+        return []
+    return sorted(
+        p for p in root.iterdir() if p.name.startswith("cutover-") and (p / MANIFEST).is_file()
+    )
+
+
+def find_backup(project: Path, backup_id: str | None = None) -> Backup:
+    """Return the verified backup ``backup_id``, or the newest one when None.
+
+    Raises:
+        BackupError: There is no such backup, or it fails verification.
+    """
+    folders = list_backups(project)
+    if backup_id is None:
+        if not folders:
+            raise BackupError(
+                f"no backup under {BACKUPS_DIR}", remediation="Take one with `pos-cutover backup`."
+            )
+        return verify_backup(folders[-1])
+    chosen = [p for p in folders if p.name == backup_id]
+    if not chosen:
+        known = ", ".join(p.name for p in folders) or "none"
+        raise BackupError(f"no backup {backup_id!r} under {BACKUPS_DIR} (backups: {known})")
+    return verify_backup(chosen[0])
+
+
+def new_backup_folder(project: Path, now: datetime | None = None) -> Path:
+    """Create and return a new, empty backup folder named after the UTC time."""
+    root = project / BACKUPS_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    base = "cutover-" + (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for suffix in range(1, 1000):
+        path = root / (base if suffix == 1 else f"{base}-{suffix}")
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return path
+    raise BackupError(f"too many backups named {base!r}")  # pragma: no cover - 999 in one second
+
+
+def write_backup(
+    project: Path, folder: Path, plan: CutoverPlan, tools_wire: dict[str, Any]
+) -> Backup:
+    """Write the backup files and the manifest into ``folder``, then read it back and verify it.
+
+    Raises:
+        BackupError: A file could not be written, or the read-back disagrees.
+    """
+    registry_path = project / REGISTRY_FILE
+    registry = read_registry(project)
+    files: dict[str, bytes] = {}
+    registry_record: dict[str, Any] = {"file": REGISTRY_FILE, "existed": registry is not None}
+    if registry is None:
+        files[REGISTRY_NONE] = json_bytes({"file": REGISTRY_FILE, "existed": False})
+    else:
+        files[REGISTRY_COPY] = registry
+        registry_record |= {
+            "sha256": sha256_bytes(registry),
+            "size": len(registry),
+            "mode": stat.S_IMODE(registry_path.stat().st_mode),
+        }
+    files[TOOLS_LIST] = json_bytes(tools_wire)
+    files[STATE_MANIFEST] = json_bytes(state_manifest(project))
+    files[PLAN_COPY] = json_bytes(plan.to_dict())
+    files[TARGET_COPY] = plan.target_bytes()
+    try:
+        for name, data in files.items():
+            atomic_write(folder / name, data, mode=0o600)
+        manifest = {
+            "version": 1,
+            "backup_id": folder.name,
+            "created_at": utc_stamp(),
+            "project": project.resolve().name,
+            "registry": registry_record,
+            "files": {
+                name: {"sha256": sha256_bytes(data), "size": len(data)}
+                for name, data in files.items()
+            },
+        }
+        atomic_write(folder / MANIFEST, json_bytes(manifest), mode=0o600)
+    except OSError as exc:
+        raise BackupError(
+            f"cannot write the backup {folder.name} ({exc.strerror or type(exc).__name__})",
+            remediation="Free space or fix permissions under .praxis-os/backups, then run again.",
+        ) from None
+    return verify_backup(folder)
+
+
+def _load_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BackupError(
+            f"backup {folder.name}: manifest.json is unreadable ({type(exc).__name__})"
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("files"), dict)
+        or "registry" not in data
+    ):
+        raise BackupError(f"backup {folder.name}: manifest.json is not a backup manifest")
+    return data
+
+
+def _file_problems(folder: Path, files: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, expected in sorted(files.items()):
+        path = folder / name
+        if os.sep in name or name.startswith("."):
+            problems.append(f"{name}: not a file name")
+        elif not path.is_file():
+            problems.append(f"{name}: missing")
+        elif path.stat().st_size != expected.get("size"):
+            problems.append(
+                f"{name}: size {path.stat().st_size} != {expected.get('size')} in the manifest"
+            )
+        elif sha256_file(path) != expected.get("sha256"):
+            problems.append(f"{name}: sha256 differs from the manifest (changed after the backup)")
+    return problems
+
+
+def verify_backup(folder: Path) -> Backup:
+    """Read a backup back and check every file against ``manifest.json``.
+
+    Raises:
+        BackupError: A file is missing, has another size or checksum, or the
+            registry record is inconsistent; every problem is listed.
+    """
+    manifest = _load_manifest(folder)
+    files: dict[str, Any] = manifest["files"]
+    problems = _file_problems(folder, files)
+    registry = manifest["registry"]
+    existed = bool(registry.get("existed"))
+    needed = (
+        REGISTRY_COPY if existed else REGISTRY_NONE,
+        TOOLS_LIST,
+        STATE_MANIFEST,
+        PLAN_COPY,
+        TARGET_COPY,
+    )
+    problems += [f"{name}: not recorded in the manifest" for name in needed if name not in files]
+    if existed and files.get(REGISTRY_COPY, {}).get("sha256") != registry.get("sha256"):
+        problems.append("registry.json: the manifest's registry record and file entry disagree")
+    if problems:
+        raise BackupError(f"backup {folder.name} failed verification", problems)
+    tools_wire = json.loads((folder / TOOLS_LIST).read_text(encoding="utf-8"))
+    state = json.loads((folder / STATE_MANIFEST).read_text(encoding="utf-8"))
+    return Backup(
+        path=folder,
+        backup_id=folder.name,
+        created_at=str(manifest.get("created_at", "")),
+        registry_existed=existed,
+        registry_sha256=registry.get("sha256") if existed else None,
+        registry_mode=registry.get("mode") if existed else None,
+        tools=[tool["name"] for tool in tools_wire.get("tools", [])],
+        state_files=int(state.get("count", 0)),
+        plan=json.loads((folder / PLAN_COPY).read_text(encoding="utf-8")),
+        project_name=str(manifest.get("project", "")),
+    )

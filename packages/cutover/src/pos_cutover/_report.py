@@ -1,0 +1,275 @@
+"""The validation report of the seed's Task 5.5, as markdown and JSON.
+
+Sections follow the template: test execution, test results (all 14 actions by
+group), complete workflows, session continuity, performance metrics against
+``specs/thresholds.json``, issues found, recommendation. Both forms are written
+into the backup folder (``report.md``, ``report.json``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pos_tool import ACTIONS
+
+from ._backup import Backup
+from ._checks import CheckReport
+from ._files import json_bytes
+from ._verify import Verification
+
+__all__ = ["REPORT_JSON", "REPORT_MD", "Report", "build_report"]
+
+REPORT_MD = "report.md"
+REPORT_JSON = "report.json"
+
+_GROUP_ORDER = ("discovery", "execution", "management", "recovery")
+_MAX_LISTED = 25
+_YES, _NO, _WARN = "✅", "❌", "⚠️"
+
+
+def _mark(ok: bool) -> str:
+    return _YES if ok else _NO
+
+
+@dataclass
+class Report:
+    """A rendered validation report.
+
+    Attributes:
+        markdown: The report as markdown.
+        data: The same facts as a JSON-able dict.
+        approved: The recommendation: approve (True) or roll back (False).
+    """
+
+    markdown: str
+    data: dict[str, Any] = field(default_factory=dict)
+    approved: bool = False
+
+    def write(self, backup: Backup) -> list[str]:
+        """Write ``report.md`` and ``report.json`` into the backup folder; return their paths."""
+        md = backup.write_output(REPORT_MD, self.markdown.encode("utf-8"))
+        js = backup.write_output(REPORT_JSON, json_bytes(self.data))
+        return [str(md), str(js)]
+
+
+def _tester() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no user name in this environment
+        return "unknown"
+
+
+def _group_lines(v: Verification) -> tuple[list[str], dict[str, bool]]:
+    by_group: dict[str, list[bool]] = {g: [] for g in _GROUP_ORDER}
+    tested = {a.action: a.ok for a in v.actions}
+    for name, spec in ACTIONS.items():
+        by_group.setdefault(spec.group, []).append(tested.get(name, False))
+    verdict = {g: bool(oks) and all(oks) for g, oks in by_group.items()}
+    all_ok = len(tested) == len(ACTIONS) and all(tested.values())
+    lines = [f"- [{'x' if all_ok else ' '}] All {len(ACTIONS)} actions tested {_mark(all_ok)}"]
+    for group, oks in by_group.items():
+        ok = verdict[group]
+        lines.append(
+            f"- [{'x' if ok else ' '}] {group.capitalize()} actions ({len(oks)}): {_mark(ok)}"
+        )
+    return lines, verdict
+
+
+def _action_table(v: Verification) -> list[str]:
+    lines = ["| group | action | result | calls | slowest |", "|---|---|---|---|---|"]
+    for a in sorted(
+        v.actions, key=lambda a: _GROUP_ORDER.index(a.group) if a.group in _GROUP_ORDER else 9
+    ):
+        note = f" {a.detail}" if a.detail else ""
+        lines.append(
+            f"| {a.group} | `{a.action}` | {_mark(a.ok)}{note} | {a.calls} | {a.ms:.1f} ms |"
+        )
+    return lines
+
+
+def _workflow_lines(v: Verification) -> list[str]:
+    done = sum(1 for w in v.workflows if w.ok)
+    lines = [f"{done} of {len(v.workflows)} workflows completed through pos_workflow.", ""]
+    if v.workflows:
+        lines += [
+            "| # | workflow | session | phases | calls | result |",
+            "|---|---|---|---|---|---|",
+        ]
+        for i, w in enumerate(v.workflows, start=1):
+            lines.append(
+                f"| {i} | {w.workflow_type} | `{w.session_id}` | {w.phases_completed} | {w.calls} | {_mark(w.ok)} |"
+            )
+    return lines
+
+
+def _continuity_lines(v: Verification) -> list[str]:
+    lines = []
+    c = v.continuity
+    if c is not None:
+        lines.append(
+            f"- Session `{c.session_id}` ({c.workflow_type}), {c.detail}, continued to completion through "
+            f"pos_workflow ({c.phases_completed} phase(s) completed after the cutover): {_mark(c.ok)}"
+        )
+    else:
+        lines.append(f"- No pre-cutover session was continued {_WARN}")
+    s = v.sessions
+    if s:
+        kept = s.get("found", 0) == s.get("expected", 0)
+        lines.append(
+            f"- Sessions of the backup still listed: {s.get('found')}/{s.get('expected')} {_mark(kept)}"
+        )
+        if s.get("legacy_files"):
+            lines.append(
+                f"- Legacy session files under .praxis-os/.cache/state: {s['legacy_files']}"
+            )
+    return lines
+
+
+def _latency_lines(v: Verification) -> list[str]:
+    lines = []
+    for lat in v.latencies:
+        if not lat.samples_ms:
+            lines.append(f"- {lat.action}: not measured (target: < {lat.target_ms:.0f}ms) {_NO}")
+            continue
+        lines.append(
+            f"- {lat.action}: {lat.p95_ms:.1f}ms p95 over {len(lat.samples_ms)} calls "
+            f"(target: < {lat.target_ms:.0f}ms) {_mark(lat.ok)}"
+        )
+    return lines
+
+
+def _issues(
+    v: Verification | None, checks: CheckReport | None, rollback: dict[str, Any] | None
+) -> list[str]:
+    issues = []
+    if v is not None:
+        issues += [f"- {_NO} {p}" for p in v.problems]
+        issues += [f"- {_WARN} {w}" for w in v.warnings]
+    if checks is not None:
+        for r in checks.results:
+            if r.status == "PASS":
+                continue
+            issues.append(
+                f"- {_WARN if r.status == 'WARN' else _NO} pre-check {r.name}: {r.reason}"
+            )
+            shown = r.findings[:_MAX_LISTED]
+            for f in shown:
+                where = f"`{f.location}` " if f.location else ""
+                instead = f" -> `{f.replacement}`" if f.replacement else ""
+                issues.append(f"  - {where}{f.message}{instead}")
+            if len(r.findings) > len(shown):
+                issues.append(
+                    f"  - ... and {len(r.findings) - len(shown)} more (report.json lists all)"
+                )
+    if rollback is not None and not rollback.get("ok", False):
+        issues.append(f"- {_NO} rollback: {rollback.get('message', 'failed')}")
+    return issues
+
+
+def build_report(
+    backup: Backup,
+    verification: Verification | None,
+    *,
+    checks: CheckReport | None = None,
+    rollback: dict[str, Any] | None = None,
+    environment: str = "production",
+    tester: str | None = None,
+    version: str = "",
+) -> Report:
+    """Render the validation report of a cutover.
+
+    Args:
+        backup: The cutover's backup (plan, tools before).
+        verification: What verification found (None when it never ran).
+        checks: The pre-check results, if this run made them.
+        rollback: The rollback record, when the cutover was rolled back.
+        environment: Shown under "Test Execution".
+        tester: Who ran it (default: the OS user).
+        version: The pos-cutover version.
+    """
+    v = verification
+    plan = backup.plan
+    groups = plan["groups"]
+    tester = tester or _tester()
+    approved = v is not None and v.ok and rollback is None
+    date = (v.finished_at if v else backup.created_at)[:10]
+    lines = [
+        "# pos_workflow Production Validation Report",
+        "",
+        "## Test Execution",
+        f"- Date: {date}",
+        f"- Environment: {environment} (project `{backup.project_name}`)",
+        f"- Tester: {tester} (pos-cutover {version})".rstrip(),
+        f"- Plan: {plan.get('name')} (remove {groups['remove']}, add {groups['add']}, keep {groups['keep']})",
+        f"- Backup: `{backup.backup_id}`",
+        "",
+        "## Cutover",
+        f"- Tools before: {len(backup.tools)} (plan: {plan['expected_tools']['before']}): {', '.join(backup.tools)}",
+    ]
+    if v is not None:
+        lines.append(
+            f"- Tools after: {len(v.tools)} (plan: {v.expected_tools}): {', '.join(v.tools) or '-'}"
+        )
+        answered = sum(1 for a in v.unknown_tool_answers.values() if "unknown tool" in a.lower())
+        if v.unknown_tool_answers:
+            lines.append(
+                f'- Old tools answering "Unknown tool": {answered}/{len(v.unknown_tool_answers)} '
+                f"{_mark(answered == len(v.unknown_tool_answers))}"
+            )
+    group_verdict: dict[str, bool] = {}
+    lines += ["", "## Test Results"]
+    if v is not None and v.actions:
+        group_lines, group_verdict = _group_lines(v)
+        lines += [*group_lines, "", *_action_table(v)]
+    else:
+        lines.append(
+            f"- [ ] All {len(ACTIONS)} actions tested {_NO} (not run: {v.server_error if v else 'no verification'})"
+        )
+    if v is not None:
+        lines += [
+            "",
+            "### Complete workflows",
+            *_workflow_lines(v),
+            "",
+            "### Session continuity",
+            *_continuity_lines(v),
+        ]
+        lines += ["", "## Performance Metrics", *(_latency_lines(v) or ["- not measured"])]
+    issues = _issues(v, checks, rollback)
+    lines += ["", "## Issues Found", *(issues or ["- None"])]
+    lines += ["", "## Recommendation"]
+    if approved:
+        lines.append(f"{_YES} Approve for production use")
+    else:
+        why = (
+            "; ".join(v.problems[:3])
+            if v is not None and v.problems
+            else "verification did not pass"
+        )
+        lines.append(f"{_NO} Rollback required: {why}")
+        if rollback is not None:
+            state = "done" if rollback.get("ok") else "FAILED"
+            lines.append(f"Rollback {state}: {rollback.get('message', '')}")
+    markdown = "\n".join(lines) + "\n"
+    data = {
+        "title": "pos_workflow Production Validation Report",
+        "date": date,
+        "environment": environment,
+        "tester": tester,
+        "version": version,
+        "backup": backup.to_dict(),
+        "plan": plan,
+        "tools_before": backup.tools,
+        "tools_after": v.tools if v else None,
+        "groups": group_verdict,
+        "verification": v.to_dict() if v else None,
+        "checks": checks.to_dict() if checks else None,
+        "rollback": rollback,
+        "issues": issues,
+        "recommendation": "approve" if approved else "rollback",
+    }
+    json.dumps(data)  # fail here, not half-way through writing, if something is not JSON-able
+    return Report(markdown, data, approved)

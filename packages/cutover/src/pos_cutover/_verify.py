@@ -1,0 +1,293 @@
+"""Verification: a fresh server subprocess proves the new surface works and lost nothing.
+
+Over the MCP SDK's stdio client, exactly as an IDE would:
+
+1. tools/list has the planned count, every required tool, none of the old ones;
+2. calling each old name answers "Unknown tool";
+3. all 14 pos_workflow actions answer (on a probe session of their own);
+4. whole workflows run from start to completion (at least 3), timed: list_workflows,
+   start and complete_phase against ``specs/thresholds.json``;
+5. the canary session started through the old tools before the cutover is
+   continued to completion through pos_workflow;
+6. every session of the backup's state manifest is still listed.
+
+Probe sessions (and the canary) are deleted afterwards. Functional failures fail
+the verification (and make ``run`` roll back); a latency over its target is a
+warning in the report, not a reason to undo a working cutover.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._backup import Backup, session_ids, utc_stamp
+from ._files import json_bytes
+from ._plan import CutoverPlan, thresholds
+from ._probe import (
+    ActionResult,
+    Latency,
+    WorkflowRun,
+    complete_workflow,
+    continue_session,
+    smoke_actions,
+)
+from ._server import LiveServer, ServerLauncher, connect
+from .exceptions import ServerStartError
+
+__all__ = ["VERIFICATION_FILE", "Verification", "load_verification", "verify"]
+
+VERIFICATION_FILE = "verification.json"
+"""The verification's record, written into the backup folder."""
+
+TIMED_ACTIONS: tuple[str, ...] = ("list_workflows", "start", "complete_phase")
+"""The actions whose latency the report compares with their targets."""
+
+_UNKNOWN_TOOL = "unknown tool"
+_MAX_SESSION_CHECKS = 10_000
+
+
+@dataclass
+class Verification:
+    """Everything verification found.
+
+    Attributes:
+        ok: No functional problem (warnings allowed).
+        backup_id: The backup of the cutover verified.
+        started_at: When verification began.
+        finished_at: When it ended.
+        tools: Tool names listed after the cutover.
+        expected_tools: The plan's count after the cutover.
+        tools_before: Tool names listed before (from the backup).
+        problems: Functional failures.
+        warnings: Things to look at that do not fail the cutover.
+        unknown_tool_answers: Each old name and what calling it answered.
+        actions: The 14-action smoke results.
+        workflows: The workflows driven to completion.
+        continuity: The pre-cutover canary session continued through pos_workflow.
+        sessions: Sessions of the backup's manifest and whether each is still listed.
+        latencies: Measured latency figures.
+        server_error: Why the server did not start, when it did not.
+    """
+
+    ok: bool = False
+    backup_id: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    tools: list[str] = field(default_factory=list)
+    expected_tools: int = 0
+    tools_before: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unknown_tool_answers: dict[str, str] = field(default_factory=dict)
+    actions: list[ActionResult] = field(default_factory=list)
+    workflows: list[WorkflowRun] = field(default_factory=list)
+    continuity: WorkflowRun | None = None
+    sessions: dict[str, Any] = field(default_factory=dict)
+    latencies: list[Latency] = field(default_factory=list)
+    server_error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the verification as a JSON-able dict."""
+        return {
+            "ok": self.ok,
+            "backup_id": self.backup_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "tools": self.tools,
+            "tool_count": len(self.tools),
+            "expected_tools": self.expected_tools,
+            "tools_before": self.tools_before,
+            "problems": self.problems,
+            "warnings": self.warnings,
+            "unknown_tool_answers": self.unknown_tool_answers,
+            "actions": [a.to_dict() for a in self.actions],
+            "workflows": [w.to_dict() for w in self.workflows],
+            "continuity": self.continuity.to_dict() if self.continuity else None,
+            "sessions": self.sessions,
+            "latencies": [
+                {**lat.to_dict(), "samples_ms": [round(s, 3) for s in lat.samples_ms]}
+                for lat in self.latencies
+            ],
+            "server_error": self.server_error,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verification:
+        """Rebuild a verification from :meth:`to_dict` output."""
+        return cls(
+            ok=data["ok"],
+            backup_id=data["backup_id"],
+            started_at=data["started_at"],
+            finished_at=data["finished_at"],
+            tools=list(data["tools"]),
+            expected_tools=data["expected_tools"],
+            tools_before=list(data["tools_before"]),
+            problems=list(data["problems"]),
+            warnings=list(data["warnings"]),
+            unknown_tool_answers=dict(data["unknown_tool_answers"]),
+            actions=[ActionResult(**a) for a in data["actions"]],
+            workflows=[WorkflowRun(**w) for w in data["workflows"]],
+            continuity=WorkflowRun(**data["continuity"]) if data["continuity"] else None,
+            sessions=dict(data["sessions"]),
+            latencies=[
+                Latency(lat["action"], list(lat["samples_ms"]), float(lat["target_ms"]))
+                for lat in data["latencies"]
+            ],
+            server_error=data["server_error"],
+        )
+
+
+def load_verification(backup: Backup) -> Verification | None:
+    """Return the verification recorded in ``backup``, if any."""
+    path = backup.path / VERIFICATION_FILE
+    if not path.exists():
+        return None
+    return Verification.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _check_surface(result: Verification, plan: CutoverPlan) -> None:
+    if len(result.tools) != plan.expected_after:
+        result.problems.append(
+            f"tools/list has {len(result.tools)} tools, the plan expects {plan.expected_after}"
+        )
+    result.problems += [
+        f"required tool {t!r} is not listed" for t in plan.present if t not in result.tools
+    ]
+    result.problems += [f"old tool {t!r} is still listed" for t in plan.absent if t in result.tools]
+
+
+async def _check_unknown(server: LiveServer, result: Verification, plan: CutoverPlan) -> None:
+    for name in plan.absent:
+        call = await server.call(name, {})
+        answer = call.text or json.dumps(call.payload)
+        result.unknown_tool_answers[name] = answer[:200]
+        if not (call.is_error and _UNKNOWN_TOOL in answer.lower()):
+            result.problems.append(
+                f"calling old tool {name!r} did not answer 'Unknown tool' (got {answer[:120]!r})"
+            )
+
+
+def _workflow_types(plan: CutoverPlan, listed: list[str]) -> list[str]:
+    wanted = [t for t in plan.workflow_types if t in listed] if plan.workflow_types else listed
+    return wanted or listed
+
+
+async def _exercise(
+    server: LiveServer, result: Verification, plan: CutoverPlan, run_id: str
+) -> list[str]:
+    """Smoke test, timed list_workflows, whole workflows; return the probe sessions to delete."""
+    result.actions = await smoke_actions(
+        server, run_id, plan.workflow_types[0] if plan.workflow_types else None
+    )
+    result.problems += [f"action {a.action} failed: {a.detail}" for a in result.actions if not a.ok]
+    timings: dict[str, list[float]] = {"list_workflows": []}
+    listed: list[str] = []
+    for _ in range(plan.latency_samples):
+        call = await server.pos_workflow("list_workflows")
+        timings["list_workflows"].append(call.ms)
+        listed = [w["workflow_type"] for w in call.payload.get("workflows", [])]
+    types = _workflow_types(plan, listed)
+    created = []
+    for index in range(plan.complete_workflows if types else 0):
+        run = await complete_workflow(
+            server, types[index % len(types)], f"workflow-{index + 1}", run_id, timings
+        )
+        result.workflows.append(run)
+        created.append(run.session_id)
+        if not run.ok:
+            result.problems.append(f"workflow {run.workflow_type} did not complete: {run.detail}")
+    if not types:
+        result.problems.append("list_workflows offers no workflow to run")
+    targets = thresholds()["actions_p95_ms"]
+    for action in TIMED_ACTIONS:
+        latency = Latency(action, timings.get(action, []), float(targets.get(action, float("inf"))))
+        result.latencies.append(latency)
+        if not latency.ok:
+            result.warnings.append(
+                f"{action} p95 {latency.p95_ms:.1f} ms is over its target of {latency.target_ms:.0f} ms"
+            )
+    return [sid for sid in created if sid]
+
+
+async def _check_continuity(server: LiveServer, result: Verification, backup: Backup) -> list[str]:
+    canary = backup.canary()
+    if not canary or not canary.get("session_id"):
+        reason = (canary or {}).get("reason", "no canary session was started before the cutover")
+        result.warnings.append(f"session continuity not shown: {reason}")
+        return []
+    result.continuity = await continue_session(server, canary["session_id"])
+    if not result.continuity.detail:
+        advanced = canary.get("advanced_phases", 0)
+        done = f", {advanced} phase(s) completed through complete_phase" if advanced else ""
+        result.continuity.detail = f"started through {canary.get('tool')} before the cutover{done}"
+    if not result.continuity.ok:
+        result.problems.append(
+            f"the session {canary['session_id']} started before the cutover did not continue to completion"
+        )
+    return [canary["session_id"]]
+
+
+async def _check_sessions(server: LiveServer, result: Verification, backup: Backup) -> None:
+    manifest = backup.state()
+    expected = session_ids(manifest)[:_MAX_SESSION_CHECKS]
+    listed = await server.pos_workflow("list_sessions")
+    found = {s.get("session_id") for s in listed.payload.get("sessions", [])}
+    missing = [sid for sid in expected if sid not in found]
+    legacy = [
+        e["path"] for e in manifest["files"] if e["path"].startswith(".praxis-os/.cache/state/")
+    ]
+    result.sessions = {
+        "expected": len(expected),
+        "found": len(expected) - len(missing),
+        "missing": missing,
+    }
+    result.sessions["legacy_files"] = len(legacy)
+    if missing:
+        result.problems.append(
+            f"{len(missing)} session(s) of the backup are not listed any more: {missing[:5]}"
+        )
+
+
+async def verify(
+    project: Path,
+    plan: CutoverPlan,
+    backup: Backup,
+    launcher: ServerLauncher | None = None,
+    *,
+    run_id: str = "verify",
+) -> Verification:
+    """Verify the cut-over project through a fresh server subprocess; record the result in the backup.
+
+    Returns:
+        The verification (``ok`` False on any functional problem); it is also
+        written to ``verification.json`` in the backup folder.
+    """
+    result = Verification(
+        backup_id=backup.backup_id,
+        started_at=utc_stamp(),
+        expected_tools=plan.expected_after,
+        tools_before=backup.tools,
+    )
+    try:
+        async with connect(project, launcher) as server:
+            result.tools = await server.tool_names()
+            _check_surface(result, plan)
+            await _check_unknown(server, result, plan)
+            if "pos_workflow" in result.tools:
+                created = await _exercise(server, result, plan, run_id)
+                created += await _check_continuity(server, result, backup)
+                await _check_sessions(server, result, backup)
+                for sid in created:
+                    await server.pos_workflow(
+                        "delete_session", session_id=sid, reason="pos-cutover verification done"
+                    )
+    except ServerStartError as exc:
+        result.server_error = exc.message
+        result.problems.append(f"the server does not start after the cutover: {exc.message}")
+    result.ok = not result.problems
+    result.finished_at = utc_stamp()
+    backup.write_output(VERIFICATION_FILE, json_bytes(result.to_dict()))
+    return result

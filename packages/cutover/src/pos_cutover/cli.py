@@ -1,0 +1,310 @@
+"""``pos-cutover``: move an MCP server from the old workflow tools to pos_workflow, prove it, undo it.
+
+Commands::
+
+    pos-cutover run      [--project P] [--plan F] [--json] [--skip-checks]  check, backup, apply, verify, report
+    pos-cutover check    [--project P] [--plan F] [--json]                  pre-checks only; changes nothing
+    pos-cutover backup   [--project P] [--plan F] [--json]                  verified backup (+ canary session)
+    pos-cutover apply    [--project P] [--backup ID] [--json]               atomic, journaled registry replacement
+    pos-cutover verify   [--project P] [--backup ID] [--json]               fresh server: tools, actions, workflows
+    pos-cutover rollback [--project P] [--backup ID] [--json]               restore the registry byte-identical
+    pos-cutover report   [--project P] [--backup ID] [--json]               print (and rewrite) the report
+    pos-cutover demo     DEST                                               legacy demo project, old-tool sessions
+    pos-cutover guide                                                       the old tool -> pos_workflow table
+
+Common options: --server-command CMD (how to start the server), --environment
+and --tester (named in the report), --log-level.
+
+Exit codes:
+
+    0  done, or nothing to do (already cut over)
+    1  a pre-check, the backup or verification failed; the registry was not changed
+    2  usage: bad arguments, an invalid plan, an unknown backup
+    3  verification failed after apply; rolled back, the registry is byte-identical to the backup
+    4  rollback failed, or the registry matches neither backup nor target: a human must look
+    5  another cutover (run, apply, rollback) is running on this project
+
+Progress goes to stdout (to stderr with ``--json``, which prints the result
+object on stdout); logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import anyio
+from rich.console import Console
+from rich.markup import escape
+
+from ._checks import CheckResult
+from ._mapping import migration_table_markdown
+from ._plan import load_plan
+from ._run import Cutover, CutoverResult, Event, ExitCode, package_version
+from ._server import DEFAULT_SERVER_COMMAND, ServerLauncher
+from .demo import materialise
+from .exceptions import CutoverError, PlanError
+
+__all__ = ["main"]
+
+logger = logging.getLogger("pos_cutover")
+
+_EPILOG = """\
+exit codes:
+  0  done, or nothing to do (already cut over)
+  1  a pre-check, the backup or verification failed; the registry was not changed
+  2  usage: bad arguments, an invalid plan, an unknown backup
+  3  verification failed after apply; rolled back, the registry is byte-identical to the backup
+  4  rollback failed, or the registry matches neither backup nor target: a human must look
+  5  another cutover (run, apply, rollback) is running on this project
+"""
+
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_STYLE = {
+    "PASS": "green",
+    "WARN": "yellow",
+    "FAIL": "red",
+    "ok": "green",
+    "warn": "yellow",
+    "fail": "red",
+}
+_MARK = {"ok": "✓", "warn": "!", "fail": "✗", "info": "·"}
+_RUN_STEPS = ("check", "backup", "apply", "verify", "report")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pos-cutover",
+        description="Move an MCP server from the old workflow tools to pos_workflow, prove it worked, undo it.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"pos-cutover {package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, text: str, *, plan: bool = False, backup: bool = False
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument(
+            "--project", type=Path, default=Path.cwd(), help="project folder (default: cwd)"
+        )
+        sub.add_argument(
+            "--json",
+            action="store_true",
+            help="print the result as JSON on stdout (progress on stderr)",
+        )
+        sub.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
+        sub.add_argument(
+            "--server-command",
+            default=shlex.join(DEFAULT_SERVER_COMMAND),
+            help="how to start the MCP server; --project-root and --log-level are appended "
+            "(default: %(default)s)",
+        )
+        sub.add_argument(
+            "--environment", default="production", help="named in the report (default: production)"
+        )
+        sub.add_argument(
+            "--tester", default=None, help="named in the report (default: the OS user)"
+        )
+        if plan:
+            sub.add_argument(
+                "--plan",
+                type=Path,
+                default=None,
+                help="cutover plan JSON (default: the shipped plan)",
+            )
+        if backup:
+            sub.add_argument(
+                "--backup",
+                default=None,
+                metavar="ID",
+                help="backup folder name (default: the newest)",
+            )
+        return sub
+
+    run = command(
+        "run",
+        "check -> backup -> apply -> verify -> report; rolls back when verify fails",
+        plan=True,
+    )
+    run.add_argument(
+        "--skip-checks",
+        action="store_true",
+        help="go ahead even when a pre-check fails (rehearse a rollback; never in production)",
+    )
+    command("check", "pre-checks only (PASS/WARN/FAIL with reasons); changes nothing", plan=True)
+    command("backup", "take a verified backup and start the canary session", plan=True)
+    command(
+        "apply", "replace the registry atomically (journaled) with a backup's target", backup=True
+    )
+    command("verify", "verify the cut-over project through a fresh server subprocess", backup=True)
+    command(
+        "rollback",
+        "restore the registry byte-identical to a backup and verify the old surface",
+        backup=True,
+    )
+    command("report", "render the validation report of a backup's cutover", backup=True)
+    demo = commands.add_parser("demo", help="materialise the legacy demo project into DEST")
+    demo.add_argument("dest", type=Path, help="a new or empty folder")
+    demo.add_argument(
+        "--server-command",
+        default=shlex.join(DEFAULT_SERVER_COMMAND),
+        help="how to start the server",
+    )
+    demo.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
+    guide = commands.add_parser(
+        "guide", help="print the migration table: old tool -> pos_workflow call"
+    )
+    guide.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
+    return parser
+
+
+class _Printer:
+    """Renders progress events with rich."""
+
+    def __init__(self, console: Console, command: str) -> None:
+        self.console = console
+        self.command = command
+
+    def _step_title(self, step: str) -> str:
+        if self.command == "run" and step in _RUN_STEPS:
+            return f"[{_RUN_STEPS.index(step) + 1}/{len(_RUN_STEPS)}] {step}"
+        return step
+
+    def check(self, result: CheckResult) -> None:
+        style = _STYLE[result.status]
+        self.console.print(
+            f"  [{style}]{result.status:<4}[/] [bold]{result.name:<18}[/] {escape(result.reason)}"
+        )
+        for finding in result.findings:
+            where = f"{finding.location}: " if finding.location else ""
+            instead = f" -> {finding.replacement}" if finding.replacement else ""
+            self.console.print(
+                f"        {escape(where + finding.message + instead)}", style="dim", soft_wrap=True
+            )
+        if result.status != "PASS" and result.remediation:
+            self.console.print(f"        fix: {escape(result.remediation)}", style=style)
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == "check" and event.check is not None:
+            self.check(event.check)
+        elif event.kind == "start":
+            self.console.print(
+                f"[bold cyan]{self._step_title(event.step)}[/] {escape(event.message)}"
+            )
+        else:
+            style = _STYLE.get(event.kind, "dim")
+            self.console.print(
+                f"  [{style}]{_MARK.get(event.kind, '·')}[/] {escape(event.message)}",
+                soft_wrap=True,
+            )
+
+
+def _configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def _launcher(args: argparse.Namespace) -> ServerLauncher:
+    return ServerLauncher(command=tuple(shlex.split(args.server_command)), log_level=args.log_level)
+
+
+def _finish(args: argparse.Namespace, result: CutoverResult, console: Console) -> int:
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        if result.report is not None:
+            print()
+            print(result.report.markdown, end="")
+            print()
+        style = "green" if result.exit_code == ExitCode.OK else "red"
+        console.print(
+            f"[{style} bold]{result.outcome}[/] {escape(result.message)} (exit {int(result.exit_code)})"
+        )
+    return int(result.exit_code)
+
+
+def _guide() -> int:
+    print(migration_table_markdown(), end="")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    dest: Path = args.dest
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        print(f"pos-cutover demo: {str(dest)!r} exists and is not an empty folder", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    try:
+        project = materialise(dest, _launcher(args))
+    except CutoverError as exc:
+        print(f"pos-cutover demo: {exc.message}\n  fix: {exc.remediation}", file=sys.stderr)
+        return int(ExitCode.FAILED)
+    print(f"demo project: {project.root}")
+    for s in project.sessions:
+        print(
+            f"  {s['session_id']}  {s['workflow_type']}  {s['target_file']}  phases completed: {s['phases_completed']}"
+        )
+    return 0
+
+
+def _cutover_command(args: argparse.Namespace) -> int:
+    console = Console(stderr=args.json, highlight=False, soft_wrap=True)
+    try:
+        plan = load_plan(args.plan) if getattr(args, "plan", None) is not None else None
+    except PlanError as exc:
+        print(f"pos-cutover: {exc.message}\n  fix: {exc.remediation}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    project = args.project.resolve()
+    if not project.is_dir():
+        print(f"pos-cutover: project {str(args.project)!r} is not a folder", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    cutover = Cutover(
+        project,
+        plan,
+        launcher=_launcher(args),
+        progress=_Printer(console, args.command),
+        environment=args.environment,
+        tester=args.tester,
+    )
+    calls: dict[str, Callable[[], Awaitable[CutoverResult]]] = {
+        "run": lambda: cutover.run(skip_checks=args.skip_checks),
+        "check": cutover.check,
+        "backup": cutover.backup,
+        "apply": lambda: cutover.apply(args.backup),
+        "verify": lambda: cutover.verify(args.backup),
+        "rollback": lambda: cutover.rollback(args.backup),
+    }
+    command = args.command
+    result = cutover.report(args.backup) if command == "report" else anyio.run(calls[command])
+    return _finish(args, result, console)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``pos-cutover``; return the process exit code (see the module docstring)."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2)
+        return exc.code if isinstance(exc.code, int) else int(ExitCode.USAGE)
+    _configure_logging(args.log_level)
+    if args.command == "guide":
+        return _guide()
+    if args.command == "demo":
+        return _demo(args)
+    return _cutover_command(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Pre-checks: every PASS/WARN/FAIL gathered, nothing of the project touched."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pos_cutover import (
+    CheckContext,
+    CheckResult,
+    Cutover,
+    ServerLauncher,
+    default_plan,
+    parse_plan,
+    register_check,
+    registered_checks,
+    unregister_check,
+)
+from pos_tool import REGISTRY_FILE
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_the_pre_check_of_the_demo_passes_and_lists_old_tool_names_with_file_and_line(
+    demo: Path, launcher: ServerLauncher, snapshot: Callable[[Path], dict[str, str]]
+) -> None:
+    before = snapshot(demo)
+
+    result = await Cutover(demo, launcher=launcher).check()
+
+    statuses = {r.name: r.status for r in result.checks.results} if result.checks else {}
+    assert statuses == {
+        "journal": "PASS",
+        "registry": "PASS",
+        "target-registry": "PASS",
+        "server-current": "PASS",
+        "server-target": "PASS",
+        "actions": "PASS",
+        "backup-space": "PASS",
+        "lock": "PASS",
+        "agent-instructions": "WARN",
+    }
+    assert (result.outcome, int(result.exit_code)) == ("ok", 0)
+    assert result.checks is not None
+    mentions = result.checks.get("agent-instructions").findings
+    assert [(f.location, f.message.split(":")[0]) for f in mentions[:2]] == [
+        (".cursorrules:3", "start_workflow"),
+        (".cursorrules:4", "get_current_phase"),
+    ]
+    assert ("CLAUDE.md:7", 'pos_workflow(action="start", workflow_type=..., target_file=...)') in [
+        (f.location, f.replacement) for f in mentions
+    ]
+    assert ".praxis-os/workflows/release_checklist/phases/0/phase.md:4" in [f.location for f in mentions]
+    assert result.checks.get("server-current").details["count"] == 9
+    assert result.checks.get("server-target").details["tools"] == ["pos_workflow", "get_server_info", "current_date"]
+    assert len(result.checks.get("actions").details["actions"]) == 14
+    assert snapshot(demo) == before
+
+
+async def test_the_pre_check_gathers_every_failure_instead_of_stopping_at_the_first(
+    demo: Path, launcher: ServerLauncher
+) -> None:
+    data = default_plan().to_dict()
+    data["groups"]["add"] = ["no_such_group"]
+    data["target_registry"]["groups"] = ["no_such_group", "server_info"]
+    (demo / ".praxis-os/backups").write_text("a file where the backups folder should be")
+    (demo / ".praxis-os/cutover-journal.json").write_text("{not json")
+
+    result = await Cutover(demo, parse_plan(json.dumps(data), "broken"), launcher=launcher).check()
+
+    assert result.checks is not None
+    assert [(r.name, r.status) for r in result.checks.results if r.status == "FAIL"] == [
+        ("journal", "FAIL"),
+        ("server-target", "FAIL"),
+        ("actions", "FAIL"),
+        ("backup-space", "FAIL"),
+    ]
+    assert "names unknown group 'no_such_group'" in result.checks.get("server-target").reason
+    assert result.checks.get("backup-space").reason == (
+        ".praxis-os/backups is not a folder, so .praxis-os/backups cannot be created"
+    )
+    assert (result.outcome, int(result.exit_code)) == ("check_failed", 1)
+    assert result.message == "pre-checks failed: journal, server-target, actions, backup-space"
+
+
+async def test_a_broken_registry_fails_the_registry_check_and_the_current_server_check(
+    demo: Path, launcher: ServerLauncher
+) -> None:
+    (demo / REGISTRY_FILE).write_text('{"version": 1, "groups": []}')
+
+    result = await Cutover(demo, launcher=launcher).check()
+
+    assert result.checks is not None
+    assert result.checks.get("registry").status == "FAIL"
+    assert "does not match specs/tool-registry.schema.json" in result.checks.get("registry").reason
+    assert result.checks.get("server-current").status == "FAIL"
+
+
+async def test_registered_checks_run_with_the_others_and_a_crashing_one_becomes_a_fail(
+    tmp_path: Path, launcher: ServerLauncher
+) -> None:
+    async def legacy_definitions(ctx: CheckContext) -> list[CheckResult]:
+        return [CheckResult("legacy-definitions", "WARN", f"1 legacy workflow in {ctx.project.name}", "convert it")]
+
+    async def broken(ctx: CheckContext) -> list[CheckResult]:
+        raise RuntimeError("boom")
+
+    register_check("legacy-definitions", legacy_definitions)
+    register_check("broken", broken)
+    try:
+        assert set(registered_checks()) >= {"legacy-definitions", "broken"}
+        result = await Cutover(tmp_path, launcher=launcher).check()
+    finally:
+        assert unregister_check("legacy-definitions")
+        assert unregister_check("broken")
+    assert not unregister_check("broken")
+
+    assert result.checks is not None
+    assert result.checks.get("legacy-definitions").to_dict() == {
+        "name": "legacy-definitions",
+        "status": "WARN",
+        "reason": f"1 legacy workflow in {tmp_path.name}",
+        "remediation": "convert it",
+        "findings": [],
+        "details": {},
+    }
+    assert result.checks.get("broken").status == "FAIL"
+    assert result.checks.get("broken").reason == "the check itself failed: RuntimeError: boom"
+    with pytest.raises(KeyError):
+        result.checks.get("nope")
+
+
+async def test_a_project_without_registry_is_checked_against_the_default_groups(
+    tmp_path: Path, launcher: ServerLauncher
+) -> None:
+    result = await Cutover(tmp_path, launcher=launcher).check()
+
+    assert result.checks is not None
+    registry = result.checks.get("registry")
+    assert (registry.status, registry.reason) == (
+        "WARN",
+        "no registry file (default groups ['workflow', 'server_info']); the plan removes "
+        "['workflow_legacy'], which the registry does not name",
+    )
+    assert result.checks.get("server-current").status == "WARN"
+    assert result.checks.get("agent-instructions").status == "PASS"

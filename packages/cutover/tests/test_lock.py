@@ -1,0 +1,67 @@
+"""The cutover lock: one cutover per project, released however its holder ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pos_cutover import CutoverBusyError, CutoverLock, lock_holder
+
+
+def test_a_second_holder_is_refused_with_the_first_ones_pid_and_command(tmp_path: Path) -> None:
+    with CutoverLock(tmp_path, "run") as first:
+        assert first.held
+        with pytest.raises(CutoverBusyError) as caught:
+            CutoverLock(tmp_path, "rollback").acquire()
+        holder = lock_holder(tmp_path)
+
+    assert caught.value.holder == holder
+    assert holder is not None
+    assert (holder["pid"], holder["command"]) == (os.getpid(), "run")
+    assert f"pid {os.getpid()} ('run'" in caught.value.message
+    assert lock_holder(tmp_path) is None
+
+
+def test_the_lock_is_free_again_when_its_holder_is_killed(tmp_path: Path) -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child is killed
+        CutoverLock(tmp_path, "apply").acquire()
+        os.write(write, b"x")
+        signal.pause()
+    os.read(read, 1)
+    held_by_child = lock_holder(tmp_path)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+    assert held_by_child is not None
+    assert held_by_child["pid"] == pid
+    assert lock_holder(tmp_path) is None
+    with CutoverLock(tmp_path, "run"):
+        pass
+
+
+def test_the_lock_refuses_a_second_concurrent_cutover(demo: Path, cli: Callable[..., object]) -> None:
+    with CutoverLock(demo, "run"):
+        second = subprocess.run(
+            [sys.executable, "-m", "pos_cutover", "run", "--project", str(demo), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        in_process = cli("rollback", "--project", str(demo))
+
+    assert second.returncode == 5
+    assert '"outcome": "busy"' in second.stdout
+    assert "another cutover is running on this project" in second.stderr
+    assert in_process.code == 5  # type: ignore[attr-defined]
+
+
+def test_a_missing_lock_file_means_nobody_holds_the_lock(tmp_path: Path) -> None:
+    assert lock_holder(tmp_path) is None

@@ -1,0 +1,836 @@
+"""Legacy (praxis-style) workflow definitions, read beside our own format.
+
+A legacy workflow folder holds a ``metadata.json`` whose phases carry
+``phase_number``/``phase_name`` (and usually ``total_phases``), free-form task
+markdown files and, per phase, an optional ``gate-definition.yaml``. The folder
+is read, never rewritten, and mapped onto the same :class:`WorkflowDefinition`
+types as our format, with ``format="legacy"``:
+
+- ``phase_name`` becomes the title, ``estimated_effort`` the estimated duration,
+  ``key_deliverables`` the deliverables;
+- task files are parsed leniently (:func:`parse_legacy_task`): free-form markdown
+  never fails, a missing task file does;
+- tasks are served as 1..N in the order of their ``task_number`` (a workflow
+  numbering them from 0 is reported by :func:`legacy_findings`);
+- a gate's ``evidence_schema`` becomes a JSON Schema (boolean, integer, string,
+  object/dict, list/array, number); ``required`` fields become required evidence;
+  the gate wins over metadata's ``required_evidence`` and any disagreement is
+  recorded; a phase without a gate requires metadata's names (fail closed);
+- validator expressions are code and are NEVER evaluated, compiled or parsed:
+  their names and text are kept for display and reported as findings;
+- ``strict: false`` gates let a failing phase pass with recorded warnings
+  (see ``WorkflowEngine.complete_phase``); strict gates behave like ours;
+- dynamic workflows (``total_phases: "dynamic"``) are reported as invalid.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from ._definitions import (
+    Checkpoint,
+    PhaseDefinition,
+    Source,
+    TaskDefinition,
+    UnevaluatedValidator,
+    WorkflowDefinition,
+)
+from ._tasks import TaskContent
+from .exceptions import DefinitionError
+
+__all__ = [
+    "GATE_FILE",
+    "LEGACY_GATE_SCHEMA",
+    "LEGACY_METADATA_SCHEMA",
+    "is_legacy_metadata",
+    "legacy_findings",
+    "load_legacy_definition",
+    "parse_legacy_task",
+]
+
+GATE_FILE = "gate-definition.yaml"
+
+_FIELD_TYPES: dict[str, str] = {
+    "boolean": "boolean",
+    "integer": "integer",
+    "number": "number",
+    "string": "string",
+    "object": "object",
+    "dict": "object",
+    "list": "array",
+    "array": "array",
+}
+"""Legacy gate field type -> JSON Schema type. JSON Schema's integer rejects booleans."""
+
+_EXAMPLE_VALUES: dict[str, Any] = {
+    "boolean": True,
+    "integer": 1,
+    "number": 1,
+    "string": "example",
+    "object": {},
+    "array": ["example"],
+}
+
+_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+LEGACY_METADATA_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "legacy (praxis-style) workflow metadata.json",
+    "type": "object",
+    "required": ["workflow_type", "version", "name", "description", "phases"],
+    "properties": {
+        "workflow_type": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,63}$"},
+        "version": {"type": "string", "minLength": 1},
+        "name": {"type": "string", "minLength": 1},
+        "description": {"type": "string", "minLength": 1},
+        "category": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,63}$"},
+        "author": {"type": "string"},
+        "total_phases": {"type": "integer", "minimum": 1},
+        "estimated_duration": {"type": "string"},
+        "primary_outputs": {"type": "array", "items": {"type": "string"}},
+        "start_phase": {"type": "integer", "minimum": 0},
+        "dynamic_phases": {"type": "boolean"},
+        "phases": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/phase"}},
+    },
+    "$defs": {
+        "phase": {
+            "type": "object",
+            "required": ["phase_number", "phase_name", "tasks"],
+            "properties": {
+                "phase_number": {"type": "integer", "minimum": 0},
+                "phase_name": {"type": "string", "minLength": 1},
+                "phase_file": {"type": "string", "minLength": 1},
+                "purpose": {"type": "string"},
+                "estimated_effort": {"type": "string"},
+                "key_deliverables": {"type": "array", "items": {"type": "string"}},
+                "validation_criteria": {"type": "array", "items": {"type": "string"}},
+                "checkpoint": {
+                    "type": "object",
+                    "properties": {
+                        "required_evidence": {
+                            "type": "array",
+                            "items": {"type": "string", "pattern": _NAME},
+                            "uniqueItems": True,
+                        }
+                    },
+                },
+                "tasks": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/task"}},
+            },
+        },
+        "task": {
+            "type": "object",
+            "required": ["task_number", "name"],
+            "anyOf": [{"required": ["file"]}, {"required": ["phase_file"]}],
+            "properties": {
+                "task_number": {"type": "integer", "minimum": 0},
+                "name": {"type": "string", "minLength": 1},
+                "file": {"type": "string", "minLength": 1},
+                "phase_file": {"type": "string", "minLength": 1},
+            },
+        },
+    },
+}
+"""The legacy metadata shape the engine relies on; other keys are allowed and ignored."""
+
+LEGACY_GATE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "legacy gate-definition.yaml",
+    "type": "object",
+    "required": ["evidence_schema"],
+    "properties": {
+        "checkpoint": {
+            "type": ["object", "null"],
+            "properties": {
+                "strict": {"type": "boolean"},
+                "allow_override": {"type": "boolean"},
+            },
+        },
+        "evidence_schema": {
+            "type": "object",
+            "propertyNames": {"type": "string", "pattern": _NAME},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {
+                    "type": {"enum": sorted(_FIELD_TYPES)},
+                    "required": {"type": "boolean"},
+                    "description": {"type": "string"},
+                    "validator": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+        "validators": {
+            "type": ["object", "null"],
+            "propertyNames": {"type": "string"},
+            "additionalProperties": {"type": "string"},
+        },
+    },
+}
+"""The gate-definition.yaml shape; ``cross_field_validation`` and other keys are kept unevaluated."""
+
+_METADATA_VALIDATOR = Draft202012Validator(LEGACY_METADATA_SCHEMA)
+_GATE_VALIDATOR = Draft202012Validator(LEGACY_GATE_SCHEMA)
+
+
+def is_legacy_metadata(metadata: object) -> bool:
+    """Return True when a parsed ``metadata.json`` is in the legacy format.
+
+    Our schema forbids unknown keys, so ``total_phases``, ``dynamic_phases`` or a
+    phase item carrying ``phase_number`` can only mean the legacy format.
+    """
+    if not isinstance(metadata, dict):
+        return False
+    if "total_phases" in metadata or "dynamic_phases" in metadata:
+        return True
+    phases = metadata.get("phases")
+    return isinstance(phases, list) and any(
+        isinstance(p, dict) and "phase_number" in p for p in phases
+    )
+
+
+def _pointer(path: Any) -> str:
+    return "/" + "/".join(str(part) for part in path)
+
+
+def _first_error(
+    validator: Draft202012Validator, instance: Any, where: str, *, field_prefix: str = ""
+) -> None:
+    """Raise a DefinitionError for the first schema error; its field is ``field_prefix`` + pointer."""
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        first = errors[0]
+        pointer = _pointer(first.absolute_path) if first.absolute_path else ""
+        raise DefinitionError(
+            f"{where}{pointer}: {first.message[:300]}",
+            details={"field": f"{field_prefix}{pointer}" or "/", "error_count": len(errors)},
+        )
+
+
+def _read(path: Path, folder: Path) -> str:
+    rel = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(
+            f"cannot read {rel}: {exc.__class__.__name__}", details={"field": rel}
+        ) from exc
+
+
+def _inside(folder: Path, *candidates: Path) -> Path | None:
+    """Return the first candidate that exists inside ``folder`` (no escape by .. or symlink)."""
+    root = folder.resolve()
+    for candidate in candidates:
+        resolved = candidate.resolve()
+        if resolved.is_relative_to(root) and resolved.is_file():
+            return candidate
+    return None
+
+
+# --------------------------------------------------------------------------- task files
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_STEP_HEADING = re.compile(r"^(#{2,6})\s+\W*Step\s+\d+\b\s*[:.)\-\u2013\u2014]?\s*(.*?)\s*$", re.I)
+_NUMBERED = re.compile(r"^(\d+)[.)]\s+(.+?)\s*$")
+_FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w+-]*)")
+_TASK_PREFIX = re.compile(r"^Task\s+\d+\s*[:.\-\u2013\u2014]\s*", re.I)
+_INLINE_CODE = re.compile(r"`([^`]+)`")
+_EXPECTED = re.compile(r"^expected(?:\s+output|\s+result)?\s*\**\s*:\s*\**\s*(.*?)\s*$", re.I)
+_RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
+_SHELL = {"", "bash", "sh", "shell", "zsh", "console"}
+
+
+class _Block:
+    """A line of prose, or a fenced code block with its language."""
+
+    __slots__ = ("code", "lang", "lines")
+
+    def __init__(self, lines: list[str], *, code: bool = False, lang: str = "") -> None:
+        self.lines = lines
+        self.code = code
+        self.lang = lang
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def body(self) -> str:
+        """The code inside the fences."""
+        return "\n".join(self.lines[1:-1] if len(self.lines) > 1 else self.lines).strip()
+
+
+def _blocks(text: str) -> list[_Block]:
+    """Split markdown into prose lines and fenced code blocks (so '# comment' in code is no heading)."""
+    blocks: list[_Block] = []
+    fence: list[str] | None = None
+    marker = ""
+    lang = ""
+    for line in text.splitlines():
+        if fence is None:
+            opening = _FENCE.match(line)
+            if opening:
+                fence, marker, lang = [line], opening.group(1)[0] * 3, opening.group(2).lower()
+            else:
+                blocks.append(_Block([line]))
+        else:
+            fence.append(line)
+            if line.strip().startswith(marker) and len(fence) > 1:
+                blocks.append(_Block(fence, code=True, lang=lang))
+                fence = None
+    if fence is not None:  # an unclosed fence runs to the end of the file
+        blocks.append(_Block(fence, code=True, lang=lang))
+    return blocks
+
+
+def _prose(blocks: list[_Block]) -> str:
+    """Join blocks back into markdown, dropping horizontal rules and runs of blank lines."""
+    text = "\n".join(b.text for b in blocks if b.code or not _RULE.match(b.text))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _heading(block: _Block) -> tuple[int, str] | None:
+    if block.code:
+        return None
+    match = _HEADING.match(block.text)
+    return (len(match.group(1)), match.group(2)) if match else None
+
+
+def _expected(line: str) -> str | None:
+    """Return the text after an 'Expected output:' label ("" if none follows), else None."""
+    match = _EXPECTED.match(line.strip().strip("*_-# >"))
+    return None if match is None else match.group(1).strip("*_ ")
+
+
+def _step(number: int, title: str, body: list[_Block], *, title_command: bool) -> dict[str, Any]:
+    """Build one execution step from its title and body blocks."""
+    command: str | None = None
+    expected = ""
+    used: set[int] = set()
+    previous_text = ""
+    for index, block in enumerate(body):
+        if block.code:
+            if _expected(previous_text) == "" and not expected:
+                expected, previous_text = block.body, ""
+                used.add(index)
+            elif command is None and block.lang in _SHELL and block.body:
+                command = block.body
+                used.add(index)
+            continue
+        line = block.text.strip()
+        if not line:
+            continue
+        label = _expected(line)
+        if label and not expected:
+            expected = label
+            used.add(index)
+        previous_text = line
+    if command is None and title_command:
+        inline = _INLINE_CODE.search(title)
+        command = inline.group(1) if inline else None
+    detail = _prose([b for i, b in enumerate(body) if i not in used])
+    title = title or f"Step {number}"
+    return {
+        "step": number,
+        "title": title,
+        "command": command,
+        "description": f"{title}\n\n{detail}" if detail else title,
+        "expected_output": expected,
+    }
+
+
+def _heading_steps(blocks: list[_Block]) -> tuple[list[dict[str, Any]], list[_Block]]:
+    """Steps from '### Step N' headings; also return the blocks outside every step."""
+    steps: list[dict[str, Any]] = []
+    outside: list[_Block] = []
+    index = 0
+    while index < len(blocks):
+        block = blocks[index]
+        match = None if block.code else _STEP_HEADING.match(block.text)
+        if match is None:
+            outside.append(block)
+            index += 1
+            continue
+        level = len(match.group(1))
+        end = index + 1
+        while end < len(blocks):
+            heading = _heading(blocks[end])
+            if heading is not None and (
+                heading[0] <= level or _STEP_HEADING.match(blocks[end].text)
+            ):
+                break
+            end += 1
+        steps.append(
+            _step(len(steps) + 1, match.group(2), blocks[index + 1 : end], title_command=False)
+        )
+        index = end
+    return steps, outside
+
+
+def _numbered_steps(blocks: list[_Block]) -> tuple[list[dict[str, Any]], list[_Block]]:
+    """Steps from top-level numbered-list items; also return the blocks outside every item."""
+    steps: list[dict[str, Any]] = []
+    outside: list[_Block] = []
+    index = 0
+    while index < len(blocks):
+        block = blocks[index]
+        match = None if block.code else _NUMBERED.match(block.text)
+        if match is None:
+            outside.append(block)
+            index += 1
+            continue
+        end = index + 1
+        while end < len(blocks):
+            nxt = blocks[end]
+            if not nxt.code and (_NUMBERED.match(nxt.text) or _heading(nxt) is not None):
+                break
+            end += 1
+        steps.append(
+            _step(len(steps) + 1, match.group(2), blocks[index + 1 : end], title_command=True)
+        )
+        index = end
+    return steps, outside
+
+
+def parse_legacy_task(
+    text: str,
+    *,
+    number: int,
+    name: str,
+    estimated_duration: str,
+    artifacts: tuple[dict[str, str], ...],
+) -> TaskContent:
+    """Parse a free-form legacy task file into our task shape; never fails.
+
+    - title: the first heading (a ``Task N:`` prefix dropped), else ``name``;
+    - description: the prose outside the steps (else the title);
+    - execution_steps: one per ``### Step N`` heading, else one per top-level
+      numbered-list item, else one step describing the whole task. A step's command
+      is its first shell code block (or, for a list item, inline code in the item);
+      an ``Expected output`` line or block becomes its expected output;
+    - estimated_duration and artifacts_to_produce come from the phase (the caller).
+
+    Args:
+        text: The markdown of the task file.
+        number: The task's number as served (1..N).
+        name: The task's name from metadata (the title when the file has no heading).
+        estimated_duration: The phase's estimated effort, or ``"unspecified"``.
+        artifacts: What the task should produce (the phase's deliverables or evidence).
+    """
+    blocks = _blocks(text)
+    title = ""
+    for index, block in enumerate(blocks):
+        heading = _heading(block)
+        if heading is not None:
+            title = _TASK_PREFIX.sub("", heading[1]).strip()
+            del blocks[index]
+            break
+    title = title or name
+    steps, outside = _heading_steps(blocks)
+    if not steps:
+        steps, outside = _numbered_steps(blocks)
+    description = _prose(outside)
+    if not steps:
+        whole = _prose(blocks)
+        steps = [
+            {
+                "step": 1,
+                "title": title,
+                "command": None,
+                "description": whole or title,
+                "expected_output": "",
+            }
+        ]
+    return TaskContent(
+        number=number,
+        title=title,
+        estimated_duration=estimated_duration,
+        description=description or title,
+        execution_steps=tuple(steps),
+        artifacts_to_produce=artifacts,
+    )
+
+
+# --------------------------------------------------------------------------------- gates
+
+
+def _load_gate(path: Path, folder: Path) -> dict[str, Any]:
+    rel = path.relative_to(folder).as_posix()
+    try:
+        # safe_load builds plain data only: no tags, no objects, nothing executed.
+        gate = yaml.safe_load(_read(path, folder))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise DefinitionError(
+            f"{rel} is not valid YAML{where}: {getattr(exc, 'problem', None) or exc.__class__.__name__}",
+            details={"field": rel},
+        ) from exc
+    _first_error(_GATE_VALIDATOR, gate, rel, field_prefix=rel)
+    result: dict[str, Any] = gate
+    return result
+
+
+def _validators_of(
+    fields: dict[str, dict[str, Any]], validators: dict[str, str], rel: str
+) -> tuple[list[UnevaluatedValidator], list[tuple[str, str]]]:
+    found: list[UnevaluatedValidator] = []
+    notes: list[tuple[str, str]] = []
+    for name, spec in fields.items():
+        ref = spec.get("validator")
+        if ref is None:
+            continue
+        if ref in validators:
+            found.append(UnevaluatedValidator(name, ref, validators[ref]))
+        elif re.fullmatch(_NAME, ref):
+            found.append(UnevaluatedValidator(name, ref, None))
+            notes.append(
+                (
+                    "undefined_validator",
+                    f"{rel}: field {name!r} names validator {ref!r}, which the gate's "
+                    "validators section does not define",
+                )
+            )
+        else:  # an inline expression in place of a name
+            found.append(UnevaluatedValidator(name, "<inline>", ref))
+    return found, notes
+
+
+def _gate_checkpoint(
+    gate: dict[str, Any], metadata_names: list[str] | None, phase: dict[str, Any], rel: str
+) -> Checkpoint:
+    fields: dict[str, dict[str, Any]] = gate["evidence_schema"]
+    options = gate.get("checkpoint") or {}
+    strict = options.get("strict", True)  # an unstated strictness fails closed
+    allow_override = options.get("allow_override", False)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    example: dict[str, Any] = {}
+    described: list[str] = []
+    for name, spec in fields.items():
+        json_type = _FIELD_TYPES[spec["type"]]
+        prop: dict[str, Any] = {"type": json_type}
+        if spec.get("description"):
+            prop["description"] = spec["description"]
+        properties[name] = prop
+        is_required = spec.get("required", True)
+        if is_required:
+            required.append(name)
+        example[name] = copy.deepcopy(_EXAMPLE_VALUES[json_type])
+        described.append(f"{name} ({json_type}{'' if is_required else ', optional'})")
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    unevaluated, notes = _validators_of(fields, gate.get("validators") or {}, rel)
+    mismatch = None
+    if metadata_names is not None:
+        only_in_metadata = [n for n in metadata_names if n not in fields]
+        optional_in_gate = [n for n in metadata_names if n in fields and n not in required]
+        only_in_gate = [n for n in required if n not in metadata_names]
+        if only_in_metadata or optional_in_gate or only_in_gate:
+            mismatch = {
+                "only_in_metadata": only_in_metadata,
+                "only_in_gate": only_in_gate,
+                "optional_in_gate": optional_in_gate,
+            }
+    if gate.get("cross_field_validation"):
+        notes.append(
+            (
+                "cross_field_validation",
+                f"{rel} declares cross_field_validation rules; they are not evaluated",
+            )
+        )
+    if not fields:
+        notes.append(("empty_gate", f"{rel} declares no evidence fields: any evidence passes"))
+    sentence = (
+        "Provide " + ", ".join(described) + "."
+        if described
+        else "This gate declares no evidence fields."
+    )
+    if not strict:
+        sentence += " Non-strict gate: missing or invalid evidence passes with recorded warnings."
+    if unevaluated:
+        sentence += (
+            " Legacy validators on "
+            + ", ".join(sorted({v.field for v in unevaluated}))
+            + " are not evaluated; meet their intent anyway."
+        )
+    return Checkpoint(
+        required_evidence=tuple(required),
+        evidence_schema=schema,
+        validation=_with_criteria(sentence, phase),
+        evidence_example=example,
+        validator=Draft202012Validator(schema),
+        strict=strict,
+        allow_override=allow_override,
+        unevaluated_validators=tuple(unevaluated),
+        evidence_mismatch=mismatch,
+        notes=tuple(notes),
+    )
+
+
+def _with_criteria(sentence: str, phase: dict[str, Any]) -> str:
+    criteria = [c for c in phase.get("validation_criteria", ()) if c.strip()]
+    return sentence + (" Criteria: " + "; ".join(criteria) + "." if criteria else "")
+
+
+def _metadata_checkpoint(names: list[str], phase: dict[str, Any], where: str) -> Checkpoint:
+    if not names:
+        raise DefinitionError(
+            f"{where}: the phase has no {GATE_FILE} and checkpoint.required_evidence is empty; "
+            "a gate must demand evidence",
+            details={"field": f"{where}/checkpoint/required_evidence"},
+            remediation=f"Add a {GATE_FILE} to the phase folder or list checkpoint.required_evidence.",
+        )
+    schema = {"type": "object", "required": list(names), "properties": {n: {} for n in names}}
+    return Checkpoint(
+        required_evidence=tuple(names),
+        evidence_schema=schema,
+        validation=_with_criteria(
+            "Provide " + ", ".join(names) + " (each present and not null).", phase
+        ),
+        evidence_example=dict.fromkeys(names, True),
+        validator=Draft202012Validator(schema),
+        notes=(
+            (
+                "no_gate_definition",
+                f"{where} has no {GATE_FILE}: its required_evidence names must be present "
+                "and not null; their types are not checked",
+            ),
+        ),
+    )
+
+
+# -------------------------------------------------------------------------------- phases
+
+
+def _task_file(phase_dir: Path, folder: Path, task: dict[str, Any], where: str) -> Path:
+    name = task.get("file") or task["phase_file"]
+    found = _inside(folder, phase_dir / name, folder / name)
+    if found is None:
+        key = "file" if "file" in task else "phase_file"
+        raise DefinitionError(
+            f"{where}.{key}: task file {name!r} is missing from {phase_dir.relative_to(folder).as_posix()}/",
+            details={"field": f"{where}.{key}"},
+            remediation="Restore the task file or correct its name in metadata.json.",
+        )
+    return found
+
+
+def _load_phase(folder: Path, raw: dict[str, Any], expected: int) -> PhaseDefinition:
+    where = f"phases[{expected}]"
+    if raw["phase_number"] != expected:
+        raise DefinitionError(
+            f"{where}.phase_number is {raw['phase_number']!r}; phases must be listed in order and "
+            f"numbered consecutively from start_phase, so {expected} was expected",
+            details={"field": f"{where}.phase_number"},
+        )
+    phase_dir = folder / "phases" / str(expected)
+    page = _inside(folder, *([folder / raw["phase_file"]] if "phase_file" in raw else []))
+    content = _read(page or phase_dir / "phase.md", folder)
+    metadata_names = raw.get("checkpoint", {}).get("required_evidence")
+    gate_path = phase_dir / GATE_FILE
+    if gate_path.is_file():
+        rel = gate_path.relative_to(folder).as_posix()
+        checkpoint = _gate_checkpoint(_load_gate(gate_path, folder), metadata_names, raw, rel)
+    else:
+        checkpoint = _metadata_checkpoint(metadata_names or [], raw, f"phase {expected}")
+    deliverables = tuple(raw.get("key_deliverables", ()))
+    artifacts = tuple(
+        {"name": d, "description": f"Deliverable of phase {expected}."} for d in deliverables
+    ) or tuple(
+        {
+            "name": name,
+            "description": checkpoint.evidence_schema["properties"][name].get(
+                "description", f"Evidence for the checkpoint of phase {expected}."
+            ),
+        }
+        for name in checkpoint.evidence_schema["properties"]
+    )
+    duration = raw.get("estimated_effort") or "unspecified"
+    numbers = [t["task_number"] for t in raw["tasks"]]
+    if len(set(numbers)) != len(numbers):
+        raise DefinitionError(
+            f"{where}.tasks: task_number values {numbers} repeat; each task needs its own number",
+            details={"field": f"{where}.tasks"},
+        )
+    notes = list(checkpoint.notes)
+    ordered = sorted(raw["tasks"], key=lambda t: t["task_number"])
+    if [t["task_number"] for t in ordered] != list(range(1, len(ordered) + 1)):
+        notes.append(
+            (
+                "tasks_renumbered",
+                f"phase {expected}: legacy task numbers {sorted(numbers)} are served as "
+                f"1-{len(ordered)} in the same order",
+            )
+        )
+    tasks = []
+    for index, task in enumerate(ordered, start=1):
+        path = _task_file(phase_dir, folder, task, f"{where}.tasks[{index}]")
+        parsed = parse_legacy_task(
+            _read(path, folder),
+            number=index,
+            name=task["name"],
+            estimated_duration=duration,
+            artifacts=artifacts,
+        )
+        tasks.append(
+            TaskDefinition(
+                number=index,
+                name=task["name"],
+                file=path.relative_to(phase_dir).as_posix()
+                if path.is_relative_to(phase_dir)
+                else path.relative_to(folder).as_posix(),
+                content=parsed,
+            )
+        )
+    if len(notes) != len(checkpoint.notes):
+        checkpoint = replace(checkpoint, notes=tuple(notes))
+    return PhaseDefinition(
+        number=expected,
+        title=raw["phase_name"],
+        purpose=raw.get("purpose") or raw["phase_name"],
+        estimated_duration=raw.get("estimated_effort", ""),
+        deliverables=deliverables,
+        content=content,
+        tasks=tuple(tasks),
+        checkpoint=checkpoint,
+    )
+
+
+def load_legacy_definition(
+    folder: Path, source: Source, metadata: dict[str, Any]
+) -> WorkflowDefinition:
+    """Load a legacy workflow folder whose ``metadata.json`` is already parsed.
+
+    Raises:
+        DefinitionError: the folder is not a valid legacy workflow, or it is dynamic;
+            ``details["field"]`` names the failing field or file.
+    """
+    if metadata.get("total_phases") == "dynamic" or metadata.get("dynamic_phases") is True:
+        key = "total_phases" if metadata.get("total_phases") == "dynamic" else "dynamic_phases"
+        raise DefinitionError(
+            f"metadata.json/{key}: {folder.name!r} is a dynamic legacy workflow (its phases are "
+            "generated at run time); dynamic workflows are not supported",
+            details={"field": f"/{key}"},
+            remediation="Keep running this workflow on the legacy server, or rewrite it with a "
+            "fixed list of phases.",
+        )
+    _first_error(_METADATA_VALIDATOR, metadata, "metadata.json (legacy format)")
+    if metadata["workflow_type"] != folder.name:
+        raise DefinitionError(
+            f"metadata.json workflow_type {metadata['workflow_type']!r} differs from its folder "
+            f"name {folder.name!r}",
+            details={"field": "/workflow_type"},
+        )
+    phases_raw: list[dict[str, Any]] = metadata["phases"]
+    total = metadata.get("total_phases")
+    if total is not None and total != len(phases_raw):
+        raise DefinitionError(
+            f"metadata.json/total_phases is {total!r} but {len(phases_raw)} phases are listed",
+            details={"field": "/total_phases"},
+        )
+    start = metadata.get("start_phase", phases_raw[0]["phase_number"])
+    phases = tuple(_load_phase(folder, raw, start + index) for index, raw in enumerate(phases_raw))
+    return WorkflowDefinition(
+        workflow_type=metadata["workflow_type"],
+        version=metadata["version"],
+        name=metadata["name"],
+        description=metadata["description"],
+        category=metadata.get("category", "legacy"),
+        start_phase=start,
+        phases=phases,
+        source=source,
+        path=folder,
+        estimated_duration=metadata.get("estimated_duration", ""),
+        primary_outputs=tuple(metadata.get("primary_outputs", ())),
+        author=metadata.get("author", ""),
+        format="legacy",
+    )
+
+
+# ------------------------------------------------------------------------------ findings
+
+
+def legacy_findings(definition: WorkflowDefinition) -> list[dict[str, Any]]:
+    """Return the WARN-level findings a cutover pre-check should show for ``definition``.
+
+    One finding per: validator expression not evaluated (naming workflow, phase, field
+    and validator), metadata/gate evidence disagreement, non-strict gate,
+    ``allow_override`` (recorded, not offered), and each checkpoint note
+    (``cross_field_validation`` not evaluated, undefined validator, empty gate, phase
+    without a gate, renumbered tasks). A definition in our format has none.
+
+    Each finding: ``{"level": "WARN", "code", "workflow_type", "phase", "message"}``
+    plus ``field``/``validator``/``expression`` or the mismatch lists where they apply.
+    """
+    findings: list[dict[str, Any]] = []
+    wtype = definition.workflow_type
+    for phase in definition.phases:
+        checkpoint = phase.checkpoint
+        where = f"workflow {wtype!r} phase {phase.number}"
+        found: list[tuple[str, str, dict[str, Any]]] = []
+        for v in checkpoint.unevaluated_validators:
+            found.append(
+                (
+                    "unevaluated_validator",
+                    f"{where}: validator {v.validator!r} on field {v.field!r} is not evaluated "
+                    "(validator expressions are code); only the field's type and presence "
+                    "are checked",
+                    {
+                        "field": v.field,
+                        "validator": v.validator,
+                        "expression": v.to_dict()["expression"],
+                    },
+                )
+            )
+        if checkpoint.evidence_mismatch:
+            found.append(
+                (
+                    "evidence_mismatch",
+                    f"{where}: metadata required_evidence and {GATE_FILE} disagree; the gate "
+                    f"wins ({_mismatch_text(checkpoint.evidence_mismatch)})",
+                    dict(checkpoint.evidence_mismatch),
+                )
+            )
+        if not checkpoint.strict:
+            found.append(
+                (
+                    "non_strict_gate",
+                    f"{where}: the gate is not strict; missing or invalid evidence lets the "
+                    "phase pass with warnings recorded in the session",
+                    {},
+                )
+            )
+        if checkpoint.allow_override:
+            found.append(
+                (
+                    "allow_override",
+                    f"{where}: the gate allows a manual override, which pos_workflow does not "
+                    "offer; the gate applies as declared (strict or not)",
+                    {},
+                )
+            )
+        found.extend((code, f"{where}: {message}", {}) for code, message in checkpoint.notes)
+        findings.extend(
+            {
+                "level": "WARN",
+                "code": code,
+                "workflow_type": wtype,
+                "phase": phase.number,
+                "message": message,
+                **extra,
+            }
+            for code, message, extra in found
+        )
+    return findings
+
+
+def _mismatch_text(mismatch: dict[str, list[str]]) -> str:
+    return "; ".join(f"{key}: {', '.join(names)}" for key, names in mismatch.items() if names)

@@ -1,0 +1,790 @@
+"""The ``workflow_legacy`` tool group: the archived workflow tools, as thin adapters.
+
+Before the cutover, servers exposed one tool per operation. The cutover toolkit
+moves a project from a registry naming ``workflow_legacy`` to one naming
+``workflow`` and a rollback moves it back, so these tools exist for that alone.
+They run over the same engine and store as ``pos_workflow``, so a session started
+through either surface continues through the other:
+
+- five tools delegate to the pos_workflow dispatcher (``start_workflow`` is
+  ``start``, ``get_current_phase`` is ``get_phase``, ...) and answer exactly as
+  the action does, with ``action`` naming the legacy tool;
+- ``create_workflow`` scaffolds a project workflow that loads as written;
+- ``validate_workflow`` checks a workflow folder with the engine's own loader.
+
+Every call answers one JSON object with ``status`` and ``action``; no exception
+escapes and no answer carries a server path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import anyio.to_thread
+from jsonschema import Draft202012Validator
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, ToolAnnotations
+from pos_engine import (
+    ConflictError,
+    DefinitionError,
+    InternalError,
+    LimitError,
+    NotFoundError,
+    PosError,
+    WorkflowRegistry,
+    legacy_findings,
+)
+from pos_engine._definitions import Source, definition_schema, load_definition
+from pos_engine._legacy_definitions import is_legacy_metadata
+from pos_engine.guards import validate_target_file, validate_workflow_type
+from pydantic import WithJsonSchema
+
+from ._actions import ActionInputError, Backends, Parameter, _join
+from ._tool import (
+    WorkflowResponse,
+    _as_result,
+    _failure,
+    _internal_error,
+    _run,
+    _scrub,
+    _sent_names,
+    _server_paths,
+    _success,
+    _to_json,
+)
+
+if TYPE_CHECKING:
+    from ._registry import ServerParts
+
+__all__ = [
+    "LEGACY_PARAMETERS",
+    "LEGACY_TOOLS",
+    "LEGACY_TOOL_NAMES",
+    "MAX_SCAFFOLD_PHASES",
+    "LegacyTool",
+    "call_legacy_tool",
+    "check_arguments",
+    "register_legacy_tools",
+]
+
+MAX_SCAFFOLD_PHASES = 20
+"""Most phases ``create_workflow`` scaffolds in one call."""
+
+WORKFLOWS_DIR = ".praxis-os/workflows"
+"""Where project workflows live, relative to the project root (first on the search path)."""
+
+LEGACY_PARAMETERS: dict[str, Parameter] = {
+    p.name: p
+    for p in (
+        Parameter(
+            "workflow_type", "string", "Workflow type (a-z, 0-9, _), as list_workflows shows."
+        ),
+        Parameter("target_file", "string", "File the workflow works on, relative to the project."),
+        Parameter("options", "object", "Free-form options stored with the session."),
+        Parameter("session_id", "string", "Session id returned by start_workflow."),
+        Parameter("phase", "integer", "Phase number."),
+        Parameter("task_number", "integer", "Task number within the phase, from 1."),
+        Parameter(
+            "evidence", "object", "Evidence shaped as phase_content.checkpoint.evidence_schema."
+        ),
+        Parameter("name", "string", "Human name of the new workflow (1-120 characters)."),
+        Parameter("description", "string", "What the new workflow does (1-1000 characters)."),
+        Parameter("category", "string", "Category of the new workflow (a-z, 0-9, _)."),
+        Parameter("phases", "integer", f"Phases to scaffold (1-{MAX_SCAFFOLD_PHASES})."),
+        Parameter("path", "string", "Workflow folder relative to the project (or workflow_type)."),
+    )
+}
+"""Every parameter of the legacy tools, with the JSON type each must have."""
+
+_READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+_WRITES = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+)
+
+Handler = Callable[[Backends, Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LegacyTool:  # pylint: disable=too-many-instance-attributes  # one field per table column
+    """One archived tool.
+
+    Attributes:
+        name: The tool name (fixed: the cutover's plan and pre-checks refer to it).
+        replaced_by: The pos_workflow call (or practice) that replaces it.
+        summary: One sentence saying what it does.
+        required: Parameters the call cannot run without.
+        optional: Parameters with defaults, by name.
+        example: Arguments of a correct call, for error remediations.
+        action: The pos_workflow action the tool delegates to, if any.
+        handler: Runs the tool when it is not a pos_workflow action.
+        writes: Whether the tool changes anything (a session or a workflow folder).
+    """
+
+    name: str
+    replaced_by: str
+    summary: str
+    required: tuple[str, ...]
+    optional: Mapping[str, Any]
+    example: Mapping[str, Any]
+    action: str | None = None
+    handler: Handler | None = field(default=None, repr=False)
+    writes: bool = False
+
+    @property
+    def annotations(self) -> ToolAnnotations:
+        """Read-only and idempotent, unless the tool writes (a session or a folder)."""
+        return _WRITES if self.writes else _READ_ONLY
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Every parameter, required first, in signature order."""
+        return self.required + tuple(self.optional)
+
+    def description(self) -> str:
+        """Return the tool description: archived, its replacement, then what it does."""
+        return f"Archived: use {self.replaced_by}. {self.summary}"
+
+    def example_call(self) -> str:
+        """Return a correct call as ``get_task(session_id="...", phase=1, task_number=1)``."""
+        args = ", ".join(f"{k}={json.dumps(v)}" for k, v in self.example.items())
+        return f"{self.name}({args})"
+
+
+# ------------------------------------------------------------ create_workflow
+
+_SCHEMA_PROPERTIES: dict[str, Any] = definition_schema()["properties"]
+_CATEGORY = re.compile(_SCHEMA_PROPERTIES["category"]["pattern"])
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SHOWN = 60
+
+
+def _text_problem(name: str, value: str, *, single_line: bool) -> str | None:
+    """Return why a free-text value breaks the definition schema's limits, if it does."""
+    limit = int(_SCHEMA_PROPERTIES[name]["maxLength"])
+    if not value.strip():
+        return f"{name} must not be empty"
+    if len(value) > limit:
+        return f"{name} is {len(value)} characters long, over the {limit} allowed"
+    if single_line and _CONTROL.search(value):
+        return f"{name} {value!r:.{_SHOWN}} must be one line without control characters"
+    return None
+
+
+def _scaffold_problems(p: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Check every create_workflow value against the definition rules; return each finding."""
+    problems: list[dict[str, str]] = []
+    try:
+        validate_workflow_type(p["workflow_type"])
+    except PosError as exc:
+        problems.append({"parameter": "workflow_type", "message": exc.message})
+    for name, single_line in (("name", True), ("description", False)):
+        problem = _text_problem(name, p[name], single_line=single_line)
+        if problem:
+            problems.append({"parameter": name, "message": problem})
+    category = p.get("category", "custom")
+    if not _CATEGORY.fullmatch(category):
+        problems.append(
+            {
+                "parameter": "category",
+                "message": f"category {category!r:.{_SHOWN}} must be 2-64 characters of "
+                "lowercase letters, digits and '_', starting with a letter",
+            }
+        )
+    phases = p.get("phases", 1)
+    if not 1 <= phases <= MAX_SCAFFOLD_PHASES:
+        problems.append(
+            {
+                "parameter": "phases",
+                "message": f"phases is {phases}; create_workflow scaffolds 1 to "
+                f"{MAX_SCAFFOLD_PHASES} phases",
+            }
+        )
+    return problems
+
+
+def _raise_scaffold_problems(problems: list[dict[str, str]], phases: int) -> None:
+    message = "; ".join(problem["message"] for problem in problems)
+    remediation = (
+        "Correct the named parameters and call again, e.g. "
+        f"{LEGACY_TOOLS['create_workflow'].example_call()}."
+    )
+    details = {"invalid_parameters": problems}
+    if len(problems) == 1 and phases > MAX_SCAFFOLD_PHASES:
+        raise LimitError(message, remediation=remediation, details=details)
+    raise ActionInputError(message, remediation=remediation, details=details)
+
+
+def _checkpoint(number: int) -> dict[str, Any]:
+    evidence = f"phase_{number}_summary"
+    return {
+        "required_evidence": [evidence],
+        "evidence_schema": {
+            "type": "object",
+            "properties": {evidence: {"type": "string", "minLength": 1}},
+            "required": [evidence],
+        },
+        "validation": f"{evidence} is a non-empty string saying what phase {number} produced.",
+        "evidence_example": {evidence: f"Phase {number} done: replace with what it produced."},
+    }
+
+
+def _scaffold_metadata(p: Mapping[str, Any]) -> dict[str, Any]:
+    phases = p.get("phases", 1)
+    return {
+        "workflow_type": p["workflow_type"],
+        "version": "1.0.0",
+        "name": p["name"].strip(),
+        "description": p["description"].strip(),
+        "category": p.get("category", "custom"),
+        "start_phase": 1,
+        "estimated_duration": f"{15 * phases} minutes",
+        "phases": [
+            {
+                "number": number,
+                "title": f"Phase {number}",
+                "purpose": f"Placeholder purpose of phase {number}: replace it.",
+                "estimated_duration": "15 minutes",
+                "tasks": [{"number": 1, "name": "do-the-work", "file": "task-1-do-the-work.md"}],
+                "checkpoint": _checkpoint(number),
+            }
+            for number in range(1, phases + 1)
+        ],
+    }
+
+
+def _phase_page(number: int) -> str:
+    return (
+        f"# Phase {number}\n\n"
+        f"Placeholder page of phase {number}: say what the phase is for and how to work "
+        "through its tasks, then list the evidence its checkpoint demands.\n"
+    )
+
+
+def _task_page(number: int) -> str:
+    # The strict task format of pos_engine._tasks: title, duration, description,
+    # numbered steps (Command + Expected output lines) and artifact bullets.
+    return (
+        "# Task 1: Do the work\n\n"
+        "**Estimated duration:** 15 minutes\n\n"
+        f"Placeholder task of phase {number} on {{target_file}}: replace this paragraph with "
+        "what the agent must do.\n\n"
+        "## Execution steps\n\n"
+        "### Step 1: Read the target file\n"
+        "Command: `sed -n '1,200p' {target_file}`\n"
+        "Expected output: The file's content.\n\n"
+        "### Step 2: Record the result\n"
+        "Command: none\n"
+        "Expected output: A one-paragraph summary.\n\n"
+        "## Artifacts to produce\n\n"
+        f"- `phase_{number}_summary`: What phase {number} produced.\n"
+    )
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _refuse_existing(registry: WorkflowRegistry, workflow_type: str) -> None:
+    """Raise ConflictError when any folder or alias on the search path has the name."""
+    remediation = (
+        "Choose another workflow_type, or edit the existing definition and check it with "
+        "validate_workflow."
+    )
+    for source, base in registry.search_path:
+        if (base / workflow_type).exists() or (base / workflow_type).is_symlink():
+            where = f"{WORKFLOWS_DIR}/{workflow_type}/" if source == "project" else f"{source}"
+            raise ConflictError(
+                f"workflow_type {workflow_type!r} already exists ({where}); "
+                "create_workflow never overwrites a workflow",
+                remediation=remediation,
+            )
+    try:
+        existing = registry.get(workflow_type)
+    except (NotFoundError, DefinitionError):
+        return
+    raise ConflictError(
+        f"workflow_type {workflow_type!r} is already an alias of {existing.workflow_type!r}",
+        remediation=remediation,
+    )
+
+
+def _create_workflow(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
+    problems = _scaffold_problems(p)
+    if problems:
+        _raise_scaffold_problems(problems, p.get("phases", 1))
+    metadata = _scaffold_metadata(p)
+    wtype: str = metadata["workflow_type"]
+    root = b.engine.project_root
+    # Resolves symlinks: a .praxis-os that leads out of the project is refused.
+    relative = validate_target_file(f"{WORKFLOWS_DIR}/{wtype}", root)
+    target = root.resolve() / relative
+    _refuse_existing(b.engine.registry, wtype)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # The staging folder starts with '.', so the registry never scans it.
+    staging = Path(tempfile.mkdtemp(prefix=".create-", dir=target.parent))
+    try:
+        folder = staging / wtype
+        _write(folder / "metadata.json", json.dumps(metadata, indent=2) + "\n")
+        for phase in metadata["phases"]:
+            phase_dir = folder / "phases" / str(phase["number"])
+            _write(phase_dir / "phase.md", _phase_page(phase["number"]))
+            _write(phase_dir / phase["tasks"][0]["file"], _task_page(phase["number"]))
+        try:
+            definition = load_definition(folder, "project")
+        except DefinitionError as exc:
+            raise InternalError(f"the scaffold of {wtype!r} does not load: {exc.message}") from exc
+        files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        _refuse_existing(b.engine.registry, wtype)  # again: it may have appeared meanwhile
+        try:
+            # One rename publishes the whole folder: never half a workflow.
+            os.rename(folder, target)
+        except OSError:
+            raise ConflictError(
+                f"workflow_type {wtype!r} appeared while it was being created",
+                remediation="Call validate_workflow on it, or choose another workflow_type.",
+            ) from None
+        _fsync_dir(target.parent)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {
+        "created": True,
+        "workflow_type": wtype,
+        "folder": f"{relative}/",
+        "files": files,
+        "total_phases": definition.total_phases,
+        "task_count": sum(len(phase.tasks) for phase in definition.phases),
+        "workflow": definition.summary(),
+        "next_steps": (
+            "Replace the placeholder pages, tasks and checkpoints, then check the folder "
+            "with validate_workflow."
+        ),
+        "next_actions": ["list_workflows", "start"],
+    }
+
+
+# ----------------------------------------------------------- validate_workflow
+
+
+def _shown_folder(folder: Path, source: str, root: Path) -> str:
+    """Return ``folder`` as the caller may see it: project-relative, never absolute."""
+    for base in (root, root.resolve()):
+        try:
+            return folder.relative_to(base).as_posix() + "/"
+        except ValueError:
+            continue
+    return f"<{source}>/{folder.name}/"
+
+
+def _folder_by_type(registry: WorkflowRegistry, workflow_type: str) -> tuple[Path, Source]:
+    for source, base in registry.search_path:
+        if (base / workflow_type).is_dir():
+            return base / workflow_type, source
+    try:
+        definition = registry.get(workflow_type)  # an alias
+    except NotFoundError as exc:
+        raise NotFoundError(
+            exc.message,
+            remediation="Pass a workflow_type that list_workflows shows, or path= for a folder.",
+            details=exc.details,
+        ) from None
+    return definition.path, definition.source
+
+
+def _folder_by_path(root: Path, path: object) -> tuple[Path, Source]:
+    relative = validate_target_file(path, root)
+    folder = root.resolve() / relative
+    if not folder.is_dir():
+        raise NotFoundError(
+            f"path {path!r:.{_SHOWN}} is not a folder in the project",
+            remediation=f"Pass the workflow's folder, e.g. '{WORKFLOWS_DIR}/my_workflow'.",
+        )
+    source: Source = "universal" if relative.startswith("universal/workflows/") else "project"
+    return folder, source
+
+
+def _read_metadata(folder: Path) -> object:
+    try:
+        return json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _schema_problems(metadata: object) -> list[dict[str, str]]:
+    """Every schema problem of a metadata.json in our format (the loader reports the first)."""
+    validator = Draft202012Validator(definition_schema())
+    problems = []
+    for error in sorted(validator.iter_errors(metadata), key=lambda e: list(e.absolute_path)):
+        pointer = "/" + "/".join(str(part) for part in error.absolute_path)
+        shown = pointer if pointer != "/" else ""
+        problems.append(
+            {"field": pointer, "message": f"metadata.json{shown}: {error.message[:300]}"}
+        )
+    return problems
+
+
+def _counts(metadata: object) -> dict[str, int | None]:
+    phases = metadata.get("phases") if isinstance(metadata, dict) else None
+    if not isinstance(phases, list):
+        return {"phases": None, "tasks": None}
+    tasks = [p.get("tasks") for p in phases if isinstance(p, dict)]
+    countable = len(tasks) == len(phases) and all(isinstance(t, list) for t in tasks)
+    return {
+        "phases": len(phases),
+        "tasks": sum(len(t) for t in tasks if isinstance(t, list)) if countable else None,
+    }
+
+
+def _validate_workflow(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
+    workflow_type, path = p.get("workflow_type"), p.get("path")
+    if (workflow_type is None) == (path is None):
+        raise ActionInputError(
+            "validate_workflow takes exactly one of workflow_type and path"
+            + ("" if workflow_type is None else ", not both"),
+            remediation=(
+                'Call validate_workflow(workflow_type="my_workflow") or '
+                f'validate_workflow(path="{WORKFLOWS_DIR}/my_workflow").'
+            ),
+            details={"optional": ["workflow_type", "path"]},
+        )
+    root = b.engine.project_root
+    if workflow_type is not None:
+        folder, source = _folder_by_type(b.engine.registry, validate_workflow_type(workflow_type))
+    else:
+        folder, source = _folder_by_path(root, path)
+    report: dict[str, Any] = {"folder": _shown_folder(folder, source, root), "source": source}
+    metadata = _read_metadata(folder)
+    try:
+        definition = load_definition(folder, source)
+    except DefinitionError as exc:
+        problems = [] if is_legacy_metadata(metadata) else _schema_problems(metadata)
+        if not problems or metadata is None:
+            problems = [{"field": str(exc.details.get("field", "")), "message": exc.message}]
+        kind = "unknown" if not isinstance(metadata, dict) else "pos"
+        wtype = metadata.get("workflow_type") if isinstance(metadata, dict) else None
+        return {
+            "valid": False,
+            "workflow_type": wtype if isinstance(wtype, str) else folder.name,
+            **report,
+            "format": "legacy" if is_legacy_metadata(metadata) else kind,
+            "problems": problems,
+            "problem_count": len(problems),
+            "counts": _counts(metadata),
+            "warnings": [],
+            "next_actions": ["list_workflows"],
+        }
+    return {
+        "valid": True,
+        "workflow_type": definition.workflow_type,
+        **report,
+        "format": definition.format,
+        "problems": [],
+        "problem_count": 0,
+        "counts": {
+            "phases": definition.total_phases,
+            "tasks": sum(len(phase.tasks) for phase in definition.phases),
+        },
+        "warnings": legacy_findings(definition),
+        "next_actions": ["list_workflows", "start"],
+    }
+
+
+# ------------------------------------------------------------------- the table
+
+_SID = "test_generation_v3_calculator_py_20251023_143022_3f9a1c"
+
+LEGACY_TOOLS: dict[str, LegacyTool] = {
+    tool.name: tool
+    for tool in (
+        LegacyTool(
+            "start_workflow",
+            'pos_workflow(action="start", workflow_type, target_file[, options])',
+            "Starts a session of workflow_type on target_file; returns session_id and "
+            "the first phase with its checkpoint.",
+            required=("workflow_type", "target_file"),
+            optional={"options": None},
+            example={"workflow_type": "test_generation_v3", "target_file": "src/calculator.py"},
+            action="start",
+            writes=True,
+        ),
+        LegacyTool(
+            "get_current_phase",
+            'pos_workflow(action="get_phase", session_id)',
+            "Returns the session's current phase with its tasks, checkpoint and the "
+            "artifacts of earlier phases.",
+            required=("session_id",),
+            optional={},
+            example={"session_id": _SID},
+            action="get_phase",
+        ),
+        LegacyTool(
+            "get_task",
+            'pos_workflow(action="get_task", session_id, phase, task_number)',
+            "Returns one task of a reached phase with its execution steps.",
+            required=("session_id", "phase", "task_number"),
+            optional={},
+            example={"session_id": _SID, "phase": 1, "task_number": 1},
+            action="get_task",
+        ),
+        LegacyTool(
+            "complete_phase",
+            'pos_workflow(action="complete_phase", session_id, phase, evidence)',
+            "Submits the phase's evidence: passes its checkpoint and advances, or lists "
+            "what is missing.",
+            required=("session_id", "phase", "evidence"),
+            optional={},
+            example={"session_id": _SID, "phase": 1, "evidence": {"summary": "..."}},
+            action="complete_phase",
+            writes=True,
+        ),
+        LegacyTool(
+            "get_workflow_state",
+            'pos_workflow(action="get_state", session_id)',
+            "Returns the session's progress, artifacts, status and whether it can resume.",
+            required=("session_id",),
+            optional={},
+            example={"session_id": _SID},
+            action="get_state",
+        ),
+        LegacyTool(
+            "create_workflow",
+            f"a folder {WORKFLOWS_DIR}/<workflow_type>/ written by hand, then "
+            'pos_workflow(action="list_workflows")',
+            f"Scaffolds {WORKFLOWS_DIR}/<workflow_type>/: metadata.json, one page, task "
+            "and checkpoint per phase; never overwrites.",
+            required=("workflow_type", "name", "description"),
+            optional={"category": "custom", "phases": 1},
+            example={
+                "workflow_type": "code_review_v1",
+                "name": "Code review",
+                "description": "Review a module.",
+            },
+            handler=_create_workflow,
+            writes=True,
+        ),
+        LegacyTool(
+            "validate_workflow",
+            'pos_workflow(action="list_workflows") (see invalid_workflows)',
+            "Checks a workflow folder (by workflow_type, or project-relative path) with the "
+            "engine's loader: valid, problems, format, counts.",
+            required=(),
+            optional={"workflow_type": None, "path": None},
+            example={"workflow_type": "test_generation_v3"},
+            handler=_validate_workflow,
+        ),
+    )
+}
+"""The seven archived tools by name, in the order they are registered."""
+
+LEGACY_TOOL_NAMES: tuple[str, ...] = tuple(LEGACY_TOOLS)
+"""The names of the archived tools (the ``workflow_legacy`` group)."""
+
+
+# ------------------------------------------------------------------ dispatch
+
+
+def _type_problem(name: str, value: object) -> dict[str, str]:
+    kind = LEGACY_PARAMETERS[name].kind
+    expected = {"object": "a JSON object", "integer": "an integer"}.get(kind, f"a {kind}")
+    return {
+        "parameter": name,
+        "expected": kind,
+        "got": type(value).__name__,
+        "message": f"{name} must be {expected}, got {type(value).__name__} {value!r:.{_SHOWN}}",
+    }
+
+
+def check_arguments(
+    tool: LegacyTool, arguments: Mapping[str, Any], sent: Collection[str] = ()
+) -> dict[str, Any]:
+    """Check one legacy call's arguments; return the given (non-null) ones.
+
+    Raises:
+        ActionInputError: An argument is unknown, missing or of the wrong type;
+            the message lists every finding.
+    """
+    unknown = sorted({str(n) for n in (*sent, *arguments) if n not in tool.parameters})
+    given = {k: v for k, v in arguments.items() if k in tool.parameters and v is not None}
+    missing = [name for name in tool.required if name not in given]
+    invalid = [
+        _type_problem(name, given[name])
+        for name in tool.parameters
+        if name in given and not LEGACY_PARAMETERS[name].accepts(given[name])
+    ]
+    if not (unknown or missing or invalid):
+        return given
+    findings = []
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        findings.append(
+            f"{tool.name} requires {_join(tool.required)}; {_join(missing)} {verb} missing"
+        )
+    if unknown:
+        noun = "argument" if len(unknown) == 1 else "arguments"
+        findings.append(
+            f"unknown {noun} {_join([repr(n) for n in unknown])}: "
+            f"{tool.name} takes {_join(tool.parameters)}"
+        )
+    findings.extend(problem["message"] for problem in invalid)
+    details: dict[str, Any] = {"required": list(tool.required), "optional": list(tool.optional)}
+    for key, values in (
+        ("missing_parameters", missing),
+        ("unknown_arguments", unknown),
+        ("invalid_parameters", invalid),
+    ):
+        if values:
+            details[key] = values
+    raise ActionInputError(
+        "; ".join(findings),
+        remediation=f"Call it like: {tool.example_call()} (archived: prefer {tool.replaced_by}).",
+        details=details,
+    )
+
+
+def _run_legacy(
+    backends: Backends, tool: LegacyTool, arguments: Mapping[str, Any], sent: Collection[str]
+) -> tuple[dict[str, Any], str]:
+    """Check and run one legacy call (blocking: runs in a worker thread)."""
+    try:
+        params = check_arguments(tool, arguments, sent)
+    except ActionInputError as exc:
+        response: dict[str, Any] = {"status": "error", "action": tool.name, **exc.to_dict()}
+        return response, _to_json(response)
+    if tool.action is not None:
+        # The pos_workflow dispatcher itself: same checks, answers and error handling.
+        response = _run(backends, {"action": tool.action, **params}, ())
+    else:
+        assert tool.handler is not None  # noqa: S101 - every table row has one or the other
+        paths = _server_paths(backends.engine.project_root)
+        try:
+            result = tool.handler(backends, params)
+        except ActionInputError as exc:
+            response = {"status": "error", "action": tool.name, **exc.to_dict()}
+        except PosError as exc:
+            response = _failure(tool.name, exc, paths)
+        else:
+            response = _success(tool.name, _scrub(result, paths), ())
+    response["action"] = tool.name
+    return response, _to_json(response)
+
+
+async def call_legacy_tool(
+    backends: Backends,
+    tool: LegacyTool,
+    arguments: Mapping[str, Any],
+    sent: Collection[str] = (),
+) -> dict[str, Any]:
+    """Run one legacy tool call and return its JSON response; never raises.
+
+    Args:
+        backends: The engine and state manager to run against.
+        tool: The legacy tool called.
+        arguments: The call's arguments by name (``None`` means not given).
+        sent: Every argument name the client sent, to report unknown ones.
+    """
+    response, _ = await _respond(backends, tool, arguments, sent)
+    return response
+
+
+async def _respond(
+    backends: Backends, tool: LegacyTool, arguments: Mapping[str, Any], sent: Collection[str]
+) -> tuple[dict[str, Any], str]:
+    try:
+        return await anyio.to_thread.run_sync(_run_legacy, backends, tool, arguments, sent)
+    # The tool's promise: no exception escapes; the traceback goes to the log only.
+    except Exception:  # pylint: disable=broad-exception-caught
+        response = _internal_error(tool.name)
+        return response, _to_json(response)
+
+
+# -------------------------------------------------------------- registration
+
+
+def _signature(tool: LegacyTool) -> inspect.Signature:
+    """The tool function's signature: every value accepted at the SDK step, exact schema shown."""
+    params = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[Any, WithJsonSchema(LEGACY_PARAMETERS[name].json_schema())],
+            default=tool.optional.get(name, inspect.Parameter.empty),
+        )
+        for name in tool.parameters
+    ]
+    params.append(
+        inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context, default=None)
+    )
+    return inspect.Signature(params, return_annotation=Annotated[CallToolResult, WorkflowResponse])
+
+
+def _tool_function(tool: LegacyTool, backends: Backends) -> Callable[..., Any]:
+    async def legacy_tool(ctx: Context[Any, Any] | None = None, **arguments: Any) -> CallToolResult:
+        return _as_result(*await _respond(backends, tool, arguments, _sent_names(ctx)))
+
+    signature = _signature(tool)
+    legacy_tool.__signature__ = signature  # type: ignore[attr-defined]
+    legacy_tool.__annotations__ = {
+        **{p.name: p.annotation for p in signature.parameters.values()},
+        "return": signature.return_annotation,
+    }
+    legacy_tool.__name__ = legacy_tool.__qualname__ = tool.name
+    return legacy_tool
+
+
+async def _fill_required_keys(
+    ctx: ServerRequestContext[Any, Any], call_next: CallNext
+) -> HandlerResult:
+    """Give a legacy call that leaves out a required argument an explicit null one.
+
+    Without this the SDK would reject the call with a pydantic dump before our
+    handler could answer with its structured error naming what is missing.
+    """
+    params = ctx.params
+    name = params.get("name") if params is not None else None
+    if ctx.method == "tools/call" and params is not None and name in LEGACY_TOOLS:
+        arguments = params.get("arguments")
+        if arguments is None or isinstance(arguments, Mapping):
+            absent = [p for p in LEGACY_TOOLS[name].required if p not in (arguments or {})]
+            if absent:
+                filled = {**(arguments or {}), **dict.fromkeys(absent)}
+                ctx = dataclasses.replace(ctx, params={**params, "arguments": filled})
+    return await call_next(ctx)
+
+
+def register_legacy_tools(mcp: MCPServer, parts: ServerParts) -> None:
+    """Register the seven archived tools on ``mcp``, over the parts' engine and store."""
+    backends = Backends(parts.engine, parts.engine.state_manager)
+    for tool in LEGACY_TOOLS.values():
+        mcp.add_tool(
+            _tool_function(tool, backends),
+            name=tool.name,
+            description=tool.description(),
+            annotations=tool.annotations,
+            structured_output=True,
+        )
+        parts.tools.append(tool.name)
+    mcp.middleware.append(_fill_required_keys)
