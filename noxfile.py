@@ -7,6 +7,9 @@ packages when a venv is reused.
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import sys
 from pathlib import Path
 
 import nox
@@ -98,3 +101,87 @@ def engine_demo(session: nox.Session) -> None:
     """Run a bundled workflow through the engine alone (no MCP)."""
     sync(session)
     session.run("python", "-m", "pos_engine", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the MkDocs site with --strict (any warning fails) into a temporary folder."""
+    sync(session, "docs")
+    site = Path(session.create_tmp()) / "site"
+    # NO_MKDOCS_2_WARNING silences Material's end-of-life banner; build warnings still fail.
+    env = {"NO_MKDOCS_2_WARNING": "1"}
+    session.run("mkdocs", "build", "--strict", "--clean", "--site-dir", str(site), env=env)
+
+
+# ------------------------------------------------------------------ cutover
+
+
+def _demo_project(session: nox.Session, name: str) -> Path:
+    """Materialise a fresh legacy demo project (sessions started through the old tools)."""
+    demo = Path(session.create_tmp()) / name
+    if demo.exists():
+        shutil.rmtree(demo)
+    session.run("pos-cutover", "demo", str(demo), env={"PYTHONUNBUFFERED": "1"})
+    return demo
+
+
+@nox.session
+def cutover(session: nox.Session) -> None:
+    """`pos-cutover run` on a fresh demo project, printing the report; `-- --project PATH` for a real one."""
+    sync(session)
+    args = list(session.posargs)
+    if "--project" not in args:
+        args = ["--project", str(_demo_project(session, "cutover-demo")), *args]
+    session.run("pos-cutover", "run", *args, env={"PYTHONUNBUFFERED": "1"})
+
+
+@nox.session
+def rollback(session: nox.Session) -> None:
+    """On a fresh demo: run, roll back, show the registry is byte-identical; `-- --project PATH`: roll back there."""
+    sync(session)
+    args = list(session.posargs)
+    if "--project" in args:
+        session.run("pos-cutover", "rollback", *args, env={"PYTHONUNBUFFERED": "1"})
+        return
+    demo = _demo_project(session, "rollback-demo")
+    registry = demo / ".praxis-os" / "config" / "tool-registry.json"
+    before = registry.read_bytes()
+    session.run("pos-cutover", "run", "--project", str(demo), *args, env={"PYTHONUNBUFFERED": "1"})
+    session.run("pos-cutover", "rollback", "--project", str(demo), env={"PYTHONUNBUFFERED": "1"})
+    after = registry.read_bytes()
+    if after != before:
+        session.error("the registry after rollback differs from the one before the cutover")
+    digest = hashlib.sha256(after).hexdigest()
+    session.log(f"registry byte-identical after rollback: {len(after)} bytes, sha256 {digest}")
+
+
+@nox.session(venv_backend="none")
+def staging(session: nox.Session) -> None:
+    """Build the three wheels, install them in a clean venv (no workspace), run smoke and the cutover there."""
+    tmp = Path(session.create_tmp()).resolve()
+    dist, venv, demo = tmp / "dist", tmp / "staging-venv", tmp / "staging-demo"
+    for path in (dist, venv, demo):
+        if path.exists():
+            shutil.rmtree(path)
+    env = {"UV_PYTHON_DOWNLOADS": "never", "PYTHONUNBUFFERED": "1"}
+    session.run("uv", "build", "--all-packages", "--wheel", "-o", str(dist), external=True, env=env)
+    wheels = sorted(str(p) for p in dist.glob("*.whl"))
+    if len(wheels) != 3:
+        session.error(f"expected 3 wheels, got {wheels}")
+    # The lock file's versions of the third-party dependencies, without the workspace packages.
+    constraints = tmp / "constraints.txt"
+    export = ["uv", "export", "--frozen", "--all-packages", "--no-emit-workspace", "--no-hashes"]
+    session.run(*export, "--no-dev", "-o", str(constraints), external=True, env=env, silent=True)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    session.run("uv", "venv", str(venv), "--python", version, external=True, env=env)
+    bin_dir = venv / "bin"
+    install = ["uv", "pip", "install", "--python", str(bin_dir / "python")]
+    session.run(*install, *wheels, "-c", str(constraints), external=True, env=env)
+    # Outside the repository, so nothing can be imported from the workspace by accident.
+    session.chdir(tmp)
+    where = "import pos_cutover, pos_tool; print(pos_tool.__file__)"
+    session.run(str(bin_dir / "python"), "-c", where, external=True)
+    session.run(str(bin_dir / "python"), str(ROOT / "scripts" / "smoke.py"), external=True, env=env)
+    session.run(str(bin_dir / "pos-cutover"), "demo", str(demo), external=True, env=env)
+    run = [str(bin_dir / "pos-cutover"), "run", "--project", str(demo), "--environment", "staging"]
+    session.run(*run, external=True, env=env)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import shlex
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,19 +17,10 @@ import pytest
 from pos_cutover import ServerLauncher
 from pos_cutover.cli import main
 from pos_cutover.demo import DemoProject, materialise
-from pos_tool import REGISTRY_FILE, TOOL_GROUPS
+from pos_tool import REGISTRY_FILE
 
-HERE = Path(__file__).resolve().parent
-
-
-def _launcher() -> ServerLauncher:
-    """The real server; with a stand-in old-tools group while pos_tool has none yet."""
-    if "workflow_legacy" in TOOL_GROUPS:
-        return ServerLauncher()
-    return ServerLauncher(command=(sys.executable, str(HERE / "_legacy_standin.py"), "serve"))
-
-
-LAUNCHER = _launcher()
+LAUNCHER = ServerLauncher()
+"""The real server: ``python -m pos_tool serve`` with this interpreter."""
 SERVER_ARGS = ["--server-command", shlex.join(LAUNCHER.command)]
 
 

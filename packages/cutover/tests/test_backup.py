@@ -6,14 +6,23 @@ import json
 from pathlib import Path
 
 import pytest
-from pos_cutover import BackupError, default_plan, find_backup, list_backups, state_manifest, verify_backup
+from pos_cutover import (
+    BackupError,
+    default_plan,
+    find_backup,
+    list_backups,
+    state_manifest,
+    verify_backup,
+)
 from pos_cutover._backup import new_backup_folder, session_ids, write_backup
 from pos_tool import REGISTRY_FILE
 
 TOOLS = {"tools": [{"name": "start_workflow"}, {"name": "get_server_info"}]}
 
 
-def _project(root: Path, registry: bytes | None = b'{"version": 1, "groups": ["workflow_legacy"]}\n') -> Path:
+def _project(
+    root: Path, registry: bytes | None = b'{"version": 1, "groups": ["workflow_legacy"]}\n'
+) -> Path:
     if registry is not None:
         (root / REGISTRY_FILE).parent.mkdir(parents=True)
         (root / REGISTRY_FILE).write_bytes(registry)
@@ -76,7 +85,9 @@ def test_backup_verification_detects_a_tampered_file(tmp_path: Path) -> None:
     with pytest.raises(BackupError) as caught:
         verify_backup(folder)
 
-    assert caught.value.problems == ["registry.json: sha256 differs from the manifest (changed after the backup)"]
+    assert caught.value.problems == [
+        "registry.json: sha256 differs from the manifest (changed after the backup)"
+    ]
     assert f"backup {folder.name} failed verification" in caught.value.message
 
 
@@ -103,13 +114,22 @@ def test_an_unreadable_manifest_fails_verification(tmp_path: Path) -> None:
         verify_backup(folder)
 
 
-def test_a_project_without_a_registry_is_backed_up_as_a_record_that_none_existed(tmp_path: Path) -> None:
+def test_a_project_without_a_registry_is_backed_up_as_a_record_that_none_existed(
+    tmp_path: Path,
+) -> None:
     folder = _backup(_project(tmp_path, registry=None))
 
     backup = verify_backup(folder)
 
-    assert (backup.registry_existed, backup.registry_sha256, backup.registry_bytes()) == (False, None, None)
-    assert json.loads((folder / "registry-none.json").read_text()) == {"existed": False, "file": REGISTRY_FILE}
+    assert (backup.registry_existed, backup.registry_sha256, backup.registry_bytes()) == (
+        False,
+        None,
+        None,
+    )
+    assert json.loads((folder / "registry-none.json").read_text()) == {
+        "existed": False,
+        "file": REGISTRY_FILE,
+    }
 
 
 def test_find_backup_picks_the_newest_and_names_the_known_ones(tmp_path: Path) -> None:

@@ -52,9 +52,15 @@ async def test_the_pre_check_of_the_demo_passes_and_lists_old_tool_names_with_fi
     assert ("CLAUDE.md:7", 'pos_workflow(action="start", workflow_type=..., target_file=...)') in [
         (f.location, f.replacement) for f in mentions
     ]
-    assert ".praxis-os/workflows/release_checklist/phases/0/phase.md:4" in [f.location for f in mentions]
+    assert ".praxis-os/workflows/release_checklist/phases/0/phase.md:4" in [
+        f.location for f in mentions
+    ]
     assert result.checks.get("server-current").details["count"] == 9
-    assert result.checks.get("server-target").details["tools"] == ["pos_workflow", "get_server_info", "current_date"]
+    assert result.checks.get("server-target").details["tools"] == [
+        "pos_workflow",
+        "get_server_info",
+        "current_date",
+    ]
     assert len(result.checks.get("actions").details["actions"]) == 14
     assert snapshot(demo) == before
 
@@ -102,7 +108,14 @@ async def test_registered_checks_run_with_the_others_and_a_crashing_one_becomes_
     tmp_path: Path, launcher: ServerLauncher
 ) -> None:
     async def legacy_definitions(ctx: CheckContext) -> list[CheckResult]:
-        return [CheckResult("legacy-definitions", "WARN", f"1 legacy workflow in {ctx.project.name}", "convert it")]
+        return [
+            CheckResult(
+                "legacy-definitions",
+                "WARN",
+                f"1 legacy workflow in {ctx.project.name}",
+                "convert it",
+            )
+        ]
 
     async def broken(ctx: CheckContext) -> list[CheckResult]:
         raise RuntimeError("boom")

@@ -8,7 +8,9 @@ from pathlib import Path
 from pos_cutover._files import atomic_write, durable_unlink, remove_stale_temps, sha256_file
 
 
-def test_atomic_write_replaces_the_content_with_the_mode_asked_and_leaves_no_temp(tmp_path: Path) -> None:
+def test_atomic_write_replaces_the_content_with_the_mode_asked_and_leaves_no_temp(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "sub" / "file.json"
 
     atomic_write(path, b"one")
@@ -22,12 +24,20 @@ def test_atomic_write_replaces_the_content_with_the_mode_asked_and_leaves_no_tem
 
 def test_remove_stale_temps_removes_only_the_temps_of_that_file(tmp_path: Path) -> None:
     path = tmp_path / "registry.json"
-    for name in (".registry.json.123.abcd.tmp", ".registry.json.9.00ff.tmp", ".other.json.1.ab.tmp", "registry.json"):
+    for name in (
+        ".registry.json.123.abcd.tmp",
+        ".registry.json.9.00ff.tmp",
+        ".other.json.1.ab.tmp",
+        "registry.json",
+    ):
         (tmp_path / name).write_text("x")
 
     removed = remove_stale_temps(path)
 
-    assert sorted(p.name for p in removed) == [".registry.json.123.abcd.tmp", ".registry.json.9.00ff.tmp"]
+    assert sorted(p.name for p in removed) == [
+        ".registry.json.123.abcd.tmp",
+        ".registry.json.9.00ff.tmp",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.json.1.ab.tmp", "registry.json"]
     assert remove_stale_temps(tmp_path / "missing" / "x.json") == []
 

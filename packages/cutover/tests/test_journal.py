@@ -38,7 +38,13 @@ def _backed_up(root: Path, registry: bytes | None = BEFORE) -> Backup:
 
 def _leftovers(root: Path) -> list[str]:
     folders = [(root / REGISTRY_FILE).parent, (root / JOURNAL_FILE).parent]
-    return sorted(p.name for folder in folders if folder.is_dir() for p in folder.iterdir() if p.name.endswith(".tmp"))
+    return sorted(
+        p.name
+        for folder in folders
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if p.name.endswith(".tmp")
+    )
 
 
 def test_apply_replaces_the_registry_keeps_its_mode_and_journals_it(tmp_path: Path) -> None:
@@ -52,7 +58,11 @@ def test_apply_replaces_the_registry_keeps_its_mode_and_journals_it(tmp_path: Pa
     assert (applied.changed, again.changed) == (True, False)
     journal = read_journal(tmp_path)
     assert journal is not None
-    assert (journal.state, journal.backup_id, journal.before_sha256) == ("applied", backup.backup_id, backup.registry_sha256)
+    assert (journal.state, journal.backup_id, journal.before_sha256) == (
+        "applied",
+        backup.backup_id,
+        backup.registry_sha256,
+    )
 
 
 def test_restore_puts_back_the_exact_bytes_and_clears_the_journal(tmp_path: Path) -> None:
@@ -98,7 +108,9 @@ def _apply_time(root: Path, backup: Backup) -> float:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_points_of_apply_leaves_backup_or_target_and_the_next_run_recovers(tmp_path: Path) -> None:
+def test_sigkill_at_random_points_of_apply_leaves_backup_or_target_and_the_next_run_recovers(
+    tmp_path: Path,
+) -> None:
     backup = _backed_up(tmp_path)
     target = default_plan().target_bytes()
     window = _apply_time(tmp_path, backup) * 1.3
@@ -133,7 +145,9 @@ def test_sigkill_at_random_points_of_apply_leaves_backup_or_target_and_the_next_
             assert (journal.state, recovery.needs_verification) == ("applied", True)
         else:
             assert journal is None
-        assert recover(tmp_path).outcome == ("completed" if recovery.outcome == "completed" else "none")
+        assert recover(tmp_path).outcome == (
+            "completed" if recovery.outcome == "completed" else "none"
+        )
     print(f"outcomes after 60 kills: {dict(outcomes)}; kill window {window * 1000:.2f} ms")
     assert sum(outcomes.values()) == 60
     assert len(outcomes) >= 2

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pos_cutover import CutoverBusyError, CutoverLock, lock_holder
@@ -46,7 +47,7 @@ def test_the_lock_is_free_again_when_its_holder_is_killed(tmp_path: Path) -> Non
         pass
 
 
-def test_the_lock_refuses_a_second_concurrent_cutover(demo: Path, cli: Callable[..., object]) -> None:
+def test_the_lock_refuses_a_second_concurrent_cutover(demo: Path, cli: Callable[..., Any]) -> None:
     with CutoverLock(demo, "run"):
         second = subprocess.run(
             [sys.executable, "-m", "pos_cutover", "run", "--project", str(demo), "--json"],
@@ -60,7 +61,7 @@ def test_the_lock_refuses_a_second_concurrent_cutover(demo: Path, cli: Callable[
     assert second.returncode == 5
     assert '"outcome": "busy"' in second.stdout
     assert "another cutover is running on this project" in second.stderr
-    assert in_process.code == 5  # type: ignore[attr-defined]
+    assert in_process.code == 5
 
 
 def test_a_missing_lock_file_means_nobody_holds_the_lock(tmp_path: Path) -> None:

@@ -16,7 +16,10 @@ def test_every_old_tool_has_a_pos_workflow_replacement() -> None:
         "create_workflow",
         "validate_workflow",
     )
-    assert replacement_for("start_workflow") == 'pos_workflow(action="start", workflow_type=..., target_file=...)'
+    assert (
+        replacement_for("start_workflow")
+        == 'pos_workflow(action="start", workflow_type=..., target_file=...)'
+    )
     assert all("pos_workflow(action=" in r.new_call for r in LEGACY_TOOLS.values())
     with pytest.raises(KeyError):
         replacement_for("pos_workflow")
@@ -27,4 +30,7 @@ def test_the_migration_table_has_a_row_per_old_tool() -> None:
 
     assert table[0] == "| old tool call | pos_workflow call | note |"
     assert len(table) == 2 + len(LEGACY_TOOLS)
-    assert all(f"`{LEGACY_TOOLS[name].old_call}`" in row for name, row in zip(LEGACY_TOOLS, table[2:], strict=True))
+    assert all(
+        f"`{LEGACY_TOOLS[name].old_call}`" in row
+        for name, row in zip(LEGACY_TOOLS, table[2:], strict=True)
+    )

@@ -13,7 +13,9 @@ def _write(root: Path, name: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def test_the_scan_finds_old_tool_names_with_file_and_line_in_every_instruction_source(tmp_path: Path) -> None:
+def test_the_scan_finds_old_tool_names_with_file_and_line_in_every_instruction_source(
+    tmp_path: Path,
+) -> None:
     _write(tmp_path, "CLAUDE.md", "# Rules\n\nCall start_workflow first.\n")
     _write(tmp_path, "AGENTS.md", "Use `get_current_phase(session_id)`.\n")
     _write(tmp_path, ".cursorrules", "one\ntwo get_workflow_state\n")

@@ -224,3 +224,15 @@ def test_phase_and_task_lookups_name_the_valid_range(tmp_path: Path) -> None:
         definition.phase(2)
     with pytest.raises(NotFoundError, match="it has tasks 1-1"):
         definition.phase(1).task(3)
+
+
+def test_a_broken_project_override_shadows_the_bundled_workflow_and_is_reported(
+    tmp_path: Path,
+) -> None:
+    write_workflow(tmp_path / ".praxis-os" / "workflows", "test_generation_v3", version="bad")
+    engine = WorkflowEngine.for_project(tmp_path, durable=False)
+    listing = engine.list_workflows()
+    assert "test_generation_v3" not in [w["workflow_type"] for w in listing["workflows"]]
+    assert [p["workflow_folder"] for p in listing["invalid_workflows"]] == ["test_generation_v3"]
+    with pytest.raises(DefinitionError, match="exists but is invalid"):
+        engine.start_workflow("test_generation_v3", "a.py")

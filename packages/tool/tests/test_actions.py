@@ -109,6 +109,22 @@ def test_a_misspelt_action_gets_a_suggestion() -> None:
     assert caught.value.to_dict()["valid_actions"] == list(VALID_ACTIONS)
 
 
+@pytest.mark.parametrize(
+    ("old_tool", "action"),
+    [
+        ("start_workflow", "start"),
+        ("get_current_phase", "get_phase"),
+        ("get_workflow_state", "get_state"),
+    ],
+)
+def test_an_archived_tool_name_sent_as_action_points_to_its_replacement(
+    old_tool: str, action: str
+) -> None:
+    with pytest.raises(ActionInputError) as caught:
+        parse_call({"action": old_tool})
+    assert f"did you mean {action!r}?" in caught.value.message
+
+
 def test_a_non_string_action_is_named_with_its_type() -> None:
     with pytest.raises(ActionInputError) as caught:
         parse_call({"action": 7})

@@ -183,7 +183,8 @@ def test_a_registry_file_naming_an_unknown_group_stops_start_up(project: Path) -
     error = _registry_error(project)
 
     assert error.message == (
-        ".praxis-os/config/tool-registry.json: names unknown group 'telepathy'; known groups: server_info, workflow"
+        ".praxis-os/config/tool-registry.json: names unknown group 'telepathy'; "
+        "known groups: server_info, workflow, workflow_legacy"
     )
     assert error.error_type == "ValidationError"
 

@@ -59,9 +59,19 @@ CheckStatus = Literal["PASS", "WARN", "FAIL"]
 
 logger = logging.getLogger(__name__)
 
-_SCRATCH_IGNORE = shutil.ignore_patterns(
-    "backups", "cutover.lock", "cutover-journal.json", "*.tmp", ".locks"
-)
+_CUTOVER_OWN = frozenset({"backups", "cutover.lock", "cutover-journal.json"})
+
+
+def _scratch_ignore(top: Path) -> Callable[[str, list[str]], set[str]]:
+    """Leave out the cutover's own files (at the top only), temp files and lock sidecars."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = {n for n in names if n.endswith(".tmp") or n == ".locks"}
+        if Path(folder) == top:
+            skipped |= _CUTOVER_OWN.intersection(names)
+        return skipped
+
+    return ignore
 
 
 @dataclass(frozen=True)
@@ -291,7 +301,9 @@ def scratch_copy(project: Path) -> Iterator[Path]:
             source = project / folder
             if source.is_dir():
                 with contextlib.suppress(shutil.Error):  # a live server's file vanished mid-copy
-                    shutil.copytree(source, root / folder, symlinks=True, ignore=_SCRATCH_IGNORE)
+                    shutil.copytree(
+                        source, root / folder, symlinks=True, ignore=_scratch_ignore(source)
+                    )
         yield root
 
 

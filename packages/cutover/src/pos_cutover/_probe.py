@@ -326,6 +326,8 @@ def remove_probe_sessions(project: Path) -> list[str]:
     Returns:
         The ids removed.
     """
+    if not (project / ".praxis-os/state/workflows").is_dir():
+        return []
     store = FileSessionStore.from_project(project)
     removed = []
     for summary in store.list_summaries():

@@ -321,7 +321,13 @@ class Cutover:
         try:
             with self._lock("apply"):
                 recovery = self._recover()
-                backup = find_backup(self.project, backup_id)
+                try:
+                    backup = find_backup(self.project, backup_id)
+                except BackupError as exc:
+                    self._emit("apply", "fail", exc.message)
+                    return self._result(
+                        "apply", "error", ExitCode.USAGE, exc.message, recovery=recovery
+                    )
                 applied, outcomes = self._apply(backup)
         except CutoverBusyError as exc:
             return self._busy("apply", exc)
@@ -366,12 +372,20 @@ class Cutover:
         return result
 
     async def verify(self, backup_id: str | None = None) -> CutoverResult:
-        """Verify the project against a backup's plan (the newest by default); change nothing."""
+        """Verify the project against a backup's plan (the newest by default); change nothing.
+
+        The probe sessions verification creates are deleted again; the lock keeps
+        a concurrent run from mistaking them for leftovers.
+        """
         try:
-            backup = find_backup(self.project, backup_id)
-        except BackupError as exc:
-            return self._result("verify", "error", ExitCode.USAGE, exc.message)
-        result = await self._verify(backup)
+            with self._lock("verify"):
+                try:
+                    backup = find_backup(self.project, backup_id)
+                except BackupError as exc:
+                    return self._result("verify", "error", ExitCode.USAGE, exc.message)
+                result = await self._verify(backup)
+        except CutoverBusyError as exc:
+            return self._busy("verify", exc)
         if result.ok:
             return self._result(
                 "verify",
@@ -610,19 +624,28 @@ class Cutover:
                 verification=load_verification(backup),
             )
         ctx = MigrationContext(self.project, backup, plan_of(backup))
-        migrations = run_migration_steps(ctx)
-        return await self._finish(backup, self._saved_checks(backup), recovery, None, migrations)
+        checks = self._saved_checks(backup)
+        try:
+            migrations = run_migration_steps(ctx)
+        except CutoverError as exc:
+            return await self._apply_failed(exc, backup, checks=checks, recovery=recovery)
+        return await self._finish(backup, checks, recovery, None, migrations)
 
     async def _run_locked(self, *, skip_checks: bool) -> CutoverResult:
         recovery = self._recover()
         resumed = await self._resume(recovery)
         if resumed is not None:
             return resumed
-        if self.already_cut_over():
-            groups = list(self.plan.target_groups)
-            message = (
-                f"already cut over: the registry names {groups}, the plan's target; nothing to do"
+        leftovers = remove_probe_sessions(self.project)
+        if leftovers:
+            self._emit(
+                "recover",
+                "info",
+                f"removed {len(leftovers)} probe session(s) of an interrupted run",
             )
+        if self.already_cut_over():
+            _, where = registry_groups(self.project)
+            message = f"already cut over: {where}, as the plan's target; nothing to do"
             self._emit("check", "ok", message)
             return self._result("run", "no_op", ExitCode.OK, message, recovery=recovery)
         checks = await self._checks(lock_held=True)
@@ -658,20 +681,23 @@ class Cutover:
         try:
             applied, migrations = self._apply(backup)
         except CutoverError as exc:
-            self._emit("apply", "fail", exc.message)
-            record = await self._rollback(backup)
-            code = ExitCode.ROLLED_BACK if record["ok"] else ExitCode.ROLLBACK_FAILED
-            return self._result(
-                "run",
-                "rolled_back" if record["ok"] else "rollback_failed",
-                code,
-                f"apply failed ({exc.message}); {record['message']}",
-                recovery=recovery,
-                checks=checks,
-                backup=backup,
-                rollback=record,
-            )
+            return await self._apply_failed(exc, backup, checks=checks, recovery=recovery)
         return await self._finish(backup, checks, recovery, applied, migrations)
+
+    async def _apply_failed(self, exc: CutoverError, backup: Backup, **parts: Any) -> CutoverResult:
+        """Roll back after apply (or a migration step) failed."""
+        self._emit("apply", "fail", exc.message)
+        record = await self._rollback(backup)
+        code = ExitCode.ROLLED_BACK if record["ok"] else ExitCode.ROLLBACK_FAILED
+        return self._result(
+            "run",
+            "rolled_back" if record["ok"] else "rollback_failed",
+            code,
+            f"apply failed ({exc.message}); {record['message']}",
+            backup=backup,
+            rollback=record,
+            **parts,
+        )
 
     async def run(self, *, skip_checks: bool = False) -> CutoverResult:
         """check -> backup -> apply -> verify -> report, rolling back when verification fails.

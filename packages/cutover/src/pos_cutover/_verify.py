@@ -25,6 +25,7 @@ from typing import Any
 
 from ._backup import Backup, session_ids, utc_stamp
 from ._files import json_bytes
+from ._migrate import registered_migration_steps
 from ._plan import CutoverPlan, thresholds
 from ._probe import (
     ActionResult,
@@ -245,6 +246,11 @@ async def _check_sessions(server: LiveServer, result: Verification, backup: Back
         "missing": missing,
     }
     result.sessions["legacy_files"] = len(legacy)
+    if legacy and not registered_migration_steps():
+        result.warnings.append(
+            f"{len(legacy)} legacy session file(s) under .praxis-os/.cache/state were not migrated: "
+            "no migration step is registered"
+        )
     if missing:
         result.problems.append(
             f"{len(missing)} session(s) of the backup are not listed any more: {missing[:5]}"

@@ -43,6 +43,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ._checks import CheckResult
+from ._journal import read_journal
 from ._mapping import migration_table_markdown
 from ._plan import load_plan
 from ._run import Cutover, CutoverResult, Event, ExitCode, package_version
@@ -260,6 +261,22 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _crashed(project: Path, exc: Exception) -> int:
+    """Say what an unexpected failure left behind; exit 4 when a cutover is left unfinished."""
+    try:
+        pending = read_journal(project) is not None
+    except CutoverError:
+        pending = True
+    if pending:
+        where = (
+            "an unfinished cutover is journaled; `pos-cutover run` recovers it (or use rollback)"
+        )
+    else:
+        where = "the registry was not changed"
+    print(f"pos-cutover: unexpected {type(exc).__name__}: {exc}; {where}", file=sys.stderr)
+    return int(ExitCode.ROLLBACK_FAILED if pending else ExitCode.FAILED)
+
+
 def _cutover_command(args: argparse.Namespace) -> int:
     console = Console(stderr=args.json, highlight=False, soft_wrap=True)
     try:
@@ -288,7 +305,11 @@ def _cutover_command(args: argparse.Namespace) -> int:
         "rollback": lambda: cutover.rollback(args.backup),
     }
     command = args.command
-    result = cutover.report(args.backup) if command == "report" else anyio.run(calls[command])
+    try:
+        result = cutover.report(args.backup) if command == "report" else anyio.run(calls[command])
+    except Exception as exc:  # the journal, not this process, is what makes a crash recoverable
+        logger.exception("pos-cutover %s failed unexpectedly", command)
+        return _crashed(project, exc)
     return _finish(args, result, console)
 
 

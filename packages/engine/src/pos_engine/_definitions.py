@@ -446,6 +446,9 @@ class WorkflowRegistry:
         found: dict[str, WorkflowDefinition] = {}
         problems: list[DefinitionProblem] = []
         seen: set[Path] = set()
+        # First match wins, broken or not: a broken project override must be reported
+        # (start answers that it is invalid), never silently replaced by a bundled copy.
+        taken: set[str] = set()
         for source, base in self.search_path:
             try:
                 children = sorted(
@@ -455,8 +458,9 @@ class WorkflowRegistry:
                 continue
             for folder in children:
                 seen.add(folder)
-                if folder.name in found:
+                if folder.name in taken:
                     continue  # an earlier search-path entry already supplies this workflow_type
+                taken.add(folder.name)
                 result = self._load_cached(folder, source)
                 if isinstance(result, DefinitionProblem):
                     problems.append(result)

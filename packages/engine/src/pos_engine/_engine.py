@@ -425,6 +425,11 @@ def _lenient_warnings(
     return [] if checkpoint.strict or gate.passed else _gate_warnings(phase, gate)
 
 
+def _sentence(text: str) -> str:
+    """Upper-case the first letter only (str.capitalize would lower-case "JSON")."""
+    return text[:1].upper() + text[1:]
+
+
 def _require_current_phase(session: Session, number: int) -> None:
     """Raise StateError unless ``number`` is the phase the session is working on."""
     if number == session.current_phase:
@@ -477,7 +482,7 @@ def _remediation(phase: int, gate: GateResult) -> str:
     if gate.validation_errors:
         steps.append("fix each validation_errors entry at its JSON pointer")
     return (
-        f"{' and '.join(steps).capitalize()} as phase_content.checkpoint.evidence_schema describes "
+        f"{_sentence(' and '.join(steps))} as phase_content.checkpoint.evidence_schema describes "
         f"(checkpoint.evidence_example passes), then call complete_phase with phase={phase} again."
     )
 

@@ -44,10 +44,10 @@ NEXT_ACTIONS: dict[SessionStatus, tuple[str, ...]] = {
 
 # What to do next, by the state the session is in (not the state the action wants).
 _WAY_OUT: dict[SessionStatus, str] = {
-    "active": "the session is already active: carry on with get_phase, get_task and complete_phase",
-    "paused": "resume the session first",
-    "completed": "the workflow is finished: rollback to reopen a phase, or start a new session",
-    "failed": "retry_phase or a new complete_phase attempt reopens the current phase",
+    "active": "The session is already active: carry on with get_phase, get_task and complete_phase",
+    "paused": "Resume the session first",
+    "completed": "The workflow is finished: rollback to reopen a phase, or start a new session",
+    "failed": "Call retry_phase, or send new evidence with complete_phase for the current phase",
 }
 
 
@@ -69,6 +69,6 @@ def require_status(session: Session, allowed: tuple[SessionStatus, ...], action:
     raise StateError(
         f"{action} needs a session that is {needed}, but session {session.session_id!r} "
         f"is {session.status!r}",
-        remediation=f"{_WAY_OUT[session.status].capitalize()}. Allowed from {session.status!r}: {moves}.",
+        remediation=f"{_WAY_OUT[session.status]}. Allowed from {session.status!r}: {moves}.",
         details={"session_status": session.status, "allowed_actions": next_actions(session.status)},
     )

@@ -60,15 +60,21 @@ class TaskContent:
     def render(self, target_file: str) -> dict[str, Any]:
         """Return the task as a JSON-ready dict with ``{target_file}`` substituted."""
 
-        def fill(text: str | None) -> str | None:
+        def fill(text: str | None) -> Any:
             return None if text is None else text.replace("{target_file}", target_file)
 
         return {
             "title": self.title,
-            "description": self.description,
+            "description": fill(self.description),
             "estimated_duration": self.estimated_duration,
             "execution_steps": [
-                {**step, "command": fill(step["command"])} for step in self.execution_steps
+                {
+                    **step,
+                    "command": fill(step["command"]),
+                    "description": fill(step["description"]),
+                    "expected_output": fill(step["expected_output"]),
+                }
+                for step in self.execution_steps
             ],
             "artifacts_to_produce": [dict(a) for a in self.artifacts_to_produce],
         }

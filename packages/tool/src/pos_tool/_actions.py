@@ -40,6 +40,13 @@ Kind = Literal["string", "integer", "object", "boolean"]
 EXAMPLE_SESSION_ID = "test_generation_v3_calculator_py_20251023_143022_3f9a1c"
 """A well-formed session id used in example calls."""
 
+ARCHIVED_TOOL_ACTIONS: dict[str, str] = {
+    "start_workflow": "start",
+    "get_current_phase": "get_phase",
+    "get_workflow_state": "get_state",
+}
+"""Old tool names an agent may still send as an action, and the action that replaced each."""
+
 
 @dataclass(frozen=True)
 class Parameter:
@@ -58,10 +65,16 @@ class Parameter:
     enum: tuple[str, ...] = ()
 
     def json_schema(self) -> dict[str, Any]:
-        """Return the JSON Schema of this parameter."""
-        schema: dict[str, Any] = {"type": self.kind, "description": self.description}
+        """Return the JSON Schema of this parameter.
+
+        Every parameter but ``action`` may be sent as null, which means "not given"
+        (the published default), so the schema admits null beside the real type.
+        """
+        nullable = self.name != "action"
+        kind: str | list[str] = [self.kind, "null"] if nullable else self.kind
+        schema: dict[str, Any] = {"type": kind, "description": self.description}
         if self.enum:
-            schema["enum"] = list(self.enum)
+            schema["enum"] = [*self.enum, None] if nullable else list(self.enum)
         return schema
 
     def accepts(self, value: object) -> bool:
@@ -468,7 +481,8 @@ def _action_error(action: object, unknown: list[str]) -> ActionInputError:
     elif not isinstance(action, str):
         findings = [f"action must be a string, got {type(action).__name__} {action!r:.60}"]
     else:
-        close = difflib.get_close_matches(action, VALID_ACTIONS, n=1)
+        close = [ARCHIVED_TOOL_ACTIONS[action]] if action in ARCHIVED_TOOL_ACTIONS else []
+        close = close or difflib.get_close_matches(action, VALID_ACTIONS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         findings = [f"unknown action {action!r:.60}{hint}; valid actions: {listing}"]
     if unknown:

@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,7 +166,9 @@ class LegacyTool:  # pylint: disable=too-many-instance-attributes  # one field p
 
 # ------------------------------------------------------------ create_workflow
 
+_METADATA_VALIDATOR = Draft202012Validator(definition_schema())
 _SCHEMA_PROPERTIES: dict[str, Any] = definition_schema()["properties"]
+_STALE_STAGING_SECONDS = 3600
 _CATEGORY = re.compile(_SCHEMA_PROPERTIES["category"]["pattern"])
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SHOWN = 60
@@ -309,6 +312,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
+def _remove_stale_staging(base: Path) -> None:
+    """Remove staging folders that a crashed create_workflow left behind (over an hour old)."""
+    now = time.time()
+    for stale in base.glob(".create-*"):
+        try:
+            if now - stale.lstat().st_mtime > _STALE_STAGING_SECONDS:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def _refuse_existing(registry: WorkflowRegistry, workflow_type: str) -> None:
     """Raise ConflictError when any folder or alias on the search path has the name."""
     remediation = (
@@ -317,7 +331,7 @@ def _refuse_existing(registry: WorkflowRegistry, workflow_type: str) -> None:
     )
     for source, base in registry.search_path:
         if (base / workflow_type).exists() or (base / workflow_type).is_symlink():
-            where = f"{WORKFLOWS_DIR}/{workflow_type}/" if source == "project" else f"{source}"
+            where = f"{WORKFLOWS_DIR}/{workflow_type}/" if source == "project" else source
             raise ConflictError(
                 f"workflow_type {workflow_type!r} already exists ({where}); "
                 "create_workflow never overwrites a workflow",
@@ -345,6 +359,7 @@ def _create_workflow(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
     target = root.resolve() / relative
     _refuse_existing(b.engine.registry, wtype)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(target.parent)
     # The staging folder starts with '.', so the registry never scans it.
     staging = Path(tempfile.mkdtemp(prefix=".create-", dir=target.parent))
     try:
@@ -436,9 +451,9 @@ def _read_metadata(folder: Path) -> object:
 
 def _schema_problems(metadata: object) -> list[dict[str, str]]:
     """Every schema problem of a metadata.json in our format (the loader reports the first)."""
-    validator = Draft202012Validator(definition_schema())
     problems = []
-    for error in sorted(validator.iter_errors(metadata), key=lambda e: list(e.absolute_path)):
+    errors = _METADATA_VALIDATOR.iter_errors(metadata)
+    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         pointer = "/" + "/".join(str(part) for part in error.absolute_path)
         shown = pointer if pointer != "/" else ""
         problems.append(
@@ -724,13 +739,20 @@ async def _respond(
 # -------------------------------------------------------------- registration
 
 
+def _parameter_schema(name: str, tool: LegacyTool) -> dict[str, Any]:
+    """The published schema of one parameter; an optional one may be null (its default)."""
+    spec = LEGACY_PARAMETERS[name]
+    kind: str | list[str] = spec.kind if name in tool.required else [spec.kind, "null"]
+    return {"type": kind, "description": spec.description}
+
+
 def _signature(tool: LegacyTool) -> inspect.Signature:
     """The tool function's signature: every value accepted at the SDK step, exact schema shown."""
     params = [
         inspect.Parameter(
             name,
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[Any, WithJsonSchema(LEGACY_PARAMETERS[name].json_schema())],
+            annotation=Annotated[Any, WithJsonSchema(_parameter_schema(name, tool))],
             default=tool.optional.get(name, inspect.Parameter.empty),
         )
         for name in tool.parameters

@@ -1,0 +1,84 @@
+"""The command line: usage, exit codes, JSON output, the guide and demo commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pos_cutover import default_plan
+
+
+def test_help_documents_every_exit_code(cli: Callable[..., Any]) -> None:
+    ran = cli("--help", server=False)
+
+    assert ran.code == 0
+    for line in (
+        "0  done, or nothing to do (already cut over)",
+        "1  a pre-check, the backup or verification failed; the registry was not changed",
+        "2  usage: bad arguments, an invalid plan, an unknown backup",
+        "3  verification failed after apply; rolled back, the registry is byte-identical to the backup",
+        "4  rollback failed, or the registry matches neither backup nor target: a human must look",
+        "5  another cutover (run, apply, rollback) is running on this project",
+    ):
+        assert line in ran.out
+
+
+def test_usage_errors_exit_2(cli: Callable[..., Any], tmp_path: Path) -> None:
+    no_command = cli(server=False)
+    unknown_option = cli("run", "--bogus", server=False)
+    not_a_folder = cli("check", "--project", str(tmp_path / "missing"))
+
+    assert [r.code for r in (no_command, unknown_option, not_a_folder)] == [2, 2, 2]
+    assert "is not a folder" in not_a_folder.err
+
+
+def test_an_invalid_plan_exits_2_naming_every_problem(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    data = default_plan().to_dict()
+    data["expected_tools"] = {"before": -1, "after": 0}
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(data))
+
+    ran = cli("run", "--project", str(tmp_path), "--plan", str(plan))
+
+    assert ran.code == 2
+    assert "/expected_tools/after: 0 is less than the minimum of 1" in ran.err
+    assert "/expected_tools/before: -1 is less than the minimum of 0" in ran.err
+
+
+def test_guide_prints_the_migration_table(cli: Callable[..., Any]) -> None:
+    ran = cli("guide", server=False)
+
+    assert ran.code == 0
+    assert ran.out.splitlines()[0] == "| old tool call | pos_workflow call | note |"
+
+
+def test_check_json_output_parses_and_progress_goes_to_stderr(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    ran = cli("check", "--project", str(tmp_path), "--json")
+
+    result = json.loads(ran.out)
+    assert ran.code == 0
+    assert (result["command"], result["outcome"], result["exit_code"]) == ("check", "ok", 0)
+    assert [r["name"] for r in result["checks"]["results"]][:3] == [
+        "journal",
+        "registry",
+        "target-registry",
+    ]
+    assert "WARN registry" in " ".join(ran.err.split())
+
+
+def test_demo_command_materialises_a_project_and_refuses_a_non_empty_folder(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    made = cli("demo", str(tmp_path / "demo"))
+    again = cli("demo", str(tmp_path / "demo"))
+
+    assert (made.code, again.code) == (0, 2)
+    assert made.out.startswith(f"demo project: {tmp_path / 'demo'}")
+    assert len(made.out.splitlines()) == 4
+    assert "exists and is not an empty folder" in again.err
