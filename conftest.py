@@ -1,0 +1,23 @@
+"""Fixtures shared by every package's tests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging() -> Iterator[None]:
+    """Undo logging set-up done by a CLI ``main()`` called in-process.
+
+    The CLIs point the root logger at the ``sys.stderr`` of the moment, which under
+    pytest is a capture stream that is closed after the test; a later test logging
+    to it would fail inside the logging module.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
