@@ -15,7 +15,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["tests", "lint", "security", "contracts", "smoke"]
+nox.options.sessions = ["tests", "lint", "security", "contracts", "smoke", "docs"]
 nox.options.download_python = "never"
 
 ROOT = Path(__file__).parent

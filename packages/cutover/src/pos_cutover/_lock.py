@@ -3,6 +3,12 @@
 ``.praxis-os/cutover.lock`` is locked with ``flock``; the kernel releases the
 lock when the holder exits, however it exits, so a killed cutover never leaves
 the project locked. The file also records who holds it, for the error message.
+
+The holder removes the file when it releases the lock (a killed holder leaves
+an unlocked file behind, which the next cutover simply takes), so a finished
+cutover leaves nothing but its backup. Removing a lock file is safe only
+because every locker checks, once it holds the lock, that the file it locked
+is still the one under the name; a locker that lost that race starts over.
 """
 
 from __future__ import annotations
@@ -22,6 +28,19 @@ __all__ = ["LOCK_FILE", "CutoverLock", "lock_holder"]
 
 LOCK_FILE = ".praxis-os/cutover.lock"
 """The lock file, relative to the project root."""
+
+
+_ATTEMPTS = 100
+
+
+def _still_named(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        named = path.stat()
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _read_holder(fd: int) -> dict[str, Any] | None:
@@ -52,13 +71,20 @@ class CutoverLock:
     def acquire(self) -> None:
         """Take the lock without waiting."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
+        for _ in range(_ATTEMPTS):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read_holder(fd)
+                os.close(fd)
+                raise CutoverBusyError(holder) from None
+            if _still_named(fd, self.path):
+                break
+            # The previous holder removed the file between our open and our flock.
             os.close(fd)
-            raise CutoverBusyError(holder) from None
+        else:  # pragma: no cover - lost the race to a releasing holder 100 times in a row
+            raise CutoverBusyError(None)
         since = datetime.now(UTC).isoformat(timespec="seconds")
         record = {"pid": os.getpid(), "command": self.command, "since": since}
         os.ftruncate(fd, 0)
@@ -66,10 +92,13 @@ class CutoverLock:
         self._fd = fd
 
     def release(self) -> None:
-        """Release the lock (the file stays; removing it would race with a waiting locker)."""
+        """Remove the lock file, then release the lock (lockers re-check the name; see above)."""
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, 0)
+            if _still_named(self._fd, self.path):
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
