@@ -7,22 +7,25 @@ A backup is a folder ``.praxis-os/backups/cutover-<UTC timestamp>/`` holding
 - ``tools-list.json``: the tools/list result of the current server, as wire JSON;
 - ``state-manifest.json``: every file under ``.praxis-os/state/`` and
   ``.praxis-os/.cache/state/`` with its size and sha256;
+- ``legacy-state/``: a copy of every file under ``.praxis-os/.cache/state/``
+  (the legacy session files), byte for byte;
 - ``plan.json`` and ``target-registry.json``: what the cutover is about to do;
 - ``manifest.json``: the sha256 and size of each of the files above.
 
 The backup is read back and verified against ``manifest.json`` before anything
-changes. Files written later (``canary.json``, ``verification.json``, the
-reports) are outputs, not part of the manifest.
+changes; each legacy copy must also match its state-manifest entry. Files
+written later (``canary.json``, ``legacy-migration.json``, ``verification.json``,
+the reports) are outputs, not part of the manifest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pos_tool import REGISTRY_FILE
@@ -34,6 +37,8 @@ from .exceptions import BackupError
 __all__ = [
     "BACKUPS_DIR",
     "MANIFEST",
+    "LEGACY_COPY_DIR",
+    "LEGACY_STATE_DIR",
     "STATE_DIRS",
     "Backup",
     "backup_size_estimate",
@@ -51,6 +56,15 @@ BACKUPS_DIR = ".praxis-os/backups"
 
 STATE_DIRS: tuple[str, ...] = (".praxis-os/state", ".praxis-os/.cache/state")
 """Session state folders recorded in the state manifest (the second holds legacy sessions)."""
+
+LEGACY_STATE_DIR = ".praxis-os/.cache/state"
+"""Where legacy (praxis-style) servers kept their session files, relative to the project."""
+
+LEGACY_COPY_DIR = "legacy-state"
+"""The backup's copy of :data:`LEGACY_STATE_DIR`, relative to the backup folder."""
+
+MANIFEST_VERSION = 2
+"""Version 2 added the legacy copies; version 1 backups still verify (without them)."""
 
 MANIFEST = "manifest.json"
 REGISTRY_COPY = "registry.json"
@@ -121,15 +135,33 @@ def session_ids(manifest: dict[str, Any]) -> list[str]:
     )
 
 
+def _legacy_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The state-manifest entries of the legacy session folder."""
+    prefix = LEGACY_STATE_DIR + "/"
+    return [e for e in manifest["files"] if e["path"].startswith(prefix)]
+
+
+def legacy_copy_name(path: str) -> str:
+    """Return the backup's name for the copy of the legacy state file ``path`` (project-relative)."""
+    return f"{LEGACY_COPY_DIR}/{path[len(LEGACY_STATE_DIR) + 1 :]}"
+
+
 def backup_size_estimate(project: Path) -> int:
     """Return a generous estimate of the bytes a backup of ``project`` will take."""
     registry = read_registry(project)
     files = _state_files(project)
+    legacy_root = project / LEGACY_STATE_DIR
+    legacy = 0
+    for path in files:
+        if path.is_relative_to(legacy_root):
+            with contextlib.suppress(OSError):
+                legacy += path.stat().st_size
     return (
         (len(registry or b"") * 2)
         + _TOOLS_LIST_ALLOWANCE
         + _FIXED_ALLOWANCE
         + _PER_STATE_FILE * len(files)
+        + legacy
     )
 
 
@@ -146,6 +178,7 @@ class Backup:
         registry_mode: The registry's permission bits (None when there was none).
         tools: Tool names the server listed before the cutover.
         state_files: How many state files the manifest records.
+        legacy_files: How many of them are legacy session state (copied into ``legacy-state/``).
         plan: The plan the backup was taken for (file format).
         project_name: The project folder's name.
     """
@@ -158,6 +191,7 @@ class Backup:
     registry_mode: int | None
     tools: list[str] = field(default_factory=list)
     state_files: int = 0
+    legacy_files: int = 0
     plan: dict[str, Any] = field(default_factory=dict)
     project_name: str = ""
 
@@ -203,6 +237,7 @@ class Backup:
             "registry_sha256": self.registry_sha256,
             "tools": self.tools,
             "state_files": self.state_files,
+            "legacy_files": self.legacy_files,
         }
 
 
@@ -273,14 +308,16 @@ def write_backup(
             "mode": stat.S_IMODE(registry_path.stat().st_mode),
         }
     files[TOOLS_LIST] = json_bytes(tools_wire)
-    files[STATE_MANIFEST] = json_bytes(state_manifest(project))
+    state = state_manifest(project)
+    files[STATE_MANIFEST] = json_bytes(state)
+    files |= _legacy_copies(project, state)
     files[PLAN_COPY] = json_bytes(plan.to_dict())
     files[TARGET_COPY] = plan.target_bytes()
     try:
         for name, data in files.items():
             atomic_write(folder / name, data, mode=0o600)
         manifest = {
-            "version": 1,
+            "version": MANIFEST_VERSION,
             "backup_id": folder.name,
             "created_at": utc_stamp(),
             "project": project.resolve().name,
@@ -299,6 +336,27 @@ def write_backup(
     return verify_backup(folder)
 
 
+def _legacy_copies(project: Path, state: dict[str, Any]) -> dict[str, bytes]:
+    """Read every legacy state file of the manifest once, checking it against its entry."""
+    copies: dict[str, bytes] = {}
+    for entry in _legacy_entries(state):
+        try:
+            data = (project / entry["path"]).read_bytes()
+        except OSError as exc:
+            data, reason = b"", exc.strerror or type(exc).__name__
+        else:
+            reason = "" if sha256_bytes(data) == entry["sha256"] else "it changed"
+        if reason:
+            raise BackupError(
+                f"cannot copy the legacy session file {entry['path']} ({reason}) "
+                "while the backup was taken",
+                remediation="Stop whatever writes .praxis-os/.cache/state (a legacy server), "
+                "then run again.",
+            )
+        copies[legacy_copy_name(entry["path"])] = data
+    return copies
+
+
 def _load_manifest(folder: Path) -> dict[str, Any]:
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -315,11 +373,21 @@ def _load_manifest(folder: Path) -> dict[str, Any]:
     return data
 
 
+def _safe_name(folder: Path, name: str) -> bool:
+    """A top-level file name, or a relative path inside ``legacy-state/`` that stays in the folder."""
+    parts = PurePosixPath(name).parts
+    if name.startswith(".") or "\\" in name or not parts or any(p in {"..", "."} for p in parts):
+        return False
+    if len(parts) > 1 and parts[0] != LEGACY_COPY_DIR:
+        return False
+    return (folder / name).resolve().is_relative_to(folder.resolve())
+
+
 def _file_problems(folder: Path, files: dict[str, Any]) -> list[str]:
     problems = []
     for name, expected in sorted(files.items()):
         path = folder / name
-        if os.sep in name or name.startswith("."):
+        if not _safe_name(folder, name):
             problems.append(f"{name}: not a file name")
         elif not path.is_file():
             problems.append(f"{name}: missing")
@@ -329,6 +397,19 @@ def _file_problems(folder: Path, files: dict[str, Any]) -> list[str]:
             )
         elif sha256_file(path) != expected.get("sha256"):
             problems.append(f"{name}: sha256 differs from the manifest (changed after the backup)")
+    return problems
+
+
+def _legacy_copy_problems(files: dict[str, Any], state: dict[str, Any]) -> list[str]:
+    """Every legacy state file of the state manifest has its copy, with the same sha256."""
+    problems = []
+    for entry in _legacy_entries(state):
+        name = legacy_copy_name(entry["path"])
+        recorded = files.get(name)
+        if recorded is None:
+            problems.append(f"{name}: the copy of {entry['path']} is not recorded in the manifest")
+        elif recorded.get("sha256") != entry["sha256"]:
+            problems.append(f"{name}: the copy differs from {entry['path']} in the state manifest")
     return problems
 
 
@@ -354,10 +435,14 @@ def verify_backup(folder: Path) -> Backup:
     problems += [f"{name}: not recorded in the manifest" for name in needed if name not in files]
     if existed and files.get(REGISTRY_COPY, {}).get("sha256") != registry.get("sha256"):
         problems.append("registry.json: the manifest's registry record and file entry disagree")
+    state: dict[str, Any] = {"files": [], "count": 0}
+    if STATE_MANIFEST in files and not problems:
+        state = json.loads((folder / STATE_MANIFEST).read_text(encoding="utf-8"))
+        if int(manifest.get("version", 1)) >= 2:
+            problems += _legacy_copy_problems(files, state)
     if problems:
         raise BackupError(f"backup {folder.name} failed verification", problems)
     tools_wire = json.loads((folder / TOOLS_LIST).read_text(encoding="utf-8"))
-    state = json.loads((folder / STATE_MANIFEST).read_text(encoding="utf-8"))
     return Backup(
         path=folder,
         backup_id=folder.name,
@@ -367,6 +452,7 @@ def verify_backup(folder: Path) -> Backup:
         registry_mode=registry.get("mode") if existed else None,
         tools=[tool["name"] for tool in tools_wire.get("tools", [])],
         state_files=int(state.get("count", 0)),
+        legacy_files=len(_legacy_entries(state)),
         plan=json.loads((folder / PLAN_COPY).read_text(encoding="utf-8")),
         project_name=str(manifest.get("project", "")),
     )
