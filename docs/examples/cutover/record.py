@@ -26,7 +26,7 @@ SCENARIOS: dict[str, list[list[str]]] = {
     "run": [["run", "--environment", "staging", "--tester", "release-engineer"]],
     "run-again": [["run"]],
     "rollback": [["rollback"]],
-    "steps": [["backup"], ["apply"], ["verify"], ["report"]],
+    "steps": [["backup"], ["apply"], ["verify"], ["report"], ["run"]],
     "interrupted": [["run"]],
     "unknown-backup": [["rollback", "--backup", "cutover-20990101T000000Z"]],
 }

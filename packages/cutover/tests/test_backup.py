@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 from pos_cutover import (
+    LEGACY_COPY_DIR,
     BackupError,
     default_plan,
     find_backup,
@@ -52,9 +54,10 @@ def test_a_backup_holds_the_registry_tools_and_state_manifest_and_verifies(tmp_p
     assert backup.tools == ["start_workflow", "get_server_info"]
     assert backup.tools_wire() == TOOLS
     assert backup.target_bytes() == default_plan().target_bytes()
-    assert backup.state_files == 3
+    assert (backup.state_files, backup.legacy_files) == (3, 1)
     assert backup.project_name == project.name
     assert sorted(p.name for p in backup.path.iterdir()) == [
+        "legacy-state",
         "manifest.json",
         "plan.json",
         "registry.json",
@@ -62,6 +65,100 @@ def test_a_backup_holds_the_registry_tools_and_state_manifest_and_verifies(tmp_p
         "target-registry.json",
         "tools-list.json",
     ]
+
+
+def test_a_backup_copies_every_legacy_session_file_byte_for_byte_and_verifies_the_copies(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path)
+    nested = project / ".praxis-os/.cache/state/archive/old.json"
+    nested.parent.mkdir()
+    nested.write_bytes(b'{"older": true}')
+    folder = _backup(project)
+
+    copies = sorted(
+        p.relative_to(folder).as_posix() for p in (folder / LEGACY_COPY_DIR).rglob("*.json")
+    )
+    manifest = json.loads((folder / "manifest.json").read_text())
+
+    assert copies == [
+        "legacy-state/0b7c6a4e-1111-4222-8333-444455556666.json",
+        "legacy-state/archive/old.json",
+    ]
+    assert (folder / copies[1]).read_bytes() == nested.read_bytes()
+    assert manifest["version"] == 2
+    assert set(copies) <= set(manifest["files"])
+    assert verify_backup(folder).legacy_files == 2
+
+    (folder / copies[0]).write_text('{"legacy": 1234}')
+    with pytest.raises(BackupError) as caught:
+        verify_backup(folder)
+    assert caught.value.problems == [
+        f"{copies[0]}: sha256 differs from the manifest (changed after the backup)"
+    ]
+
+
+def test_a_backup_whose_legacy_copy_is_unrecorded_or_disagrees_with_the_state_manifest_fails(
+    tmp_path: Path,
+) -> None:
+    folder = _backup(_project(tmp_path))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    name = "legacy-state/0b7c6a4e-1111-4222-8333-444455556666.json"
+    recorded = manifest["files"].pop(name)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(BackupError) as missing:
+        verify_backup(folder)
+    (folder / name).write_bytes(b"{}")  # a consistent manifest, but not the file backed up
+    manifest["files"][name] = {"sha256": hashlib.sha256(b"{}").hexdigest(), "size": 2}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BackupError) as differs:
+        verify_backup(folder)
+    manifest["files"]["../escape.json"] = recorded
+    manifest["files"][name] = recorded
+    (folder / name).write_bytes(b'{"legacy": true}')
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BackupError) as escape:
+        verify_backup(folder)
+
+    assert missing.value.problems == [
+        f"{name}: the copy of .praxis-os/.cache/state/0b7c6a4e-1111-4222-8333-444455556666.json "
+        "is not recorded in the manifest"
+    ]
+    assert differs.value.problems == [
+        f"{name}: the copy differs from "
+        ".praxis-os/.cache/state/0b7c6a4e-1111-4222-8333-444455556666.json in the state manifest"
+    ]
+    assert escape.value.problems == ["../escape.json: not a file name"]
+
+
+def test_a_version_1_backup_without_legacy_copies_still_verifies(tmp_path: Path) -> None:
+    folder = _backup(_project(tmp_path))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["version"] = 1
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if "/" not in k}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    assert verify_backup(folder).legacy_files == 1
+
+
+def test_a_legacy_file_that_changes_while_the_backup_is_taken_fails_the_backup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path)
+    real = state_manifest
+
+    def racing(root: Path) -> dict[str, object]:
+        taken = real(root)
+        (root / ".praxis-os/.cache/state/0b7c6a4e-1111-4222-8333-444455556666.json").write_text(
+            "{}"
+        )
+        return taken
+
+    monkeypatch.setattr("pos_cutover._backup.state_manifest", racing)
+
+    with pytest.raises(BackupError, match=r"cannot copy the legacy session file .* \(it changed\)"):
+        _backup(project)
 
 
 def test_the_state_manifest_lists_every_state_file_with_its_sha256(tmp_path: Path) -> None:

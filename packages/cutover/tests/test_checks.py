@@ -41,6 +41,8 @@ async def test_the_pre_check_of_the_demo_passes_and_lists_old_tool_names_with_fi
         "backup-space": "PASS",
         "lock": "PASS",
         "agent-instructions": "WARN",
+        "legacy-definitions": "WARN",
+        "legacy-sessions": "PASS",
     }
     assert (result.outcome, int(result.exit_code)) == ("ok", 0)
     assert result.checks is not None
@@ -107,38 +109,44 @@ async def test_a_broken_registry_fails_the_registry_check_and_the_current_server
 async def test_registered_checks_run_with_the_others_and_a_crashing_one_becomes_a_fail(
     tmp_path: Path, launcher: ServerLauncher
 ) -> None:
-    async def legacy_definitions(ctx: CheckContext) -> list[CheckResult]:
+    async def house_rules(ctx: CheckContext) -> list[CheckResult]:
         return [
             CheckResult(
-                "legacy-definitions",
+                "house-rules",
                 "WARN",
-                f"1 legacy workflow in {ctx.project.name}",
-                "convert it",
+                f"1 house rule broken in {ctx.project.name}",
+                "follow it",
             )
         ]
 
     async def broken(ctx: CheckContext) -> list[CheckResult]:
         raise RuntimeError("boom")
 
-    register_check("legacy-definitions", legacy_definitions)
+    register_check("house-rules", house_rules)
     register_check("broken", broken)
     try:
-        assert set(registered_checks()) >= {"legacy-definitions", "broken"}
+        assert list(registered_checks()) == [
+            "legacy-definitions",
+            "legacy-sessions",
+            "house-rules",
+            "broken",
+        ]
         result = await Cutover(tmp_path, launcher=launcher).check()
     finally:
-        assert unregister_check("legacy-definitions")
+        assert unregister_check("house-rules")
         assert unregister_check("broken")
     assert not unregister_check("broken")
 
     assert result.checks is not None
-    assert result.checks.get("legacy-definitions").to_dict() == {
-        "name": "legacy-definitions",
+    assert result.checks.get("house-rules").to_dict() == {
+        "name": "house-rules",
         "status": "WARN",
-        "reason": f"1 legacy workflow in {tmp_path.name}",
-        "remediation": "convert it",
+        "reason": f"1 house rule broken in {tmp_path.name}",
+        "remediation": "follow it",
         "findings": [],
         "details": {},
     }
+    assert result.checks.get("legacy-definitions").reason == "no legacy workflow definitions"
     assert result.checks.get("broken").status == "FAIL"
     assert result.checks.get("broken").reason == "the check itself failed: RuntimeError: boom"
     with pytest.raises(KeyError):

@@ -80,5 +80,8 @@ def test_demo_command_materialises_a_project_and_refuses_a_non_empty_folder(
 
     assert (made.code, again.code) == (0, 2)
     assert made.out.startswith(f"demo project: {tmp_path / 'demo'}")
-    assert len(made.out.splitlines()) == 4
+    assert len(made.out.splitlines()) == 8
+    assert made.out.splitlines()[4:5] == [
+        "  legacy session file: .praxis-os/.cache/state/1d7c3a52-8e4b-4f6a-9c21-5b0e7d3f9a10.json"
+    ]
     assert "exists and is not an empty folder" in again.err

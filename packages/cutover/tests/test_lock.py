@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pos_cutover import CutoverBusyError, CutoverLock, lock_holder
+from pos_cutover import LOCK_FILE, CutoverBusyError, CutoverLock, lock_holder
 
 
 def test_a_second_holder_is_refused_with_the_first_ones_pid_and_command(tmp_path: Path) -> None:
@@ -66,3 +67,37 @@ def test_the_lock_refuses_a_second_concurrent_cutover(demo: Path, cli: Callable[
 
 def test_a_missing_lock_file_means_nobody_holds_the_lock(tmp_path: Path) -> None:
     assert lock_holder(tmp_path) is None
+
+
+def test_the_lock_file_is_removed_when_the_lock_is_released(tmp_path: Path) -> None:
+    with CutoverLock(tmp_path, "run"):
+        assert (tmp_path / LOCK_FILE).is_file()
+
+    assert not (tmp_path / LOCK_FILE).exists()
+    assert lock_holder(tmp_path) is None
+
+
+def test_a_locker_that_locked_a_file_removed_meanwhile_starts_over_on_a_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / LOCK_FILE
+    path.parent.mkdir()
+    path.write_text("")
+    real = fcntl.flock
+    calls: list[int] = []
+
+    def racing(fd: int, operation: int) -> None:
+        if not calls:  # the previous holder removes the file between our open and our flock
+            path.unlink()
+        calls.append(operation)
+        real(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", racing)
+    lock = CutoverLock(tmp_path, "run")
+    lock.acquire()
+    try:
+        assert path.is_file()
+        assert lock_holder(tmp_path) == {**(lock_holder(tmp_path) or {}), "command": "run"}
+    finally:
+        lock.release()
+    assert calls[:2] == [fcntl.LOCK_EX | fcntl.LOCK_NB] * 2

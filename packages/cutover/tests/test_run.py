@@ -11,6 +11,7 @@ import anyio
 import pytest
 from pos_cutover import (
     JOURNAL_FILE,
+    LOCK_FILE,
     CutoverError,
     MigrationContext,
     MigrationOutcome,
@@ -22,7 +23,8 @@ from pos_cutover import (
     register_migration_step,
     unregister_migration_step,
 )
-from pos_cutover._files import atomic_write
+from pos_cutover._files import atomic_write, json_bytes, sha256_bytes
+from pos_cutover._journal import Journal
 from pos_cutover._run import Cutover
 from pos_engine import FileSessionStore
 
@@ -39,8 +41,22 @@ OLD_TOOLS = [
 ]
 
 
+LEGACY_IDS = (
+    "1d7c3a52-8e4b-4f6a-9c21-5b0e7d3f9a10",
+    "4b9e2f17-3c6d-4a8e-b5f0-2d1a9c7e6b34",
+    "7a3d5c88-0f2e-4b71-8d96-e4c5b1a20f57",
+    "c2f1e4a9-6b58-4d3c-a07e-91f8d2b6c415",
+)
+"""The demo's legacy session files (.praxis-os/.cache/state/<id>.json)."""
+
+
 def _session_files(project: Path) -> dict[str, bytes]:
     folder = project / ".praxis-os/state/workflows"
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
+
+
+def _legacy_files(project: Path) -> dict[str, bytes]:
+    folder = project / ".praxis-os/.cache/state"
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
 
 
@@ -57,6 +73,7 @@ def test_a_full_run_on_the_demo_cuts_over_and_a_second_run_is_a_no_op(
     demo: Path, cli: Callable[..., Any], registry_of: Callable[[Path], bytes | None]
 ) -> None:
     sessions_before = _session_files(demo)
+    legacy_before = _legacy_files(demo)
 
     first = cli("run", "--project", str(demo))
     second = cli("run", "--project", str(demo), "--json")
@@ -88,11 +105,27 @@ def test_a_full_run_on_the_demo_cuts_over_and_a_second_run_is_a_no_op(
         "management": True,
         "recovery": True,
     }
-    assert _session_files(demo) == sessions_before
+    after = _session_files(demo)
+    assert {name: after[name] for name in sessions_before} == sessions_before
+    assert sorted(set(after) - set(sessions_before)) == [f"{sid}.json" for sid in LEGACY_IDS]
+    assert _legacy_files(demo) == legacy_before
+    assert "### Legacy sessions" in out
+    assert (
+        "| `7a3d5c88-0f2e-4b71-8d96-e4c5b1a20f57.json` | `7a3d5c88-0f2e-4b71-8d96-e4c5b1a20f57` "
+        "| feature_spec_legacy | failed | 2 | ✅ | ✅ | ✅ |"
+    ) in out
+    assert [m["ok"] for m in report["verification"]["migrated"]] == [True] * 4
+    assert report["legacy_sessions"]["created"] == list(LEGACY_IDS)
     assert not (demo / JOURNAL_FILE).exists()
+    assert not (demo / LOCK_FILE).exists()
     reported = cli("report", "--project", str(demo))
     assert reported.code == 0
     assert "pre-check agent-instructions: 13 mention(s) of old tools in 4 file(s)" in reported.out
+    assert (
+        "pre-check legacy-definitions: 1 legacy workflow(s) (feature_spec_legacy): 2 finding(s)"
+        in reported.out
+    )
+    assert "validator 'under_specs' on field 'spec_dir' is not evaluated" in reported.out
 
     assert second.code == 0
     result = json.loads(second.out)
@@ -156,16 +189,22 @@ def test_a_cutover_whose_verify_fails_rolls_back_by_itself_to_a_byte_identical_r
     result = json.loads(ran.out)
     assert result["outcome"] == "rolled_back"
     assert result["checks"]["ok"] is False
-    assert result["migrations"] == [
-        {"name": "marker", "message": "wrote the marker", "changed": [".praxis-os/migrated.txt"]}
-    ]
+    assert [m["name"] for m in result["migrations"]] == ["legacy-sessions", "marker"]
+    assert result["migrations"][1] == {
+        "name": "marker",
+        "message": "wrote the marker",
+        "changed": [".praxis-os/migrated.txt"],
+    }
     assert result["verification"]["problems"][0].startswith(
         "the server does not start after the cutover"
     )
     assert "names unknown group 'no_such_group'" in result["verification"]["server_error"]
     assert result["rollback"]["ok"] is True
     assert result["rollback"]["byte_identical"] is True
-    assert result["rollback"]["migrations_undone"][0]["message"] == "removed the marker"
+    assert [m["message"] for m in result["rollback"]["migrations_undone"]] == [
+        "removed the marker",
+        "removed 4 migrated legacy session(s); 4 legacy session file(s) unchanged",
+    ]
     assert len(result["rollback"]["removed_probe_sessions"]) == 1
     assert "❌ Rollback required" in result["report"]["markdown"]
     assert registry_of(demo) == before
@@ -340,4 +379,63 @@ def test_a_migration_step_that_fails_while_recovering_rolls_the_cutover_back(
     assert ran.code == 3
     assert (result["recovery"]["outcome"], result["outcome"]) == ("completed", "rolled_back")
     assert registry_of(demo) == before
+    assert not (demo / JOURNAL_FILE).exists()
+
+
+def _leave_applied_journal(project: Path, backup_id: str) -> None:
+    """Write the journal an earlier pos-cutover left after separate steps: still ``applied``."""
+    backup = find_backup(project, backup_id)
+    journal = Journal(
+        backup.backup_id,
+        "applied",
+        backup.registry_sha256,
+        sha256_bytes(backup.target_bytes()),
+        started_at=backup.created_at,
+    )
+    atomic_write(project / JOURNAL_FILE, json_bytes(journal.to_dict()))
+
+
+def test_separate_steps_are_settled_by_verify_and_a_later_run_never_undoes_them(
+    demo: Path, cli: Callable[..., Any], registry_of: Callable[[Path], bytes | None]
+) -> None:
+    target = default_plan().target_bytes()
+    steps = [cli(command, "--project", str(demo)) for command in ("backup", "apply", "verify")]
+    journal_after_verify = (demo / JOURNAL_FILE).exists()
+    reported = cli("report", "--project", str(demo))
+    then_run = cli("run", "--project", str(demo), "--json")
+
+    assert [r.code for r in (*steps, reported)] == [0, 0, 0, 0]
+    assert "ok verification passed; the cutover is complete (exit 0)" in steps[2].out
+    assert "journal closed" in steps[2].out
+    assert journal_after_verify is False
+    result = json.loads(then_run.out)
+    assert (then_run.code, result["outcome"], result["recovery"]["outcome"]) == (0, "no_op", "none")
+    assert registry_of(demo) == target
+
+    # An applied journal whose verification already passed (as earlier versions left it):
+    backup_id = find_backup(demo).backup_id
+    _leave_applied_journal(demo, backup_id)
+    recovered = cli("run", "--project", str(demo), "--json")
+
+    result = json.loads(recovered.out)
+    assert (recovered.code, result["outcome"]) == (0, "cut_over")
+    assert result["message"].startswith(
+        f"the cutover from {backup_id} was already applied and verified (verification passed at "
+    )
+    assert result["verification"]["ok"] is True
+    assert not (demo / JOURNAL_FILE).exists()
+
+    # The same without the verification record: verified again, without the canary session,
+    # which the first verification completed and removed.
+    (find_backup(demo).path / "verification.json").unlink()
+    _leave_applied_journal(demo, backup_id)
+    reverified = cli("run", "--project", str(demo), "--json")
+
+    result = json.loads(reverified.out)
+    assert (reverified.code, result["outcome"]) == (0, "cut_over"), result["message"]
+    continuity = result["verification"]["continuity"]
+    assert continuity["ok"] is True
+    assert ", already continued by the verification of " in continuity["detail"]
+    assert [m["ok"] for m in result["verification"]["migrated"]] == [True] * 4
+    assert registry_of(demo) == target
     assert not (demo / JOURNAL_FILE).exists()

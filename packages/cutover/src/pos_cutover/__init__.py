@@ -3,12 +3,19 @@
 ``pos-cutover run`` (or :meth:`Cutover.run`) chains check -> backup -> apply ->
 verify -> report and rolls back by itself when verification fails. Each step is
 also available on its own. Extra pre-checks plug in with :func:`register_check`,
-extra migration work (e.g. legacy session conversion) with
-:func:`register_migration_step`.
+extra migration work with :func:`register_migration_step`.
+
+Importing the package registers the legacy support: the pre-checks
+``legacy-definitions`` and ``legacy-sessions`` and the migration step
+``legacy-sessions`` (:data:`LEGACY_SESSIONS_STEP`), which moves the legacy
+session files of ``.praxis-os/.cache/state/`` into the session store and whose
+undo removes exactly what it created.
 """
 
 from ._backup import (
     BACKUPS_DIR,
+    LEGACY_COPY_DIR,
+    LEGACY_STATE_DIR,
     STATE_DIRS,
     Backup,
     find_backup,
@@ -38,6 +45,15 @@ from ._journal import (
     recover,
     registry_sha256,
     restore_registry,
+)
+from ._legacy import (
+    LEGACY_MIGRATION_FILE,
+    LEGACY_SESSIONS_STEP,
+    LegacyMigration,
+    LegacySessionFile,
+    MigratedSessionCheck,
+    read_legacy_migration,
+    survey_legacy_sessions,
 )
 from ._lock import LOCK_FILE, CutoverLock, lock_holder
 from ._mapping import (
@@ -86,7 +102,11 @@ __all__ = [
     "BACKUPS_DIR",
     "DEFAULT_PLAN",
     "JOURNAL_FILE",
+    "LEGACY_COPY_DIR",
     "LEGACY_GROUP",
+    "LEGACY_MIGRATION_FILE",
+    "LEGACY_SESSIONS_STEP",
+    "LEGACY_STATE_DIR",
     "LEGACY_TOOLS",
     "LEGACY_TOOL_NAMES",
     "LOCK_FILE",
@@ -113,8 +133,11 @@ __all__ = [
     "Journal",
     "JournalError",
     "Latency",
+    "LegacyMigration",
+    "LegacySessionFile",
     "LiveServer",
     "Mention",
+    "MigratedSessionCheck",
     "MigrationContext",
     "MigrationOutcome",
     "MigrationStep",
@@ -141,6 +164,7 @@ __all__ = [
     "parse_plan",
     "plan_schema",
     "read_journal",
+    "read_legacy_migration",
     "recover",
     "register_check",
     "register_migration_step",
@@ -152,6 +176,7 @@ __all__ = [
     "run_checks",
     "scan_project",
     "state_manifest",
+    "survey_legacy_sessions",
     "thresholds",
     "unregister_check",
     "unregister_migration_step",

@@ -36,9 +36,9 @@ from .exceptions import BackupError
 
 __all__ = [
     "BACKUPS_DIR",
-    "MANIFEST",
     "LEGACY_COPY_DIR",
     "LEGACY_STATE_DIR",
+    "MANIFEST",
     "STATE_DIRS",
     "Backup",
     "backup_size_estimate",

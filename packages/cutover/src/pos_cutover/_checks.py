@@ -13,8 +13,11 @@ The built-in checks:
 - ``agent-instructions``: every mention of an old tool in the agent
   instructions and workflow markdown, as ``file:line`` with its replacement.
 
-More checks plug in with :func:`register_check` (e.g. findings about legacy
-workflow definitions); a check that raises becomes a FAIL, the others still run.
+More checks plug in with :func:`register_check`; importing pos_cutover registers
+two (see ``pos_cutover._legacy``): ``legacy-definitions`` (what legacy workflow
+definitions declare that is not enforced, and dynamic workflows) and
+``legacy-sessions`` (each legacy session file and what its migration maps). A
+check that raises becomes a FAIL, the others still run.
 """
 
 from __future__ import annotations

@@ -229,8 +229,11 @@ class Recovery:
             place) or ``rolled_back`` (the backup's registry is in place).
         message: One sentence for the release engineer.
         backup_id: The interrupted cutover's backup.
-        needs_verification: The completed cutover was never verified.
+        needs_verification: The journal does not say the cutover was verified
+            (the backup may still hold a passing verification made since
+            ``started_at``; see ``Cutover.run``).
         removed_temps: Temp files of the interrupted writes that were removed.
+        started_at: When the interrupted cutover's apply began.
     """
 
     outcome: Literal["none", "completed", "rolled_back"]
@@ -238,6 +241,7 @@ class Recovery:
     backup_id: str | None = None
     needs_verification: bool = False
     removed_temps: list[str] = field(default_factory=list)
+    started_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the recovery as a JSON-able dict."""
@@ -291,6 +295,7 @@ def recover(project: Path) -> Recovery:
             backup_id,
             needs_verification=needs,
             removed_temps=removed,
+            started_at=journal.started_at,
         )
     if current == journal.before_sha256:
         clear_journal(project)

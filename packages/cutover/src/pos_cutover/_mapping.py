@@ -74,16 +74,18 @@ LEGACY_TOOLS: dict[str, Replacement] = {
         ),
         Replacement(
             "create_workflow",
-            "create_workflow(name, workflow_type, phases, ...)",
+            'create_workflow(workflow_type, name, description, category="custom", phases=1)',
             "add a folder .praxis-os/workflows/<workflow_type>/ (metadata.json + phases/), "
             'then pos_workflow(action="list_workflows")',
-            "definitions are files now; list_workflows shows the new one or why it is invalid.",
+            "definitions are files now (the old tool only scaffolded them); list_workflows "
+            "shows the new one or why it is invalid.",
         ),
         Replacement(
             "validate_workflow",
-            "validate_workflow(workflow_path)",
+            "validate_workflow(workflow_type=None, path=None)",
             'pos_workflow(action="list_workflows")',
-            "invalid definitions are reported under invalid_workflows with their problems.",
+            "the old tool took exactly one of workflow_type and path; list_workflows checks "
+            "every definition and reports invalid ones under invalid_workflows with their problems.",
         ),
     )
 }

@@ -2,9 +2,10 @@
 
 ``apply`` replaces the registry, then runs every registered
 :class:`MigrationStep` in order; ``rollback`` runs their ``undo`` in reverse
-order after restoring the registry. No step is registered by default: the
-conversion of legacy session files (``.praxis-os/.cache/state/<uuid>.json``,
-through pos_engine's ``convert_legacy_session``) plugs in here.
+order after restoring the registry. One step is registered when pos_cutover is
+imported: ``legacy-sessions`` (see ``pos_cutover._legacy``), which converts the
+legacy session files (``.praxis-os/.cache/state/<uuid>.json``, through
+pos_engine's ``convert_legacy_session_file``) into sessions of the store.
 
 The contract a step must keep:
 

@@ -188,8 +188,12 @@ async def smoke_actions(
     """
     smoke = _Smoke(server)
     listed = await smoke.call("list_workflows")
-    types = [w["workflow_type"] for w in listed.payload.get("workflows", [])]
-    wtype = workflow_type or (types[0] if types else "")
+    workflows = listed.payload.get("workflows", [])
+    types = [w["workflow_type"] for w in workflows]
+    # The walk needs a strict first checkpoint (empty evidence must fail): prefer our format,
+    # since a legacy workflow's first gate may be non-strict.
+    current = [w["workflow_type"] for w in workflows if w.get("format", "pos") == "pos"]
+    wtype = workflow_type or (current or types or [""])[0]
     if wtype not in types:
         smoke.fail("list_workflows", f"workflow {wtype!r} is not listed (listed: {types})")
     started = await smoke.call(

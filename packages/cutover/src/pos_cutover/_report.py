@@ -1,8 +1,9 @@
 """The validation report of the seed's Task 5.5, as markdown and JSON.
 
 Sections follow the template: test execution, test results (all 14 actions by
-group), complete workflows, session continuity, performance metrics against
-``specs/thresholds.json``, issues found, recommendation. Both forms are written
+group), complete workflows, session continuity, legacy sessions (when the
+project has any), performance metrics against ``specs/thresholds.json``,
+issues found, recommendation. Both forms are written
 into the backup folder (``report.md``, ``report.json``).
 """
 
@@ -15,9 +16,10 @@ from typing import Any
 
 from pos_tool import ACTIONS
 
-from ._backup import Backup
+from ._backup import LEGACY_STATE_DIR, Backup
 from ._checks import CheckReport
 from ._files import json_bytes
+from ._legacy import LegacyMigration, read_legacy_migration
 from ._verify import Verification
 
 __all__ = ["REPORT_JSON", "REPORT_MD", "Report", "build_report"]
@@ -121,11 +123,56 @@ def _continuity_lines(v: Verification) -> list[str]:
         lines.append(
             f"- Sessions of the backup still listed: {s.get('found')}/{s.get('expected')} {_mark(kept)}"
         )
-        if s.get("legacy_files"):
-            lines.append(
-                f"- Legacy session files under .praxis-os/.cache/state: {s['legacy_files']}"
-            )
     return lines
+
+
+def _legacy_lines(
+    backup: Backup, ledger: LegacyMigration | None, v: Verification | None
+) -> list[str]:
+    """The legacy sessions section: what the migration did and how each session answered."""
+    if ledger is None:
+        if not backup.legacy_files:
+            return []
+        return [
+            f"- Legacy files under {LEGACY_STATE_DIR}: {backup.legacy_files} "
+            f"(copied into the backup); not migrated {_WARN}"
+        ]
+    migrated = [f for f in ledger.files if f.outcome == "migrated"]
+    failed = [f for f in ledger.files if f.outcome == "not_migrated"]
+    lines = [
+        f"- Legacy session files under {LEGACY_STATE_DIR}: {len(ledger.files)} "
+        "(each copied into the backup; the originals are left unchanged)",
+        f"- Migrated into the session store with their ids: {len(migrated)}; already in the "
+        f"store (not overwritten): {ledger.count('present')}; not migrated: {len(failed)}"
+        + (f" {_WARN}" if failed else ""),
+    ]
+    checks = {c.session_id: c for c in (v.migrated if v else [])}
+    if migrated:
+        lines += [
+            "",
+            "| legacy file | session | workflow | status | phase | get_state | get_phase | get_task |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for f in migrated:
+            c = checks.get(str(f.session_id))
+            marks = (
+                [_mark(c.get_state), _mark(c.get_phase), _mark(c.get_task)]
+                if c is not None
+                else ["-", "-", "-"]
+            )
+            lines.append(
+                f"| `{f.source}` | `{f.session_id}` | {f.workflow_type} | {f.status} | "
+                f"{f.phase} | {' | '.join(marks)} |"
+            )
+    notes = [f"- {_WARN} {f.message}" for f in failed]
+    notes += [f"- {f.message}" for f in ledger.files if f.outcome == "present"]
+    if ledger.rolled_back_at:
+        kept = f"; kept in the backup: {', '.join(ledger.kept)}" if ledger.kept else ""
+        notes.append(
+            f"- Removed again by the rollback of {ledger.rolled_back_at}: "
+            f"{len(ledger.removed)} session(s){kept}"
+        )
+    return lines + ([""] if migrated and notes else []) + notes
 
 
 def _latency_lines(v: Verification) -> list[str]:
@@ -142,12 +189,20 @@ def _latency_lines(v: Verification) -> list[str]:
 
 
 def _issues(
-    v: Verification | None, checks: CheckReport | None, rollback: dict[str, Any] | None
+    v: Verification | None,
+    checks: CheckReport | None,
+    rollback: dict[str, Any] | None,
+    ledger: LegacyMigration | None = None,
 ) -> list[str]:
     issues = []
     if v is not None:
         issues += [f"- {_NO} {p}" for p in v.problems]
         issues += [f"- {_WARN} {w}" for w in v.warnings]
+    if ledger is not None and ledger.count("not_migrated"):
+        issues.append(
+            f"- {_WARN} {ledger.count('not_migrated')} legacy session file(s) not migrated "
+            "(see Legacy sessions; the files are unchanged)"
+        )
     if checks is not None:
         for r in checks.results:
             if r.status == "PASS":
@@ -237,8 +292,13 @@ def build_report(
             "### Session continuity",
             *_continuity_lines(v),
         ]
+    ledger = read_legacy_migration(backup)
+    legacy = _legacy_lines(backup, ledger, v)
+    if legacy:
+        lines += ["", "### Legacy sessions", *legacy]
+    if v is not None:
         lines += ["", "## Performance Metrics", *(_latency_lines(v) or ["- not measured"])]
-    issues = _issues(v, checks, rollback)
+    issues = _issues(v, checks, rollback, ledger)
     lines += ["", "## Issues Found", *(issues or ["- None"])]
     lines += ["", "## Recommendation"]
     if approved:
@@ -268,6 +328,7 @@ def build_report(
         "verification": v.to_dict() if v else None,
         "checks": checks.to_dict() if checks else None,
         "rollback": rollback,
+        "legacy_sessions": ledger.to_dict() if ledger else None,
         "issues": issues,
         "recommendation": "approve" if approved else "rollback",
     }

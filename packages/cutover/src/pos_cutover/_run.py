@@ -37,7 +37,9 @@ from ._journal import (
     Recovery,
     apply_registry,
     clear_journal,
+    read_journal,
     recover,
+    registry_sha256,
     restore_registry,
     set_journal_state,
 )
@@ -264,11 +266,16 @@ class Cutover:
             wire = await server.list_tools_wire()
             backup = write_backup(self.project, folder, self.plan, wire)
             registry = "saved" if backup.registry_existed else "absent (recorded)"
+            legacy = (
+                f" ({backup.legacy_files} legacy, copied into the backup)"
+                if backup.legacy_files
+                else ""
+            )
             self._emit(
                 "backup",
                 "ok",
                 f"{backup.backup_id}: verified against its manifest ({len(backup.tools)} tools, "
-                f"{backup.state_files} state files, registry {registry})",
+                f"{backup.state_files} state files{legacy}, registry {registry})",
             )
             canary = await start_canary(server, backup.tools, self.plan.workflow_types)
         backup.write_output(CANARY, json_bytes(canary))
@@ -361,10 +368,17 @@ class Cutover:
             self._emit("verify", "warn", warning)
         if result.ok:
             done = sum(1 for w in result.workflows if w.ok)
+            migrated = (
+                f"; {len(result.migrated)} migrated legacy session(s) answer get_state, "
+                "get_phase and get_task"
+                if result.migrated
+                else ""
+            )
             self._emit(
                 "verify",
                 "ok",
-                f"{len(result.tools)} tools (plan {plan.expected_after}); 14 actions ok; {done} workflows completed",
+                f"{len(result.tools)} tools (plan {plan.expected_after}); 14 actions ok; "
+                f"{done} workflows completed{migrated}",
             )
         else:
             for problem in result.problems:
@@ -372,10 +386,12 @@ class Cutover:
         return result
 
     async def verify(self, backup_id: str | None = None) -> CutoverResult:
-        """Verify the project against a backup's plan (the newest by default); change nothing.
+        """Verify the project against a backup's plan (the newest by default).
 
         The probe sessions verification creates are deleted again; the lock keeps
-        a concurrent run from mistaking them for leftovers.
+        a concurrent run from mistaking them for leftovers. A passing verification
+        of the cutover the journal records settles it: the journal is removed, so
+        that ``check`` passes and a later ``run`` finds the project cut over.
         """
         try:
             with self._lock("verify"):
@@ -384,6 +400,7 @@ class Cutover:
                 except BackupError as exc:
                     return self._result("verify", "error", ExitCode.USAGE, exc.message)
                 result = await self._verify(backup)
+                settled = result.ok and self._settle(backup)
         except CutoverBusyError as exc:
             return self._busy("verify", exc)
         if result.ok:
@@ -391,7 +408,7 @@ class Cutover:
                 "verify",
                 "ok",
                 ExitCode.OK,
-                "verification passed",
+                "verification passed" + ("; the cutover is complete" if settled else ""),
                 backup=backup,
                 verification=result,
             )
@@ -404,6 +421,24 @@ class Cutover:
             verification=result,
         )
 
+    def _settle(self, backup: Backup) -> bool:
+        """Close the journal of the cutover from ``backup`` once it is verified; return whether."""
+        try:
+            journal = read_journal(self.project)
+        except JournalError:
+            return False  # left for recovery, which says what is wrong with it
+        if (
+            journal is None
+            or journal.backup_id != backup.backup_id
+            or registry_sha256(self.project) != journal.target_sha256
+        ):
+            return False
+        clear_journal(self.project)
+        self._emit(
+            "verify", "ok", f"the cutover from {backup.backup_id} is complete: journal closed"
+        )
+        return True
+
     # ---------------------------------------------------------------- rollback
 
     async def _rollback(self, backup: Backup) -> dict[str, Any]:
@@ -411,12 +446,12 @@ class Cutover:
         record: dict[str, Any] = {"backup_id": backup.backup_id, "ok": False}
         try:
             after = restore_registry(self.project, backup)
-            record["migrations_undone"] = [
-                o.to_dict()
-                for o in undo_migration_steps(
-                    MigrationContext(self.project, backup, plan_of(backup))
+            undone = undo_migration_steps(MigrationContext(self.project, backup, plan_of(backup)))
+            for outcome in undone:
+                self._emit(
+                    "rollback", "info", f"migration {outcome.name} undone: {outcome.message}"
                 )
-            ]
+            record["migrations_undone"] = [o.to_dict() for o in undone]
             record["removed_probe_sessions"] = remove_probe_sessions(self.project)
             data = read_registry(self.project)
             record["registry_sha256"] = after
@@ -612,16 +647,29 @@ class Cutover:
         if recovery.outcome != "completed" or recovery.backup_id is None:
             return None
         backup = find_backup(self.project, recovery.backup_id)
-        if not recovery.needs_verification:
+        verification = load_verification(backup)
+        passed = (
+            verification is not None
+            and verification.ok
+            and verification.finished_at >= (recovery.started_at or "")
+        )
+        if not recovery.needs_verification or passed:
             clear_journal(self.project)
+            message = recovery.message
+            if recovery.needs_verification and verification is not None:
+                message = (
+                    f"the cutover from {backup.backup_id} was already applied and verified "
+                    f"(verification passed at {verification.finished_at}); nothing to redo"
+                )
+                self._emit("recover", "ok", message)
             return self._result(
                 "run",
                 "cut_over",
                 ExitCode.OK,
-                recovery.message,
+                message,
                 recovery=recovery,
                 backup=backup,
-                verification=load_verification(backup),
+                verification=verification,
             )
         ctx = MigrationContext(self.project, backup, plan_of(backup))
         checks = self._saved_checks(backup)
@@ -629,6 +677,8 @@ class Cutover:
             migrations = run_migration_steps(ctx)
         except CutoverError as exc:
             return await self._apply_failed(exc, backup, checks=checks, recovery=recovery)
+        for outcome in migrations:
+            self._emit("recover", "info", f"migration {outcome.name}: {outcome.message}")
         return await self._finish(backup, checks, recovery, None, migrations)
 
     async def _run_locked(self, *, skip_checks: bool) -> CutoverResult:

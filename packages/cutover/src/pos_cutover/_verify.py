@@ -8,8 +8,12 @@ Over the MCP SDK's stdio client, exactly as an IDE would:
 4. whole workflows run from start to completion (at least 3), timed: list_workflows,
    start and complete_phase against ``specs/thresholds.json``;
 5. the canary session started through the old tools before the cutover is
-   continued to completion through pos_workflow;
-6. every session of the backup's state manifest is still listed.
+   continued to completion through pos_workflow (once: the backup's
+   ``canary.json`` records it, so a later verification of the same cutover
+   does not need the session, which is removed afterwards);
+6. every session of the backup's state manifest is still listed;
+7. every legacy session the migration created answers get_state, get_phase
+   and get_task at its phase.
 
 Probe sessions (and the canary) are deleted afterwards. Functional failures fail
 the verification (and make ``run`` roll back); a latency over its target is a
@@ -23,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._backup import Backup, session_ids, utc_stamp
+from ._backup import CANARY, Backup, session_ids, utc_stamp
 from ._files import json_bytes
+from ._legacy import STEP_NAME, MigratedSessionCheck, check_migrated_sessions
 from ._migrate import registered_migration_steps
 from ._plan import CutoverPlan, thresholds
 from ._probe import (
@@ -69,6 +74,7 @@ class Verification:
         workflows: The workflows driven to completion.
         continuity: The pre-cutover canary session continued through pos_workflow.
         sessions: Sessions of the backup's manifest and whether each is still listed.
+        migrated: The legacy sessions the migration created, and how each answered.
         latencies: Measured latency figures.
         server_error: Why the server did not start, when it did not.
     """
@@ -87,6 +93,7 @@ class Verification:
     workflows: list[WorkflowRun] = field(default_factory=list)
     continuity: WorkflowRun | None = None
     sessions: dict[str, Any] = field(default_factory=dict)
+    migrated: list[MigratedSessionCheck] = field(default_factory=list)
     latencies: list[Latency] = field(default_factory=list)
     server_error: str = ""
 
@@ -108,6 +115,7 @@ class Verification:
             "workflows": [w.to_dict() for w in self.workflows],
             "continuity": self.continuity.to_dict() if self.continuity else None,
             "sessions": self.sessions,
+            "migrated": [m.to_dict() for m in self.migrated],
             "latencies": [
                 {**lat.to_dict(), "samples_ms": [round(s, 3) for s in lat.samples_ms]}
                 for lat in self.latencies
@@ -133,6 +141,7 @@ class Verification:
             workflows=[WorkflowRun(**w) for w in data["workflows"]],
             continuity=WorkflowRun(**data["continuity"]) if data["continuity"] else None,
             sessions=dict(data["sessions"]),
+            migrated=[MigratedSessionCheck(**m) for m in data.get("migrated", [])],
             latencies=[
                 Latency(lat["action"], list(lat["samples_ms"]), float(lat["target_ms"]))
                 for lat in data["latencies"]
@@ -219,16 +228,40 @@ async def _check_continuity(server: LiveServer, result: Verification, backup: Ba
         reason = (canary or {}).get("reason", "no canary session was started before the cutover")
         result.warnings.append(f"session continuity not shown: {reason}")
         return []
-    result.continuity = await continue_session(server, canary["session_id"])
+    sid = canary["session_id"]
+    advanced = canary.get("advanced_phases", 0)
+    done = f", {advanced} phase(s) completed through complete_phase" if advanced else ""
+    started = f"started through {canary.get('tool')} before the cutover{done}"
+    continued = canary.get("continued")
+    if isinstance(continued, dict):
+        state = await server.pos_workflow("get_state", session_id=sid)
+        if state.payload.get("error_type") == "NotFoundError":
+            # An earlier verification of this cutover continued it and removed it.
+            result.continuity = WorkflowRun(
+                str(canary.get("workflow_type", "")),
+                sid,
+                ok=True,
+                phases_completed=int(continued.get("phases_completed", 0)),
+                calls=1,
+                detail=f"{started}, already continued by the verification of {continued.get('at')}",
+            )
+            return []
+    result.continuity = await continue_session(server, sid)
     if not result.continuity.detail:
-        advanced = canary.get("advanced_phases", 0)
-        done = f", {advanced} phase(s) completed through complete_phase" if advanced else ""
-        result.continuity.detail = f"started through {canary.get('tool')} before the cutover{done}"
+        result.continuity.detail = started
     if not result.continuity.ok:
         result.problems.append(
-            f"the session {canary['session_id']} started before the cutover did not continue to completion"
+            f"the session {sid} started before the cutover did not continue to completion"
         )
-    return [canary["session_id"]]
+        return [sid]
+    if not isinstance(continued, dict):
+        # Recorded before the session is removed: a later verification can rely on it.
+        canary["continued"] = {
+            "at": utc_stamp(),
+            "phases_completed": result.continuity.phases_completed,
+        }
+        backup.write_output(CANARY, json_bytes(canary))
+    return [sid]
 
 
 async def _check_sessions(server: LiveServer, result: Verification, backup: Backup) -> None:
@@ -246,15 +279,27 @@ async def _check_sessions(server: LiveServer, result: Verification, backup: Back
         "missing": missing,
     }
     result.sessions["legacy_files"] = len(legacy)
-    if legacy and not registered_migration_steps():
+    if legacy and STEP_NAME not in {s.name for s in registered_migration_steps()}:
         result.warnings.append(
             f"{len(legacy)} legacy session file(s) under .praxis-os/.cache/state were not migrated: "
-            "no migration step is registered"
+            f"the {STEP_NAME!r} migration step is not registered"
         )
     if missing:
         result.problems.append(
             f"{len(missing)} session(s) of the backup are not listed any more: {missing[:5]}"
         )
+
+
+async def _check_migrated(server: LiveServer, result: Verification, backup: Backup) -> None:
+    result.migrated = await check_migrated_sessions(server, backup)
+    for check in result.migrated:
+        if not check.ok:
+            result.problems.append(
+                f"migrated legacy session {check.session_id} ({check.source}) does not answer "
+                f"through pos_workflow: {check.detail}"
+            )
+        elif check.detail:
+            result.warnings.append(f"migrated legacy session {check.session_id} {check.detail}")
 
 
 async def verify(
@@ -286,6 +331,7 @@ async def verify(
                 created = await _exercise(server, result, plan, run_id)
                 created += await _check_continuity(server, result, backup)
                 await _check_sessions(server, result, backup)
+                await _check_migrated(server, result, backup)
                 for sid in created:
                     await server.pos_workflow(
                         "delete_session", session_id=sid, reason="pos-cutover verification done"

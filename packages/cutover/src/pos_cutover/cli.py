@@ -258,6 +258,8 @@ def _demo(args: argparse.Namespace) -> int:
         print(
             f"  {s['session_id']}  {s['workflow_type']}  {s['target_file']}  phases completed: {s['phases_completed']}"
         )
+    for legacy in project.legacy_files:
+        print(f"  legacy session file: {legacy}")
     return 0
 
 

@@ -3,10 +3,13 @@
 :func:`materialise` copies the template (``pos_cutover/demo_template``: a
 registry naming ``workflow_legacy`` and ``server_info``, a ``CLAUDE.md`` and a
 ``.cursorrules`` that call the old tools, a small workflow whose markdown does
-too) into a folder and then starts sessions the way an old client would: by
-driving the old tools (``start_workflow``, ``complete_phase``) through a real
-stdio server. Template files whose names start with a dot are stored as
-``dot-<name>`` so that no packaging tool drops them.
+too, a workflow in the legacy praxis format ``feature_spec_legacy`` with gates,
+a validator expression and a non-strict gate, and four legacy session files of
+it under ``.praxis-os/.cache/state/``: at phase 0, at phase 1, failed at phase 2,
+completed) into a folder and then starts sessions the way an old client would:
+by driving the old tools (``start_workflow``, ``complete_phase``) through a real
+stdio server. Template files and folders whose names start with a dot are stored
+as ``dot-<name>`` so that no packaging tool drops them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from pos_engine import find_legacy_session_files
 
 from ._server import ServerLauncher, connect
 from .exceptions import CutoverError
@@ -52,10 +56,12 @@ class DemoProject:
         root: The project folder.
         sessions: The sessions started through the old tools
             (``session_id``, ``workflow_type``, ``target_file``, ``phases_completed``).
+        legacy_files: The legacy session files, relative to the project.
     """
 
     root: Path
     sessions: list[dict[str, Any]] = field(default_factory=list)
+    legacy_files: list[str] = field(default_factory=list)
 
 
 def _copy_tree(source: Traversable, dest: Path) -> None:
@@ -96,6 +102,7 @@ async def materialise_async(
     """Async form of :func:`materialise`."""
     root = copy_template(Path(dest).resolve())
     project = DemoProject(root)
+    project.legacy_files = [p.relative_to(root).as_posix() for p in find_legacy_session_files(root)]
     async with connect(root, launcher) as server:
         tools = await server.tool_names()
         missing = [t for t in ("start_workflow", "complete_phase") if t not in tools]
