@@ -543,3 +543,18 @@ def test_stored_session_files_validate_against_the_session_schema(
     engine.complete_phase(sid, 1, {})
     raw = json.loads((project / ".praxis-os/state/workflows" / f"{sid}.json").read_text())
     jsonschema.Draft202012Validator(session_state_schema()).validate(raw)
+
+
+def test_large_earlier_artifacts_are_summarised_in_phase_content_but_kept_in_state(
+    engine: WorkflowEngine,
+) -> None:
+    started = start(engine)
+    sid = started["session_id"]
+    evidence = copy.deepcopy(example_evidence(started))
+    evidence["code_structure"]["notes"] = "x" * 100_000
+    done = engine.complete_phase(sid, 1, evidence)
+    summary = done["phase_content"]["artifacts_from_previous_phases"]["1"]
+    assert summary["omitted"] is True and summary["size_bytes"] > 100_000
+    assert summary["fields"] == ["code_structure", "test_candidates"]
+    assert "get_state" in summary["how_to_read"]
+    assert engine.get_workflow_state(sid)["artifacts"]["1"] == evidence
