@@ -29,7 +29,7 @@ from pos_tool import (
     load_tool_registry,
 )
 from pos_tool import _legacy_tools as legacy_module
-from pos_tool.testing import call_pos_workflow, example_evidence, tool_response
+from pos_tool.testing import call_pos_workflow, example_evidence, server_parameters, tool_response
 
 pytestmark = pytest.mark.anyio
 
@@ -910,19 +910,7 @@ async def test_validate_workflow_needs_exactly_one_existing_workflow(
 
 
 def _stdio(project: Path) -> StdioServerParameters:
-    return StdioServerParameters(
-        command=sys.executable,
-        args=[
-            "-m",
-            "pos_tool",
-            "serve",
-            "--project-root",
-            str(project),
-            "--log-level",
-            "WARNING",
-            "--no-fsync",
-        ],
-    )
+    return server_parameters(project, durable=False)
 
 
 async def _names(client: Client) -> list[str]:

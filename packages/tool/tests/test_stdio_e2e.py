@@ -6,7 +6,6 @@ works on its own sessions.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,25 +13,13 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 from pos_tool import VALID_ACTIONS
-from pos_tool.testing import call_pos_workflow, example_evidence
+from pos_tool.testing import call_pos_workflow, example_evidence, server_parameters
 
 pytestmark = pytest.mark.anyio
 
 
 def _params(project: Path) -> StdioServerParameters:
-    return StdioServerParameters(
-        command=sys.executable,
-        args=[
-            "-m",
-            "pos_tool",
-            "serve",
-            "--project-root",
-            str(project),
-            "--log-level",
-            "WARNING",
-            "--no-fsync",
-        ],
-    )
+    return server_parameters(project, durable=False)
 
 
 @pytest.fixture(scope="module")

@@ -45,19 +45,24 @@ def prepare_project(project_root: Path) -> None:
         target.write_text(_CALCULATOR, encoding="utf-8")
 
 
-def server_parameters(project_root: Path, log_level: str = "WARNING") -> StdioServerParameters:
-    """Return how to launch ``python -m pos_tool serve`` for ``project_root``."""
+def server_parameters(
+    project_root: Path, log_level: str = "WARNING", *, durable: bool = True
+) -> StdioServerParameters:
+    """Return how to launch ``python -m pos_tool serve`` for ``project_root``.
+
+    ``durable=False`` adds ``--no-fsync`` (tests trade crash durability for speed).
+    """
+    args = [
+        "-m",
+        "pos_tool",
+        "serve",
+        "--project-root",
+        str(project_root),
+        "--log-level",
+        log_level,
+    ]
     return StdioServerParameters(
-        command=sys.executable,
-        args=[
-            "-m",
-            "pos_tool",
-            "serve",
-            "--project-root",
-            str(project_root),
-            "--log-level",
-            log_level,
-        ],
+        command=sys.executable, args=[*args, *([] if durable else ["--no-fsync"])]
     )
 
 

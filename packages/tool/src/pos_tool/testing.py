@@ -8,9 +8,10 @@ from typing import Any
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
+from ._demo import server_parameters
 from ._tool import TOOL_NAME
 
-__all__ = ["call_pos_workflow", "example_evidence", "tool_response"]
+__all__ = ["call_pos_workflow", "example_evidence", "server_parameters", "tool_response"]
 
 
 def tool_response(result: CallToolResult) -> dict[str, Any]:
