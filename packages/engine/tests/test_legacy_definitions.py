@@ -18,7 +18,8 @@ from pos_engine import (
     legacy_findings,
 )
 from pos_engine._definitions import bundled_workflows_dir, load_definition
-from pos_engine._legacy_definitions import is_legacy_metadata, parse_legacy_task
+from pos_engine._legacy_definitions import is_legacy_metadata
+from pos_engine._legacy_tasks import parse_legacy_task
 from pos_engine.testing.drive import complete_all, example_evidence
 
 LEGACY = "legacy_spec_v1"

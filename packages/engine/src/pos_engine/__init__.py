@@ -14,11 +14,14 @@ from ._definitions import (
     UnevaluatedValidator,
     WorkflowDefinition,
     WorkflowRegistry,
+    definition_schema,
+    load_definition,
 )
+from ._definitions import Source as DefinitionSource
 from ._engine import WorkflowEngine
 from ._file_store import FileSessionStore
 from ._gates import GateResult, evaluate_evidence
-from ._legacy_definitions import legacy_findings
+from ._legacy_definitions import is_legacy_metadata, legacy_findings
 from ._legacy_sessions import (
     LegacySessionReport,
     convert_legacy_session,
@@ -62,6 +65,7 @@ __all__ = [
     "CorruptSessionError",
     "DefinitionError",
     "DefinitionProblem",
+    "DefinitionSource",
     "ErrorRecord",
     "FileSessionStore",
     "GateResult",
@@ -88,10 +92,13 @@ __all__ = [
     "__version__",
     "convert_legacy_session",
     "convert_legacy_session_file",
+    "definition_schema",
     "evaluate_evidence",
     "find_legacy_session_files",
+    "is_legacy_metadata",
     "legacy_findings",
     "legacy_session_dir",
+    "load_definition",
     "next_actions",
     "read_legacy_session",
 ]

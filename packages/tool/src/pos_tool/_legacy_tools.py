@@ -39,15 +39,17 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pos_engine import (
     ConflictError,
     DefinitionError,
+    DefinitionSource,
     InternalError,
     LimitError,
     NotFoundError,
     PosError,
     WorkflowRegistry,
+    definition_schema,
+    is_legacy_metadata,
     legacy_findings,
+    load_definition,
 )
-from pos_engine._definitions import Source, definition_schema, load_definition
-from pos_engine._legacy_definitions import is_legacy_metadata
 from pos_engine.guards import validate_target_file, validate_workflow_type
 from pydantic import WithJsonSchema
 
@@ -415,7 +417,9 @@ def _shown_folder(folder: Path, source: str, root: Path) -> str:
     return f"<{source}>/{folder.name}/"
 
 
-def _folder_by_type(registry: WorkflowRegistry, workflow_type: str) -> tuple[Path, Source]:
+def _folder_by_type(
+    registry: WorkflowRegistry, workflow_type: str
+) -> tuple[Path, DefinitionSource]:
     for source, base in registry.search_path:
         if (base / workflow_type).is_dir():
             return base / workflow_type, source
@@ -430,7 +434,7 @@ def _folder_by_type(registry: WorkflowRegistry, workflow_type: str) -> tuple[Pat
     return definition.path, definition.source
 
 
-def _folder_by_path(root: Path, path: object) -> tuple[Path, Source]:
+def _folder_by_path(root: Path, path: object) -> tuple[Path, DefinitionSource]:
     relative = validate_target_file(path, root)
     folder = root.resolve() / relative
     if not folder.is_dir():
@@ -438,7 +442,9 @@ def _folder_by_path(root: Path, path: object) -> tuple[Path, Source]:
             f"path {path!r:.{_SHOWN}} is not a folder in the project",
             remediation=f"Pass the workflow's folder, e.g. '{WORKFLOWS_DIR}/my_workflow'.",
         )
-    source: Source = "universal" if relative.startswith("universal/workflows/") else "project"
+    source: DefinitionSource = (
+        "universal" if relative.startswith("universal/workflows/") else "project"
+    )
     return folder, source
 
 
