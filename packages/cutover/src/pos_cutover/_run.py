@@ -445,8 +445,12 @@ class Cutover:
         self._emit("rollback", "start", f"restoring the registry of {backup.backup_id}")
         record: dict[str, Any] = {"backup_id": backup.backup_id, "ok": False}
         try:
-            after = restore_registry(self.project, backup)
+            # Migrated sessions go first: a rollback killed after this leaves the target
+            # registry without them, which a re-run migrates again (steps are idempotent);
+            # the other order would leave them behind a restored registry, looking as if
+            # they had always been there.
             undone = undo_migration_steps(MigrationContext(self.project, backup, plan_of(backup)))
+            after = restore_registry(self.project, backup)
             for outcome in undone:
                 self._emit(
                     "rollback", "info", f"migration {outcome.name} undone: {outcome.message}"
