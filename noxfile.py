@@ -116,40 +116,65 @@ def docs(session: nox.Session) -> None:
 # ------------------------------------------------------------------ cutover
 
 
-def _demo_project(session: nox.Session, name: str) -> Path:
-    """Materialise a fresh legacy demo project (sessions started through the old tools)."""
-    demo = Path(session.create_tmp()) / name
-    if demo.exists():
-        shutil.rmtree(demo)
-    session.run("pos-cutover", "demo", str(demo), env={"PYTHONUNBUFFERED": "1"})
-    return demo
+DEMO_PROJECT = ROOT / ".nox" / "_demo" / "cutover-demo"
+"""The embedded demo project that `cutover` and `rollback` share (`.nox` is not tracked)."""
+DEMO_REGISTRY_BEFORE = DEMO_PROJECT.parent / "tool-registry.before.json"
+
+
+def _demo_project(session: nox.Session, *, fresh: bool = False) -> Path:
+    """Return the demo project, materialising it (sessions started through the old tools) if absent."""
+    if fresh and DEMO_PROJECT.exists():
+        shutil.rmtree(DEMO_PROJECT)
+    if not DEMO_PROJECT.exists():
+        DEMO_PROJECT.parent.mkdir(parents=True, exist_ok=True)
+        session.run("pos-cutover", "demo", str(DEMO_PROJECT), env={"PYTHONUNBUFFERED": "1"})
+        registry = DEMO_PROJECT / ".praxis-os" / "config" / "tool-registry.json"
+        shutil.copyfile(registry, DEMO_REGISTRY_BEFORE)
+    return DEMO_PROJECT
+
+
+def _cutover_args(session: nox.Session) -> tuple[list[str], bool]:
+    """Split the session's arguments into pos-cutover's and whether the demo project is used."""
+    args = [a for a in session.posargs if a != "--fresh"]
+    if "--project" in args:
+        return args, False
+    demo = _demo_project(session, fresh="--fresh" in session.posargs)
+    return ["--project", str(demo), *args], True
 
 
 @nox.session
 def cutover(session: nox.Session) -> None:
-    """`pos-cutover run` on a fresh demo project, printing the report; `-- --project PATH` for a real one."""
+    """`pos-cutover run` on the embedded demo project, printing the report.
+
+    The demo project is kept between sessions: a second `nox -s cutover` is a no-op that
+    says so, and `nox -s rollback` rolls it back. `-- --fresh` starts from a new demo;
+    `-- --project PATH` runs on a real project instead.
+    """
     sync(session)
-    args = list(session.posargs)
-    if "--project" not in args:
-        args = ["--project", str(_demo_project(session, "cutover-demo")), *args]
+    args, _ = _cutover_args(session)
     session.run("pos-cutover", "run", *args, env={"PYTHONUNBUFFERED": "1"})
 
 
 @nox.session
 def rollback(session: nox.Session) -> None:
-    """On a fresh demo: run, roll back, show the registry is byte-identical; `-- --project PATH`: roll back there."""
+    """`pos-cutover rollback` of the demo project, checking its registry is byte-identical.
+
+    A demo project that was never cut over is cut over first, so there is something to
+    roll back. `-- --project PATH` rolls a real project back instead.
+    """
     sync(session)
-    args = list(session.posargs)
-    if "--project" in args:
-        session.run("pos-cutover", "rollback", *args, env={"PYTHONUNBUFFERED": "1"})
+    args, on_demo = _cutover_args(session)
+    env = {"PYTHONUNBUFFERED": "1"}
+    if not on_demo:
+        session.run("pos-cutover", "rollback", *args, env=env)
         return
-    demo = _demo_project(session, "rollback-demo")
-    registry = demo / ".praxis-os" / "config" / "tool-registry.json"
-    before = registry.read_bytes()
-    session.run("pos-cutover", "run", "--project", str(demo), *args, env={"PYTHONUNBUFFERED": "1"})
-    session.run("pos-cutover", "rollback", "--project", str(demo), env={"PYTHONUNBUFFERED": "1"})
+    registry = DEMO_PROJECT / ".praxis-os" / "config" / "tool-registry.json"
+    if registry.read_bytes() == DEMO_REGISTRY_BEFORE.read_bytes():
+        session.log("the demo project is not cut over: cutting it over first")
+        session.run("pos-cutover", "run", *args, env=env)
+    session.run("pos-cutover", "rollback", *args, env=env)
     after = registry.read_bytes()
-    if after != before:
+    if after != DEMO_REGISTRY_BEFORE.read_bytes():
         session.error("the registry after rollback differs from the one before the cutover")
     digest = hashlib.sha256(after).hexdigest()
     session.log(f"registry byte-identical after rollback: {len(after)} bytes, sha256 {digest}")
