@@ -498,8 +498,9 @@ def _action_error(action: object, unknown: list[str]) -> ActionInputError:
     )
 
 
-def _type_problem(name: str, value: object) -> dict[str, str]:
-    kind = PARAMETERS[name].kind
+def type_problem(parameter: Parameter, value: object) -> dict[str, str]:
+    """Describe a value that does not have ``parameter``'s JSON type."""
+    name, kind = parameter.name, parameter.kind
     article = "an" if kind[0] in "aeiou" else "a"
     expected = "a JSON object" if kind == "object" else f"{article} {kind}"
     return {
@@ -539,7 +540,7 @@ def parse_call(arguments: Mapping[str, Any], sent: Collection[str] = ()) -> Acti
     unexpected = [name for name in PARAMETER_NAMES if name in given and name not in spec.parameters]
     missing = [name for name in spec.required if name not in given]
     invalid = [
-        _type_problem(n, given[n])
+        type_problem(PARAMETERS[n], given[n])
         for n in spec.parameters
         if n in given and not PARAMETERS[n].accepts(given[n])
     ]
@@ -558,17 +559,24 @@ def parse_call(arguments: Mapping[str, Any], sent: Collection[str] = ()) -> Acti
     if unknown:
         findings.append(_unknown_sentence(unknown))
     findings.extend(problem["message"] for problem in invalid)
-    details: dict[str, Any] = {"required": list(spec.required), "optional": list(spec.optional)}
-    for key, values in (
-        ("missing_parameters", missing),
-        ("unexpected_parameters", unexpected),
-        ("unknown_arguments", unknown),
-        ("invalid_parameters", invalid),
-    ):
-        if values:
-            details[key] = values
     raise ActionInputError(
         "; ".join(findings),
         remediation=f"{spec.needs()}. Call it like: {spec.example_call(given)}",
-        details=details,
+        details=call_details(
+            spec.required,
+            spec.optional,
+            missing_parameters=missing,
+            unexpected_parameters=unexpected,
+            unknown_arguments=unknown,
+            invalid_parameters=invalid,
+        ),
     )
+
+
+def call_details(
+    required: Collection[str], optional: Collection[str], **findings: list[Any]
+) -> dict[str, Any]:
+    """The ``details`` of an argument error: the call's parameters and each non-empty finding."""
+    details: dict[str, Any] = {"required": list(required), "optional": list(optional)}
+    details.update((key, values) for key, values in findings.items() if values)
+    return details

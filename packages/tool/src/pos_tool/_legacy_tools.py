@@ -53,7 +53,7 @@ from pos_engine import (
 from pos_engine.guards import validate_target_file, validate_workflow_type
 from pydantic import WithJsonSchema
 
-from ._actions import ActionInputError, Backends, Parameter, _join
+from ._actions import ActionInputError, Backends, Parameter, _join, call_details, type_problem
 from ._tool import (
     WorkflowResponse,
     _as_result,
@@ -628,17 +628,6 @@ LEGACY_TOOL_NAMES: tuple[str, ...] = tuple(LEGACY_TOOLS)
 # ------------------------------------------------------------------ dispatch
 
 
-def _type_problem(name: str, value: object) -> dict[str, str]:
-    kind = LEGACY_PARAMETERS[name].kind
-    expected = {"object": "a JSON object", "integer": "an integer"}.get(kind, f"a {kind}")
-    return {
-        "parameter": name,
-        "expected": kind,
-        "got": type(value).__name__,
-        "message": f"{name} must be {expected}, got {type(value).__name__} {value!r:.{_SHOWN}}",
-    }
-
-
 def check_arguments(
     tool: LegacyTool, arguments: Mapping[str, Any], sent: Collection[str] = ()
 ) -> dict[str, Any]:
@@ -652,7 +641,7 @@ def check_arguments(
     given = {k: v for k, v in arguments.items() if k in tool.parameters and v is not None}
     missing = [name for name in tool.required if name not in given]
     invalid = [
-        _type_problem(name, given[name])
+        type_problem(LEGACY_PARAMETERS[name], given[name])
         for name in tool.parameters
         if name in given and not LEGACY_PARAMETERS[name].accepts(given[name])
     ]
@@ -671,18 +660,16 @@ def check_arguments(
             f"{tool.name} takes {_join(tool.parameters)}"
         )
     findings.extend(problem["message"] for problem in invalid)
-    details: dict[str, Any] = {"required": list(tool.required), "optional": list(tool.optional)}
-    for key, values in (
-        ("missing_parameters", missing),
-        ("unknown_arguments", unknown),
-        ("invalid_parameters", invalid),
-    ):
-        if values:
-            details[key] = values
     raise ActionInputError(
         "; ".join(findings),
         remediation=f"Call it like: {tool.example_call()} (archived: prefer {tool.replaced_by}).",
-        details=details,
+        details=call_details(
+            tool.required,
+            tool.optional,
+            missing_parameters=missing,
+            unknown_arguments=unknown,
+            invalid_parameters=invalid,
+        ),
     )
 
 
