@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 from mcp.server.mcpserver import MCPServer
@@ -26,6 +26,9 @@ from ._legacy_tools import LEGACY_TOOL_NAMES, register_legacy_tools
 from ._server_info import register_server_info_tools
 from ._tool import TOOL_NAME, register_workflow_tools
 from .exceptions import RegistryError
+
+if TYPE_CHECKING:
+    from ._monitor import Monitor
 
 __all__ = [
     "DEFAULT_GROUPS",
@@ -55,11 +58,13 @@ class ServerParts:
         engine: The workflow engine; ``engine.state_manager`` shares its store.
         registry: The registry the server was built from.
         tools: Names of the tools registered so far, in registration order.
+        monitor: Records every tool call (None: no metrics).
     """
 
     engine: WorkflowEngine
     registry: ToolRegistry
     tools: list[str] = field(default_factory=list)
+    monitor: Monitor | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class ToolGroup:
 
 
 def _register_workflow(mcp: MCPServer, parts: ServerParts) -> None:
-    register_workflow_tools(mcp, parts.engine, parts.engine.state_manager)
+    register_workflow_tools(mcp, parts.engine, parts.engine.state_manager, monitor=parts.monitor)
     parts.tools.append(TOOL_NAME)
 
 
@@ -157,8 +162,9 @@ def _read(path: Path) -> str:
         raise RegistryError(REGISTRY_FILE, f"cannot be read ({reason})") from None
 
 
-def _schema_problems(data: object) -> list[str]:
-    validator = Draft202012Validator(registry_schema())
+def schema_problems(schema: dict[str, Any], data: object) -> list[str]:
+    """Every way ``data`` breaks ``schema``, as ``/json/pointer: message`` lines in document order."""
+    validator = Draft202012Validator(schema)
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         pointer = "".join(f"/{part}" for part in error.absolute_path) or "(top level)"
@@ -190,7 +196,7 @@ def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:
         raise RegistryError(
             REGISTRY_FILE, f"is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
-    problems = _schema_problems(data)
+    problems = schema_problems(registry_schema(), data)
     if problems:
         shown = problems[:_MAX_SHOWN_PROBLEMS]
         more = f" (+{len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
