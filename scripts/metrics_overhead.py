@@ -14,9 +14,11 @@ Two measurements, printed side by side:
    the machine is.
 2. **The in-process benchmark of scripts/perf.py** (``bench_actions``: list_workflows,
    start, get_phase, get_state, list_sessions and every checkpoint, through
-   ``mcp.Client(server)``) run ``--rounds`` times with metrics on and off, alternating
-   which goes first; per action the median of all calls, and the change. On a shared
-   2-core machine its noise is larger than the effect, so it is reported, not gated.
+   ``mcp.Client(server)``) run ``--rounds`` times against two servers at once, one with
+   metrics on and one with them off: each call goes to both, back to back, in alternating
+   order (:class:`PairedClient`), so both see the same machine load. Per action the
+   median of all calls and the change. The figure is reported, not gated: on a shared
+   2-core machine even paired medians move by a few percent from run to run.
 """
 
 from __future__ import annotations
@@ -78,19 +80,59 @@ def disable_metrics(project: Path) -> Path:
     return project
 
 
+class PairedClient:
+    """Sends every call to a server with metrics on and one with metrics off, back to back.
+
+    The two calls of a pair run under the same machine load, in alternating order, so
+    load that comes and goes on a shared machine weighs on both variants alike. Session
+    ids of the "off" server are mapped from the "on" server's, so both do the same work;
+    ``bench_actions`` sees the "on" server's answers.
+    """
+
+    def __init__(self, on: Any, off: Any) -> None:
+        self.clients = {"on": on, "off": off}
+        self.times: dict[str, dict[str, list[float]]] = {
+            "on": defaultdict(list),
+            "off": defaultdict(list),
+        }
+        self.ids: dict[str, str] = {}
+        # Per action: a workload that alternates two actions would otherwise always send
+        # one of them to the same server first.
+        self.on_first: dict[str, bool] = defaultdict(bool)
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        off_arguments = dict(arguments)
+        if arguments.get("session_id") in self.ids:
+            off_arguments["session_id"] = self.ids[arguments["session_id"]]
+        action = arguments["action"]
+        self.on_first[action] = not self.on_first[action]
+        results = {}
+        for variant in ("on", "off") if self.on_first[action] else ("off", "on"):
+            began = time.perf_counter()
+            results[variant] = await self.clients[variant].call_tool(
+                name, arguments if variant == "on" else off_arguments
+            )
+            self.times[variant][action].append((time.perf_counter() - began) * 1000)
+        on_id = (results["on"].structured_content or {}).get("session_id")
+        off_id = (results["off"].structured_content or {}).get("session_id")
+        if action == "start" and on_id and off_id:
+            self.ids[on_id] = off_id
+        return results["on"]
+
+
 async def ab_rounds(root: Path, rounds: int, scale: float) -> dict[str, dict[str, list[float]]]:
-    """Run the in-process benchmark ``rounds`` times per variant; return ms by variant and action."""
+    """Run the in-process benchmark ``rounds`` times on paired servers; return ms by variant and action."""
     times: dict[str, dict[str, list[float]]] = {"on": defaultdict(list), "off": defaultdict(list)}
     failures = Failures()
     for number in range(rounds):
-        order = ("on", "off") if number % 2 == 0 else ("off", "on")
-        for variant in order:
-            project = scratch_project(root, f"{variant}-{number}")
-            if variant == "off":
-                disable_metrics(project)
-            async with inprocess_client(project) as client:
-                for action, values in (await bench_actions(client, scale, failures)).items():
-                    times[variant][action] += values
+        on_project = scratch_project(root, f"on-{number}")
+        off_project = disable_metrics(scratch_project(root, f"off-{number}"))
+        async with inprocess_client(on_project) as on, inprocess_client(off_project) as off:
+            paired = PairedClient(on, off)
+            await bench_actions(paired, scale, failures)
+        for variant, by_action in paired.times.items():
+            for action, values in by_action.items():
+                times[variant][action] += values
     if failures.messages:
         raise SystemExit(f"benchmark calls failed: {failures.messages[:3]}")
     return times
@@ -99,7 +141,7 @@ async def ab_rounds(root: Path, rounds: int, scale: float) -> dict[str, dict[str
 def main(argv: list[str] | None = None) -> int:
     """Measure, print, and with --check compare with specs/thresholds.json."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=4, help="A/B rounds (default 4)")
+    parser.add_argument("--rounds", type=int, default=4, help="benchmark rounds (default 4)")
     parser.add_argument("--scale", type=float, default=0.5, help="perf.py workload scale")
     parser.add_argument("--check", action="store_true", help="fail when over the threshold")
     args = parser.parse_args(argv)
@@ -134,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(
-        f"in-process benchmark (scripts/perf.py bench_actions), {args.rounds} rounds per variant, medians:"
+        f"in-process benchmark (scripts/perf.py bench_actions), {args.rounds} rounds, "
+        "each call sent to a server with metrics on and to one with them off; medians:"
     )
     print_table(("action", "calls", "metrics off ms", "metrics on ms", "change"), rows)
     edge_us = measured_us - bare_us

@@ -2,8 +2,9 @@
 
 Usage::
 
-    uv run python scripts/monitoring_demo.py --screenshot docs/images/dashboard.png
-    # or: python3 run.py monitoring -- --screenshot docs/images/dashboard.png
+    uv run python scripts/monitoring_demo.py --screenshot docs/images/dashboard.png \
+        --server-info docs/examples/monitoring-server-info.json
+    # or (the screenshot only): python3 run.py monitoring -- --screenshot docs/images/dashboard.png
 
 It runs the real server in-process (``build_server`` with a :class:`~pos_tool.Monitor`)
 and drives real workflows through the MCP client, minute after minute, for
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -108,6 +110,7 @@ async def one_workflow(client: Client, minute: int) -> None:
     if answer["status"] != "success":
         return
     sid = answer["session_id"]
+    first = answer["phase_content"]["phase"]
     # Every third session runs to completion; the others stop after one to three phases.
     for _ in range(99 if minute % 3 == 0 else 1 + minute % 3):
         phase = answer["phase_content"]["phase"]
@@ -115,7 +118,7 @@ async def one_workflow(client: Client, minute: int) -> None:
             await call_pos_workflow(
                 client, "get_task", session_id=sid, phase=phase, task_number=task["task_number"]
             )
-        if minute % 47 == 0:  # now and then, an agent sends incomplete evidence first
+        if minute % 47 == 5 and phase == first:  # now and then, incomplete evidence first
             await call_pos_workflow(
                 client, "complete_phase", session_id=sid, phase=phase, evidence={}
             )
@@ -131,10 +134,13 @@ async def one_workflow(client: Client, minute: int) -> None:
     await call_pos_workflow(client, "list_sessions")
 
 
-async def simulate(project: Path, hours: float, page: Path) -> dict[str, Any]:
+async def simulate(
+    project: Path, hours: float, page: Path, server_info: Path | None = None
+) -> dict[str, Any]:
     """Drive ``hours`` of simulated traffic through the real server and write the page.
 
-    Returns the summary the page shows.
+    Returns the summary the page shows. With ``server_info``, also writes the
+    ``monitoring`` part of ``get_server_info``'s answer at the end.
     """
     minutes = int(hours * 60)
     clock = DemoClock(time.time() - minutes * 60)
@@ -155,6 +161,10 @@ async def simulate(project: Path, hours: float, page: Path) -> dict[str, Any]:
         data = dashboard_data(project, range_name="6h", config=config, live=False, now=clock.time())
         page.write_text(render_dashboard(data), encoding="utf-8")
         monitor.set_faults(Faults())
+        if server_info is not None:
+            info = (await client.call_tool("get_server_info", {})).structured_content or {}
+            text = json.dumps({"monitoring": info["monitoring"]}, indent=2)
+            server_info.write_text(text + "\n", encoding="utf-8")
     summary: dict[str, Any] = data["summary"]
     return summary
 
@@ -164,9 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--screenshot", type=Path, required=True, help="PNG to write")
     parser.add_argument("--html", type=Path, help="also keep the page here")
+    parser.add_argument(
+        "--server-info", type=Path, help="write get_server_info's monitoring part (JSON) here"
+    )
     parser.add_argument("--hours", type=float, default=6.0, help="simulated hours (default 6)")
     parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=2000)
+    parser.add_argument("--height", type=int, default=1800)
     args = parser.parse_args(argv)
     logging.getLogger("pos_tool").setLevel(logging.ERROR)  # the page shows the alerts
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -178,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         (project / "src").mkdir(parents=True)
         page = args.html.resolve() if args.html else Path(scratch) / "dashboard.html"
         started = time.perf_counter()
-        summary = asyncio.run(simulate(project, args.hours, page))
+        summary = asyncio.run(simulate(project, args.hours, page, args.server_info))
         print(
             f"simulated {args.hours:g} h: {summary['total']['calls']} calls, "
             f"{summary['total']['errors']} errors, p95 {summary['total']['p95_ms']} ms, "

@@ -40,7 +40,7 @@ METRICS_FILE = ".praxis-os/metrics/metrics.db"
 
 MINUTE = 60
 HOUR = 3600
-_BUSY_TIMEOUT_MS = 10_000  # a flush waits this long for another process's
+_BUSY_TIMEOUT_MS = 10_000  # how long a flush waits for another process's transaction
 _BUCKET_COLUMNS = tuple(f"b{i:02d}" for i in range(len(LATENCY_BUCKETS) + 1))
 
 _SCHEMA_V1: tuple[str, ...] = (

@@ -325,7 +325,7 @@ def render_summary(summary: Mapping[str, Any], window_seconds: float | None = No
         "",
     ]
     if summary["actions"]:
-        lines += [*_table(summary), f"({PERCENTILE_NOTE})"]
+        lines += [*_table(summary), f"{PERCENTILE_NOTE}."]
     else:
         lines.append("no tool calls recorded in this period")
     errors = summary["errors_by_type"]
