@@ -31,6 +31,7 @@ from monitoring_demo import headless
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+POS_WORKFLOW = (sys.executable, "-m", "pos_tool")
 COLUMNS = ("calls", "errors", "error_rate_percent", "mean_ms", "p50_ms", "p95_ms", "p99_ms")
 
 
@@ -96,9 +97,7 @@ def dashboard_port(project: Path) -> Iterator[int]:
         port = sock.getsockname()[1]
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "pos_tool",
+            *POS_WORKFLOW,
             "dashboard",
             "--project-root",
             str(project),
@@ -130,7 +129,7 @@ async def test_the_dashboard_in_chromium_shows_the_same_numbers_as_stats(
 ) -> None:
     await _record_traffic(project, drive_workflow)
     stats = subprocess.run(
-        [sys.executable, "-m", "pos_tool", "stats", "--project-root", str(project), "--json"],
+        [*POS_WORKFLOW, "stats", "--project-root", str(project), "--json"],
         capture_output=True,
         text=True,
         check=True,
@@ -168,9 +167,7 @@ def test_a_dashboard_snapshot_renders_offline_from_a_file(
     page = tmp_path / "snapshot.html"
     subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pos_tool",
+            *POS_WORKFLOW,
             "dashboard",
             "--project-root",
             str(project),

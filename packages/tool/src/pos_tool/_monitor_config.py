@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ._registry import schema_problems
+from ._registry import packaged_schema, schema_mismatch
 from .exceptions import MonitoringConfigError
 
 __all__ = [
@@ -29,7 +27,6 @@ __all__ = [
 MONITORING_FILE = ".praxis-os/config/monitoring.json"
 """Where a project keeps its monitoring settings, relative to the project root."""
 
-_MAX_SHOWN_PROBLEMS = 5
 _MAX_FILE_BYTES = 64 * 1024
 MB = 1024 * 1024
 
@@ -79,21 +76,13 @@ class MonitoringConfig:
     webhook_url: str | None = None
     source: str = "default"
 
-    def rule(self, name: str) -> AlertRule:
-        """The rule called ``name``."""
-        return next(rule for rule in self.rules if rule.name == name)
+
+_SCHEMA = "monitoring-config.schema.json"
 
 
-@cache
 def monitoring_schema() -> dict[str, Any]:
     """Return the monitoring file's JSON Schema shipped inside the package."""
-    text = (
-        resources.files("pos_tool")
-        .joinpath("schemas/monitoring-config.schema.json")
-        .read_text(encoding="utf-8")
-    )
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    return packaged_schema(_SCHEMA)
 
 
 def _read(path: Path) -> Any:
@@ -170,14 +159,9 @@ def load_monitoring_config(project_root: str | os.PathLike[str]) -> MonitoringCo
     if not path.exists() and not path.is_symlink():
         return MonitoringConfig()
     data = _read(path)
-    problems = schema_problems(monitoring_schema(), data)
-    if problems:
-        shown = problems[:_MAX_SHOWN_PROBLEMS]
-        more = f" (+{len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
-        raise MonitoringConfigError(
-            MONITORING_FILE,
-            "does not match specs/monitoring-config.schema.json: " + "; ".join(shown) + more,
-        )
+    mismatch = schema_mismatch(_SCHEMA, data)
+    if mismatch is not None:
+        raise MonitoringConfigError(MONITORING_FILE, mismatch)
     retention = data.get("retention", {})
     alerts = data.get("alerts", {})
     return MonitoringConfig(

@@ -140,15 +140,16 @@ class ToolRegistry:
 
 
 @cache
-def registry_schema() -> dict[str, Any]:
-    """Return the tool registry JSON Schema shipped inside the package."""
-    text = (
-        resources.files("pos_tool")
-        .joinpath("schemas/tool-registry.schema.json")
-        .read_text(encoding="utf-8")
-    )
+def packaged_schema(name: str) -> dict[str, Any]:
+    """Return ``pos_tool/schemas/<name>``, the package's copy of ``specs/<name>``."""
+    text = resources.files("pos_tool").joinpath(f"schemas/{name}").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+def registry_schema() -> dict[str, Any]:
+    """Return the tool registry JSON Schema shipped inside the package."""
+    return packaged_schema("tool-registry.schema.json")
 
 
 def _read(path: Path) -> str:
@@ -170,6 +171,19 @@ def schema_problems(schema: dict[str, Any], data: object) -> list[str]:
         pointer = "".join(f"/{part}" for part in error.absolute_path) or "(top level)"
         problems.append(f"{pointer}: {error.message[:200]}")
     return problems
+
+
+def schema_mismatch(name: str, data: object) -> str | None:
+    """Why ``data`` does not match the packaged schema ``name`` (None when it does).
+
+    The first few problems are named with their JSON pointers, then how many more.
+    """
+    problems = schema_problems(packaged_schema(name), data)
+    if not problems:
+        return None
+    shown = problems[:_MAX_SHOWN_PROBLEMS]
+    more = f" (+{len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
+    return f"does not match specs/{name}: " + "; ".join(shown) + more
 
 
 def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:
@@ -196,14 +210,9 @@ def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:
         raise RegistryError(
             REGISTRY_FILE, f"is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
-    problems = schema_problems(registry_schema(), data)
-    if problems:
-        shown = problems[:_MAX_SHOWN_PROBLEMS]
-        more = f" (+{len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
-        raise RegistryError(
-            REGISTRY_FILE,
-            "does not match specs/tool-registry.schema.json: " + "; ".join(shown) + more,
-        )
+    mismatch = schema_mismatch("tool-registry.schema.json", data)
+    if mismatch is not None:
+        raise RegistryError(REGISTRY_FILE, mismatch)
     groups = tuple(data["groups"])
     unknown = [name for name in groups if name not in TOOL_GROUPS]
     if unknown:
