@@ -262,3 +262,8 @@ def staging(session: nox.Session) -> None:
     session.run(str(bin_dir / "pos-cutover"), "demo", str(demo), external=True, env=env)
     run = [str(bin_dir / "pos-cutover"), "run", "--project", str(demo), "--environment", "staging"]
     session.run(*run, external=True, env=env)
+    # The dashboard's assets (page, script, uPlot) ship in the wheel: render it from there.
+    page = tmp / "dashboard.html"
+    dashboard = [str(bin_dir / "pos-workflow"), "dashboard", "--project-root", str(demo)]
+    session.run(*dashboard, "--output", str(page), external=True, env=env)
+    session.run(str(bin_dir / "pos-workflow"), "stats", "--project-root", str(demo), external=True)

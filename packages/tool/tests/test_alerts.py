@@ -218,7 +218,11 @@ class _Receiver(BaseHTTPRequestHandler):
         length = int(self.headers["Content-Length"])
         body = json.loads(self.rfile.read(length))
         self.received.put((self.path, dict(self.headers), body))
-        self.send_response(200)
+        if self.path == "/moved":
+            self.send_response(307)
+            self.send_header("Location", "/elsewhere")
+        else:
+            self.send_response(200)
         self.end_headers()
 
     def log_message(self, *args: Any) -> None:
@@ -307,4 +311,29 @@ async def test_a_webhook_that_cannot_be_reached_is_logged_and_the_server_goes_on
     )
     assert any(
         r.getMessage().startswith("alert webhook delivery failed: URLError") for r in caplog.records
+    )
+
+
+async def test_a_webhook_that_redirects_is_a_failed_delivery_not_a_post_elsewhere(
+    project: Path,
+    make_monitor: Any,
+    receiver: tuple[str, queue.Queue[tuple[str, dict[str, str], Any]]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url, received = receiver
+    monitor = make_monitor(
+        MonitoringConfig(rules=(ERRORS,), webhook_url=url.replace("/alerts", "/moved"))
+    )
+
+    async with Client(build_server(project, durable=False, monitor=monitor)) as client:
+        monitor.set_faults(parse_faults("errors=1"))
+        await _calls(client, 10)
+        monitor.tick()
+    # Leaving the client stopped the server, which waited for the delivery.
+
+    paths = [received.get_nowait()[0] for _ in range(received.qsize())]
+    assert paths == ["/moved", "/moved"]  # fired, then resolved as the server stopped
+    assert any(
+        r.getMessage().startswith("alert webhook delivery failed: HTTPError: HTTP Error 307")
+        for r in caplog.records
     )

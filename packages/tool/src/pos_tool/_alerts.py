@@ -197,6 +197,16 @@ def alertmanager_payload(event: AlertEvent, *, project: str, server: str) -> dic
     }
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook answer that redirects is a failed delivery, not a request to elsewhere."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(url: str, body: bytes) -> None:
     request = urllib.request.Request(  # noqa: S310 - the schema allows only http(s) URLs
         url,
@@ -205,7 +215,7 @@ def _post(url: str, body: bytes) -> None:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=_WEBHOOK_TIMEOUT_SECONDS) as answer:  # noqa: S310  # nosec B310 - http(s) only, checked by the schema
+        with _OPENER.open(request, timeout=_WEBHOOK_TIMEOUT_SECONDS) as answer:
             answer.read(1024)
     except Exception as exc:
         logger.warning("alert webhook delivery failed: %s", type(exc).__name__ + f": {exc}")

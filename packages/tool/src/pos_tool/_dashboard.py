@@ -183,7 +183,7 @@ def dashboard_routes(
         if isinstance(range_name, Response):
             return range_name
         if monitor is not None:
-            await anyio.to_thread.run_sync(monitor.tick)
+            await anyio.to_thread.run_sync(monitor.refresh)
         return await anyio.to_thread.run_sync(
             lambda: dashboard_data(project_root, range_name=range_name, config=config)
         )

@@ -83,7 +83,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1,)
 """Append-only: migration ``n`` brings ``PRAGMA user_version`` from ``n`` to ``n + 1``."""
 
 _UPSERT_CALLS = (
-    f"INSERT INTO calls (resolution, start, tool, action, calls, errors, seconds_sum, "  # noqa: S608 - constant column names
+    f"INSERT INTO calls (resolution, start, tool, action, calls, errors, seconds_sum, "  # noqa: S608  # nosec B608 - constant column names
     f"{', '.join(_BUCKET_COLUMNS)}) VALUES ({', '.join('?' * (7 + len(_BUCKET_COLUMNS)))}) "
     "ON CONFLICT (resolution, start, tool, action) DO UPDATE SET "
     "calls = calls + excluded.calls, errors = errors + excluded.errors, "
@@ -347,7 +347,7 @@ class MetricsStore:
                 for resolution, before in ((MINUTE, minutely_before), (HOUR, hourly_before)):
                     # A bucket goes once all of it is older than the limit.
                     deleted += db.execute(
-                        f"DELETE FROM {table} WHERE resolution = ? AND start + ? <= ?",  # noqa: S608 - table names are constants
+                        f"DELETE FROM {table} WHERE resolution = ? AND start + ? <= ?",  # noqa: S608  # nosec B608 - constant table names
                         (resolution, resolution, before),
                     ).rowcount
             deleted += db.execute(
@@ -368,7 +368,7 @@ class MetricsStore:
         """Rows ``(start, tool, action, histogram)`` of buckets starting in ``[since, until)``."""
         with self.connect() as db:
             rows = db.execute(
-                f"SELECT start, tool, action, calls, errors, seconds_sum, {', '.join(_BUCKET_COLUMNS)} "  # noqa: S608 - column names are constants
+                f"SELECT start, tool, action, calls, errors, seconds_sum, {', '.join(_BUCKET_COLUMNS)} "  # noqa: S608  # nosec B608 - constant column names
                 "FROM calls WHERE resolution = ? AND start >= ? AND start < ? "
                 "ORDER BY start, tool, action",
                 (resolution, since, until),

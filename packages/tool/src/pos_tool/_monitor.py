@@ -48,6 +48,7 @@ SessionSampler = Callable[[], Iterable[tuple[str, str]]]
 """Returns (status, workflow_type) of every session in the store."""
 
 _SESSION_SAMPLE_SECONDS = 60.0
+_REFRESH_SECONDS = 1.0
 _PRUNE_SECONDS = 3600.0
 _MAX_UNSAVED_KEYS = 100_000
 _WEBHOOK_JOIN_SECONDS = 3.0
@@ -116,6 +117,7 @@ class Monitor:  # pylint: disable=too-many-instance-attributes
         self._rss: float | None = None
         self._last_sample = -math.inf
         self._last_prune = -math.inf
+        self._last_tick = -math.inf
         self._storage_problem: str | None = None
         self._storage_ready = False
         self._users = 0
@@ -221,10 +223,9 @@ class Monitor:  # pylint: disable=too-many-instance-attributes
             self._rss = None
         return self._rss
 
-    def _sample_sessions(self, now: float, due: bool) -> Counter[tuple[str, str]] | None:
-        if self._sessions is None or not (
-            due or now - self._last_sample >= _SESSION_SAMPLE_SECONDS
-        ):
+    def _sample_sessions(self, now: float, max_age: float) -> Counter[tuple[str, str]] | None:
+        """Count the sessions unless the last count is younger than ``max_age`` seconds."""
+        if self._sessions is None or now - self._last_sample < max_age:
             return None
         self._last_sample = now
         try:
@@ -301,9 +302,10 @@ class Monitor:  # pylint: disable=too-many-instance-attributes
         """
         with self._tick_lock:
             now = self.clock.time() if now is None else now
+            self._last_tick = now
             self._collect(now)
             rss = self._read_rss()
-            sessions = self._sample_sessions(now, due=stopping)
+            sessions = self._sample_sessions(now, 0 if stopping else _SESSION_SAMPLE_SECONDS)
             events = self.alerts.evaluate(now, lambda s: self.window(s, now), rss)
             if stopping:
                 events += self.alerts.resolve_all(now, "the server stopped")
@@ -311,6 +313,11 @@ class Monitor:  # pylint: disable=too-many-instance-attributes
             self._persist(now, sessions, rss, stopping)
             self._deliver(events)
             return events
+
+    def refresh(self) -> None:
+        """Tick now unless a tick ran in the last second (a page asking for current data)."""
+        if self.clock.time() - self._last_tick >= _REFRESH_SECONDS:
+            self.tick()
 
     def _deliver(self, events: list[AlertEvent]) -> None:
         url = self.config.webhook_url
@@ -327,7 +334,7 @@ class Monitor:  # pylint: disable=too-many-instance-attributes
         with self._tick_lock:
             now = self.clock.time()
             self._collect(now)
-            self._sample_sessions(now, due=True)
+            self._sample_sessions(now, 0)  # a scrape wants the count now; the listing is cached
             return {
                 "calls": {key: h.copy() for key, h in self._totals.items()},
                 "errors": Counter(self._error_totals),
