@@ -15,6 +15,7 @@ transport); tests drive :meth:`Monitor.tick` with a fake clock instead.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import os
@@ -54,6 +55,7 @@ _MAX_UNSAVED_KEYS = 100_000
 _WEBHOOK_JOIN_SECONDS = 3.0
 
 _MONITORS: weakref.WeakKeyDictionary[MCPServer, Monitor] = weakref.WeakKeyDictionary()
+_NUMBERS = itertools.count(1)  # monitors made by this process: a second one gets ".2"
 
 
 def monitor_of(server: MCPServer) -> Monitor | None:
@@ -94,8 +96,9 @@ class Monitor:  # pylint: disable=too-many-instance-attributes
         self.faults = Faults()
         started = self.clock.time()
         host = socket.gethostname()
+        number = next(_NUMBERS)
         self.server = ServerRecord(
-            f"{host}:{os.getpid()}:{int(started)}",
+            f"{host}:{os.getpid()}:{int(started)}" + (f".{number}" if number > 1 else ""),
             os.getpid(),
             host,
             package_version("pos-tool"),
