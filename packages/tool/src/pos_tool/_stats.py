@@ -182,7 +182,7 @@ def metrics_summary(
     return {
         "project": root.resolve().name,
         "metrics_file": METRICS_FILE,
-        "since": _iso(start),
+        "since": _iso(first),  # rollups are whole buckets: the period starts at one
         "until": _iso(now),
         "resolution_seconds": resolution,
         "percentiles": PERCENTILE_NOTE,
