@@ -175,3 +175,18 @@ def test_several_server_processes_write_one_metrics_file_without_losing_a_count(
     ]
     assert summary["errors_by_type"] == {"StateError": 160}
     assert len(summary["servers"]) == 4
+
+
+def test_a_failing_tick_is_logged_and_the_server_still_starts_and_stops(
+    monitor: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_flush: Any) -> None:
+        raise RuntimeError("an error no one planned for")
+
+    monkeypatch.setattr(monitor.store, "write", broken)
+
+    monitor.start()
+    monitor.close()
+
+    failures = [r for r in caplog.records if r.getMessage() == "monitoring tick failed"]
+    assert len(failures) == 2  # the first tick at start, the last one at stop

@@ -359,19 +359,23 @@ class Monitor:  # pylint: disable=too-many-instance-attributes
             if self._users > 1:
                 return
             self._stop.clear()
-            self.tick()  # the server's record and its first memory sample, right away
+            self._safe_tick()  # the server's record and its first memory sample, right away
             if self._background:
                 self._thread = threading.Thread(
                     target=self._run, name="pos-workflow-monitor", daemon=True
                 )
                 self._thread.start()
 
+    def _safe_tick(self, *, stopping: bool = False) -> None:
+        """A tick whose failure is logged: monitoring never stops or fails the server."""
+        try:
+            self.tick(stopping=stopping)
+        except Exception:  # pylint: disable=broad-exception-caught
+            logger.exception("monitoring tick failed")
+
     def _run(self) -> None:
         while not self._stop.wait(self.config.flush_interval_seconds):
-            try:
-                self.tick()
-            except Exception:  # pylint: disable=broad-exception-caught  # the loop must live on
-                logger.exception("monitoring tick failed")
+            self._safe_tick()
 
     def close(self) -> None:
         """Stop ticking after the last user: a final tick writes everything and marks the stop."""
@@ -385,7 +389,7 @@ class Monitor:  # pylint: disable=too-many-instance-attributes
             if self._thread is not None:
                 self._thread.join()
                 self._thread = None
-            self.tick(stopping=True)
+            self._safe_tick(stopping=True)
             self.store.close()
             for delivery in self._deliveries:
                 delivery.join(_WEBHOOK_JOIN_SECONDS)
