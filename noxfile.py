@@ -8,6 +8,7 @@ packages when a venv is reused.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -87,6 +88,57 @@ def perf(session: nox.Session) -> None:
     sync(session, "dev")
     session.run("python", "benchmarks/bench_engine.py", "--check")
     session.run("python", "scripts/perf.py", *session.posargs)
+
+
+def debian_packages(session: nox.Session, needed: dict[str, str]) -> None:
+    """Install the Debian packages whose command (key) is missing, as root or through sudo."""
+    missing = sorted({package for command, package in needed.items() if not shutil.which(command)})
+    if not missing:
+        return
+    if os.geteuid() == 0:
+        prefix = []
+    elif shutil.which("sudo"):
+        prefix = ["sudo", "-n"]
+    else:
+        session.error(f"missing {', '.join(missing)}: run apt-get install -y {' '.join(missing)}")
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run(*prefix, "apt-get", "update", "-q", external=True, env=env)
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+    session.run(*prefix, *install, external=True, env=env)
+
+
+MONITORING_TESTS = [
+    "packages/tool/tests/test_alerts.py",
+    "packages/tool/tests/test_monitoring_config.py",
+    "packages/tool/tests/test_metrics_store.py",
+    "packages/tool/tests/test_monitoring_http.py",
+    "packages/tool/tests/test_dashboard_browser.py",
+    "packages/tool/tests/test_prometheus_e2e.py",
+]
+
+
+@nox.session
+def monitoring(session: nox.Session) -> None:
+    """Alerts fire and resolve; promtool checks and unit-tests the rules; Chromium renders the dashboard.
+
+    Installs Debian's chromium and prometheus (promtool) when missing. Then: the monitoring
+    tests (a real Chromium and a real Prometheus required), the metrics overhead against
+    specs/thresholds.json, and the dashboard screenshot script (into a temporary folder;
+    `-- --screenshot docs/images/dashboard.png` renders the documentation's one).
+    """
+    sync(session, "dev")
+    debian_packages(session, {"chromium": "chromium", "promtool": "prometheus"})
+    rules = ROOT / "deploy" / "prometheus"
+    session.run("promtool", "check", "config", str(rules / "prometheus.yml"), external=True)
+    session.run("promtool", "check", "rules", str(rules / "alerts.yml"), external=True)
+    session.run("promtool", "test", "rules", str(rules / "alerts.test.yml"), external=True)
+    env = {"POS_REQUIRE_CHROMIUM": "1", "POS_REQUIRE_PROMETHEUS": "1"}
+    session.run("pytest", "-p", "no:cacheprovider", "-q", *MONITORING_TESTS, env=env)
+    session.run("python", "scripts/metrics_overhead.py", "--check")
+    screenshot = Path(session.create_tmp()) / "dashboard.png"
+    if "--screenshot" in session.posargs:
+        screenshot = Path(session.posargs[session.posargs.index("--screenshot") + 1]).resolve()
+    session.run("python", "scripts/monitoring_demo.py", "--screenshot", str(screenshot))
 
 
 @nox.session
@@ -210,3 +262,8 @@ def staging(session: nox.Session) -> None:
     session.run(str(bin_dir / "pos-cutover"), "demo", str(demo), external=True, env=env)
     run = [str(bin_dir / "pos-cutover"), "run", "--project", str(demo), "--environment", "staging"]
     session.run(*run, external=True, env=env)
+    # The dashboard's assets (page, script, uPlot) ship in the wheel: render it from there.
+    page = tmp / "dashboard.html"
+    dashboard = [str(bin_dir / "pos-workflow"), "dashboard", "--project-root", str(demo)]
+    session.run(*dashboard, "--output", str(page), external=True, env=env)
+    session.run(str(bin_dir / "pos-workflow"), "stats", "--project-root", str(demo), external=True)

@@ -7,14 +7,12 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-import uvicorn
 from mcp import Client
 from pos_engine.guards import MAX_EVIDENCE_BYTES
 from pos_tool import HTTP_PATH, MAX_HTTP_BODY_BYTES, build_http_app, build_server
@@ -36,24 +34,11 @@ def _free_socket() -> socket.socket:
 
 
 @pytest.fixture
-def http_port(project: Path, blob_workflow: str) -> Iterator[int]:
+def http_port(project: Path, blob_workflow: str, serve_app: Any) -> Iterator[int]:
     """Serve the project's server over streamable HTTP in a background thread; yield the port."""
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    app = build_http_app(build_server(project, durable=False), host="127.0.0.1", port=port)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", log_config=None))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            threading.Event().wait(0.01)
+    server = build_server(project, durable=False)
+    with serve_app(lambda port: build_http_app(server, host="127.0.0.1", port=port)) as port:
         yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @pytest.fixture

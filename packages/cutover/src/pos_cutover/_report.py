@@ -2,8 +2,9 @@
 
 Sections follow the template: test execution, test results (all 14 actions by
 group), complete workflows, session continuity, legacy sessions (when the
-project has any), performance metrics against ``specs/thresholds.json``,
-issues found, recommendation. Both forms are written
+project has any), performance metrics against ``specs/thresholds.json``, the
+production metrics the project's servers recorded since the cutover began (when
+there are any), issues found, recommendation. Both forms are written
 into the backup folder (``report.md``, ``report.json``).
 """
 
@@ -11,12 +12,16 @@ from __future__ import annotations
 
 import getpass
 import json
+import sqlite3
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from pos_tool import ACTIONS
+from pos_engine import PosError
+from pos_tool import ACTIONS, metrics_summary
 
-from ._backup import LEGACY_STATE_DIR, Backup
+from ._backup import BACKUPS_DIR, LEGACY_STATE_DIR, Backup
 from ._checks import CheckReport
 from ._files import json_bytes
 from ._legacy import LegacyMigration, read_legacy_migration
@@ -188,6 +193,48 @@ def _latency_lines(v: Verification) -> list[str]:
     return lines
 
 
+def _production_metrics(backup: Backup) -> tuple[list[str], dict[str, Any] | None]:
+    """The project's recorded metrics since the cutover began (verification's calls included)."""
+    project = backup.path.parents[len(Path(BACKUPS_DIR).parts)]
+    try:
+        since = datetime.fromisoformat(backup.created_at).timestamp()
+        summary = metrics_summary(project, since=since)
+    except (ValueError, PosError, sqlite3.Error) as exc:
+        return [f"- not available: {getattr(exc, 'message', exc)}"], None
+    if summary is None or not summary["actions"]:
+        return ["- none recorded since the cutover began"], summary
+    total = summary["total"]
+    lines = [
+        f"Recorded by the project's servers in `{summary['metrics_file']}` in whole minutes "
+        f"from {summary['since']} (the cutover began at {backup.created_at}) to "
+        f"{summary['until']}, verification's own calls included (`pos-workflow stats` shows "
+        "more):",
+        "",
+        "| action | calls | errors | p95 ms |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{a['label']}` | {a['calls']} | {a['errors']} | {a['p95_ms']:.2f} |"
+        for a in summary["actions"]
+    ]
+    lines += [
+        f"| all | {total['calls']} | {total['errors']} | {total['p95_ms']:.2f} |",
+        "",
+        f"- Error rate: {total['error_rate_percent']:.2f}%; checkpoints: "
+        f"{summary['checkpoints']['passed']} passed, {summary['checkpoints']['failed']} failed",
+    ]
+    alerts = summary["alerts"]["history"]
+    lines.append(
+        "- Alerts: "
+        + (
+            "; ".join(f"{a['alert']} at {a['fired_at']} ({a['summary']})" for a in alerts)
+            if alerts
+            else f"none {_YES}"
+        )
+    )
+    return lines, summary
+
+
 def _issues(
     v: Verification | None,
     checks: CheckReport | None,
@@ -298,6 +345,8 @@ def build_report(
         lines += ["", "### Legacy sessions", *legacy]
     if v is not None:
         lines += ["", "## Performance Metrics", *(_latency_lines(v) or ["- not measured"])]
+    production, production_data = _production_metrics(backup)
+    lines += ["", "### Production metrics since the cutover", *production]
     issues = _issues(v, checks, rollback, ledger)
     lines += ["", "## Issues Found", *(issues or ["- None"])]
     lines += ["", "## Recommendation"]
@@ -329,6 +378,7 @@ def build_report(
         "checks": checks.to_dict() if checks else None,
         "rollback": rollback,
         "legacy_sessions": ledger.to_dict() if ledger else None,
+        "production_metrics": production_data,
         "issues": issues,
         "recommendation": "approve" if approved else "rollback",
     }

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import anyio.to_thread
 from jsonschema import Draft202012Validator
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
@@ -55,19 +54,21 @@ from pydantic import WithJsonSchema
 
 from ._actions import ActionInputError, Backends, Parameter, _join, call_details, type_problem
 from ._tool import (
+    Answer,
     WorkflowResponse,
     _as_result,
     _failure,
-    _internal_error,
     _run,
     _scrub,
     _sent_names,
     _server_paths,
     _success,
     _to_json,
+    answer_call,
 )
 
 if TYPE_CHECKING:
+    from ._monitor import Monitor
     from ._registry import ServerParts
 
 __all__ = [
@@ -719,14 +720,19 @@ async def call_legacy_tool(
 
 
 async def _respond(
-    backends: Backends, tool: LegacyTool, arguments: Mapping[str, Any], sent: Collection[str]
-) -> tuple[dict[str, Any], str]:
-    try:
-        return await anyio.to_thread.run_sync(_run_legacy, backends, tool, arguments, sent)
-    # The tool's promise: no exception escapes; the traceback goes to the log only.
-    except Exception:  # pylint: disable=broad-exception-caught
-        response = _internal_error(tool.name)
-        return response, _to_json(response)
+    backends: Backends,
+    tool: LegacyTool,
+    arguments: Mapping[str, Any],
+    sent: Collection[str],
+    monitor: Monitor | None = None,
+) -> Answer:
+    return await answer_call(
+        lambda: _run_legacy(backends, tool, arguments, sent),
+        tool=tool.name,
+        label=tool.action or tool.name,
+        action=tool.name,
+        monitor=monitor,
+    )
 
 
 # -------------------------------------------------------------- registration
@@ -756,9 +762,11 @@ def _signature(tool: LegacyTool) -> inspect.Signature:
     return inspect.Signature(params, return_annotation=Annotated[CallToolResult, WorkflowResponse])
 
 
-def _tool_function(tool: LegacyTool, backends: Backends) -> Callable[..., Any]:
+def _tool_function(
+    tool: LegacyTool, backends: Backends, monitor: Monitor | None
+) -> Callable[..., Any]:
     async def legacy_tool(ctx: Context[Any, Any] | None = None, **arguments: Any) -> CallToolResult:
-        return _as_result(*await _respond(backends, tool, arguments, _sent_names(ctx)))
+        return _as_result(*await _respond(backends, tool, arguments, _sent_names(ctx), monitor))
 
     signature = _signature(tool)
     legacy_tool.__signature__ = signature  # type: ignore[attr-defined]
@@ -795,7 +803,7 @@ def register_legacy_tools(mcp: MCPServer, parts: ServerParts) -> None:
     backends = Backends(parts.engine, parts.engine.state_manager)
     for tool in LEGACY_TOOLS.values():
         mcp.add_tool(
-            _tool_function(tool, backends),
+            _tool_function(tool, backends, parts.monitor),
             name=tool.name,
             description=tool.description(),
             annotations=tool.annotations,

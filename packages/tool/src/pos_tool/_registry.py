@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 from mcp.server.mcpserver import MCPServer
@@ -26,6 +26,9 @@ from ._legacy_tools import LEGACY_TOOL_NAMES, register_legacy_tools
 from ._server_info import register_server_info_tools
 from ._tool import TOOL_NAME, register_workflow_tools
 from .exceptions import RegistryError
+
+if TYPE_CHECKING:
+    from ._monitor import Monitor
 
 __all__ = [
     "DEFAULT_GROUPS",
@@ -55,11 +58,13 @@ class ServerParts:
         engine: The workflow engine; ``engine.state_manager`` shares its store.
         registry: The registry the server was built from.
         tools: Names of the tools registered so far, in registration order.
+        monitor: Records every tool call (None: no metrics).
     """
 
     engine: WorkflowEngine
     registry: ToolRegistry
     tools: list[str] = field(default_factory=list)
+    monitor: Monitor | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class ToolGroup:
 
 
 def _register_workflow(mcp: MCPServer, parts: ServerParts) -> None:
-    register_workflow_tools(mcp, parts.engine, parts.engine.state_manager)
+    register_workflow_tools(mcp, parts.engine, parts.engine.state_manager, monitor=parts.monitor)
     parts.tools.append(TOOL_NAME)
 
 
@@ -135,15 +140,16 @@ class ToolRegistry:
 
 
 @cache
-def registry_schema() -> dict[str, Any]:
-    """Return the tool registry JSON Schema shipped inside the package."""
-    text = (
-        resources.files("pos_tool")
-        .joinpath("schemas/tool-registry.schema.json")
-        .read_text(encoding="utf-8")
-    )
+def packaged_schema(name: str) -> dict[str, Any]:
+    """Return ``pos_tool/schemas/<name>``, the package's copy of ``specs/<name>``."""
+    text = resources.files("pos_tool").joinpath(f"schemas/{name}").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+def registry_schema() -> dict[str, Any]:
+    """Return the tool registry JSON Schema shipped inside the package."""
+    return packaged_schema("tool-registry.schema.json")
 
 
 def _read(path: Path) -> str:
@@ -157,13 +163,27 @@ def _read(path: Path) -> str:
         raise RegistryError(REGISTRY_FILE, f"cannot be read ({reason})") from None
 
 
-def _schema_problems(data: object) -> list[str]:
-    validator = Draft202012Validator(registry_schema())
+def schema_problems(schema: dict[str, Any], data: object) -> list[str]:
+    """Every way ``data`` breaks ``schema``, as ``/json/pointer: message`` lines in document order."""
+    validator = Draft202012Validator(schema)
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         pointer = "".join(f"/{part}" for part in error.absolute_path) or "(top level)"
         problems.append(f"{pointer}: {error.message[:200]}")
     return problems
+
+
+def schema_mismatch(name: str, data: object) -> str | None:
+    """Why ``data`` does not match the packaged schema ``name`` (None when it does).
+
+    The first few problems are named with their JSON pointers, then how many more.
+    """
+    problems = schema_problems(packaged_schema(name), data)
+    if not problems:
+        return None
+    shown = problems[:_MAX_SHOWN_PROBLEMS]
+    more = f" (+{len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
+    return f"does not match specs/{name}: " + "; ".join(shown) + more
 
 
 def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:
@@ -190,14 +210,9 @@ def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:
         raise RegistryError(
             REGISTRY_FILE, f"is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
-    problems = _schema_problems(data)
-    if problems:
-        shown = problems[:_MAX_SHOWN_PROBLEMS]
-        more = f" (+{len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
-        raise RegistryError(
-            REGISTRY_FILE,
-            "does not match specs/tool-registry.schema.json: " + "; ".join(shown) + more,
-        )
+    mismatch = schema_mismatch("tool-registry.schema.json", data)
+    if mismatch is not None:
+        raise RegistryError(REGISTRY_FILE, mismatch)
     groups = tuple(data["groups"])
     unknown = [name for name in groups if name not in TOOL_GROUPS]
     if unknown:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -12,10 +13,20 @@ from mcp.server.transport_security import TransportSecuritySettings
 from pos_engine import WorkflowEngine
 from starlette.applications import Starlette
 
+from ._dashboard import monitoring_routes, standalone_routes
+from ._monitor import Monitor, monitor_of
+from ._monitor_config import load_monitoring_config
 from ._registry import TOOL_GROUPS, ServerParts, load_tool_registry
 from ._server_info import package_version
 
-__all__ = ["HTTP_PATH", "MAX_HTTP_BODY_BYTES", "build_http_app", "build_server", "serve_http"]
+__all__ = [
+    "HTTP_PATH",
+    "MAX_HTTP_BODY_BYTES",
+    "build_http_app",
+    "build_server",
+    "serve_dashboard",
+    "serve_http",
+]
 
 SERVER_NAME = "pos-workflow"
 
@@ -36,32 +47,55 @@ _INSTRUCTIONS = (
 )
 
 
-def build_server(project_root: str | os.PathLike[str], *, durable: bool = True) -> MCPServer:
+def build_server(
+    project_root: str | os.PathLike[str], *, durable: bool = True, monitor: Monitor | None = None
+) -> MCPServer:
     """Create the MCP server for ``project_root`` with the tool groups its registry names.
 
     Args:
         project_root: The project whose workflows, sessions and registry are used.
         durable: ``fsync`` every session write (turn off only for tests and scratch runs).
+        monitor: Records metrics and evaluates alerts (default: one configured by the
+            project's ``.praxis-os/config/monitoring.json``, none if it disables metrics).
 
     Returns:
-        The server, ready to run on any transport.
+        The server, ready to run on any transport. While it runs, its monitor flushes
+        metrics to ``.praxis-os/metrics/metrics.db`` (see :func:`monitor_of`).
 
     Raises:
         RegistryError: ``.praxis-os/config/tool-registry.json`` is unusable.
+        MonitoringConfigError: ``.praxis-os/config/monitoring.json`` is unusable.
     """
     root = Path(project_root)
     registry = load_tool_registry(root)
+    config = load_monitoring_config(root)
     engine = WorkflowEngine.for_project(root, durable=durable)
+    if monitor is None and config.enabled:
+        monitor = Monitor(root, config=config)
+    if monitor is not None:
+        monitor.watch_sessions(_session_sampler(engine))
     mcp: MCPServer = MCPServer(
         SERVER_NAME,
         title="praxis OS workflows",
         instructions=_INSTRUCTIONS,
         version=package_version("pos-tool"),
+        lifespan=monitor.lifespan if monitor is not None else None,
     )
-    parts = ServerParts(engine=engine, registry=registry)
+    parts = ServerParts(engine=engine, registry=registry, monitor=monitor)
     for name in registry.groups:
         TOOL_GROUPS[name].register(mcp, parts)
+    if monitor is not None:
+        monitor.attach(mcp)
     return mcp
+
+
+def _session_sampler(engine: WorkflowEngine) -> Callable[[], Iterator[tuple[str, str]]]:
+    store = engine.store
+
+    def sample() -> Iterator[tuple[str, str]]:
+        return ((summary.status, summary.workflow_type) for summary in store.list_summaries())
+
+    return sample
 
 
 def _is_unspecified(host: str) -> bool:
@@ -88,18 +122,51 @@ def build_http_app(server: MCPServer, *, host: str = "127.0.0.1", port: int = 87
     """Return the streamable HTTP app of ``server`` at :data:`HTTP_PATH`.
 
     Host and Origin headers must name ``127.0.0.1`` or ``localhost`` (or ``host``)
-    with ``port``; request bodies may be up to :data:`MAX_HTTP_BODY_BYTES`.
+    with ``port``; request bodies may be up to :data:`MAX_HTTP_BODY_BYTES`. The same
+    app serves the monitoring routes (``/metrics``, ``/dashboard``) of a server with
+    metrics on.
     """
-    return server.streamable_http_app(
+    security = _security(host, port)
+    app = server.streamable_http_app(
         streamable_http_path=HTTP_PATH,
         max_request_body_size=MAX_HTTP_BODY_BYTES,
-        transport_security=_security(host, port),
+        transport_security=security,
         host=host,
     )
+    _mount_monitoring(app, server, security)
+    return app
+
+
+def _mount_monitoring(
+    app: Starlette, server: MCPServer, security: TransportSecuritySettings
+) -> None:
+    """Serve ``/metrics``, ``/dashboard`` and ``/dashboard/data`` beside the MCP endpoint.
+
+    They are routes of the same Starlette app as :data:`HTTP_PATH`, so a middleware
+    wrapping the app (authentication, the Host check) guards them as it guards MCP.
+    A server without a monitor (metrics disabled) serves none of them.
+    """
+    monitor = monitor_of(server)
+    if monitor is not None:
+        app.router.routes.extend(monitoring_routes(monitor, security))
 
 
 def serve_http(server: MCPServer, *, host: str, port: int, log_level: str) -> None:
     """Serve ``server`` over streamable HTTP until interrupted."""
     app = build_http_app(server, host=host, port=port)
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), log_config=None)
+    uvicorn.Server(config).run()
+
+
+def build_dashboard_app(
+    project_root: Path, *, host: str = "127.0.0.1", port: int = 8766
+) -> Starlette:
+    """The app of ``pos-workflow dashboard``: the project's dashboard, read from its metrics file."""
+    return Starlette(routes=standalone_routes(project_root, _security(host, port)))
+
+
+def serve_dashboard(project_root: Path, *, host: str, port: int, log_level: str) -> None:
+    """Serve the dashboard of ``project_root`` until interrupted."""
+    app = build_dashboard_app(project_root, host=host, port=port)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), log_config=None)
     uvicorn.Server(config).run()

@@ -17,7 +17,13 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from ._registry import ServerParts
 
-__all__ = ["CurrentDate", "ServerInfo", "register_server_info_tools"]
+__all__ = [
+    "AlertFiring",
+    "CurrentDate",
+    "MonitoringInfo",
+    "ServerInfo",
+    "register_server_info_tools",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +38,29 @@ def package_version(dist: str) -> str:
         return "0.0.0"
 
 
+class AlertFiring(BaseModel):
+    """An alert firing on this server."""
+
+    alert: str
+    since: str
+    value: float
+    threshold: float
+    summary: str
+
+
+class MonitoringInfo(BaseModel):
+    """This server's monitoring: metrics file, uptime, memory, alerts firing, faults injected."""
+
+    metrics_file: str
+    storage_problem: str | None
+    uptime_seconds: float
+    rss_mb: float | None
+    alerts_firing: list[AlertFiring]
+    faults: str | None
+
+
 class ServerInfo(BaseModel):
-    """What this server is and what it holds."""
+    """What this server is and what it holds (``monitoring`` is null with metrics off)."""
 
     server: str
     version: str
@@ -45,6 +72,7 @@ class ServerInfo(BaseModel):
     workflow_count: int
     store: str
     sessions: dict[str, int]
+    monitoring: MonitoringInfo | None
 
 
 class CurrentDate(BaseModel):
@@ -71,6 +99,7 @@ def _server_info(parts: ServerParts) -> ServerInfo:
         workflow_count=engine.list_workflows()["count"],
         store=engine.store.kind,
         sessions=engine.store.count_by_status(),
+        monitoring=MonitoringInfo(**parts.monitor.info()) if parts.monitor is not None else None,
     )
 
 
@@ -92,7 +121,7 @@ def register_server_info_tools(mcp: MCPServer, parts: ServerParts) -> None:
     """Register ``get_server_info`` and ``current_date`` on ``mcp``."""
 
     async def get_server_info() -> ServerInfo:
-        """Server version, registered tools, workflow count, store kind and sessions by status."""
+        """Server version, tools, workflow count, store, sessions by status, alerts firing."""
         try:
             return await anyio.to_thread.run_sync(_server_info, parts)
         except Exception:

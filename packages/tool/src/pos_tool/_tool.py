@@ -16,9 +16,9 @@ import os
 import secrets
 import sys
 import tempfile
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio.to_thread
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -28,6 +28,9 @@ from pos_engine import PosError, StateManager, WorkflowEngine
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from ._actions import ACTIONS, GROUPS, PARAMETERS, ActionInputError, Backends, parse_call
+
+if TYPE_CHECKING:
+    from ._monitor import Monitor
 
 __all__ = [
     "TOOL_NAME",
@@ -193,24 +196,63 @@ def _to_json(response: dict[str, Any]) -> str:
     return json.dumps(response, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def _run_to_json(
-    backends: Backends, arguments: Mapping[str, Any], sent: Collection[str]
-) -> tuple[dict[str, Any], str]:
+Answer = tuple[dict[str, Any], str]
+"""A tool answer: the response object and its JSON text."""
+
+
+def _run_to_json(backends: Backends, arguments: Mapping[str, Any], sent: Collection[str]) -> Answer:
     response = _run(backends, arguments, sent)
     return response, _to_json(response)
 
 
-async def _respond(
-    backends: Backends, arguments: Mapping[str, Any], sent: Collection[str]
-) -> tuple[dict[str, Any], str]:
-    """Return the response and its JSON text; never raises."""
+async def _in_thread(work: Callable[[], Answer], action: str | None) -> Answer:
+    """Run ``work`` in a worker thread; never raises."""
     try:
-        return await anyio.to_thread.run_sync(_run_to_json, backends, arguments, sent)
+        return await anyio.to_thread.run_sync(work)
     # The tool's promise: no exception escapes; the traceback goes to the log only.
     except Exception:  # pylint: disable=broad-exception-caught
-        action = arguments.get("action")
-        response = _internal_error(action if isinstance(action, str) else None)
+        response = _internal_error(action)
         return response, _to_json(response)
+
+
+async def answer_call(
+    work: Callable[[], Answer],
+    *,
+    tool: str,
+    label: str,
+    action: str | None,
+    monitor: Monitor | None,
+) -> Answer:
+    """The tool edge: every pos_workflow and legacy tool call passes here once; never raises.
+
+    Args:
+        work: Checks and runs the call (blocking), returning its answer.
+        tool: The MCP tool called, for metrics.
+        label: The metrics label of the action (from a bounded set, never client text).
+        action: The ``action`` an internal error names.
+        monitor: Times and records the call, and injects faults when asked (None: neither).
+    """
+    if monitor is None:
+        return await _in_thread(work, action)
+    return await monitor.measure(tool, label, lambda: _in_thread(work, action))
+
+
+async def _respond(
+    backends: Backends,
+    arguments: Mapping[str, Any],
+    sent: Collection[str],
+    monitor: Monitor | None = None,
+) -> Answer:
+    """Return the response and its JSON text; never raises."""
+    raw = arguments.get("action")
+    action = raw if isinstance(raw, str) else None
+    return await answer_call(
+        lambda: _run_to_json(backends, arguments, sent),
+        tool=TOOL_NAME,
+        label=action if action in ACTIONS else "unknown",
+        action=action,
+        monitor=monitor,
+    )
 
 
 async def dispatch(
@@ -298,7 +340,11 @@ async def _require_action_key(
 
 
 def register_workflow_tools(
-    mcp: MCPServer, workflow_engine: WorkflowEngine, state_manager: StateManager
+    mcp: MCPServer,
+    workflow_engine: WorkflowEngine,
+    state_manager: StateManager,
+    *,
+    monitor: Monitor | None = None,
 ) -> int:
     """Register the ``pos_workflow`` tool on ``mcp``.
 
@@ -306,6 +352,7 @@ def register_workflow_tools(
         mcp: The server to register on.
         workflow_engine: Runs discovery, execution and recovery actions.
         state_manager: Runs the management actions (same store as the engine).
+        monitor: Records every call's latency and outcome (None: no metrics).
 
     Returns:
         The number of tools registered: 1.
@@ -315,7 +362,7 @@ def register_workflow_tools(
     async def pos_workflow(
         ctx: Context[Any, Any] | None = None, **arguments: Any
     ) -> CallToolResult:
-        return _as_result(*await _respond(backends, arguments, _sent_names(ctx)))
+        return _as_result(*await _respond(backends, arguments, _sent_names(ctx), monitor))
 
     signature = _signature()
     pos_workflow.__signature__ = signature  # type: ignore[attr-defined]

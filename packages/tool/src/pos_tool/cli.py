@@ -1,5 +1,6 @@
 """Command line: ``pos-workflow serve`` (the MCP server) and ``pos-workflow demo`` (the main job).
 
+``stats`` prints a project's metrics and ``dashboard`` serves its dashboard page.
 ``python -m pos_tool`` is ``pos-workflow``; without a command it serves. Logs go
 to stderr only: on stdio, stdout is the protocol.
 """
@@ -7,23 +8,45 @@ to stderr only: on stdio, stdout is the protocol.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import re
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import anyio
+from pos_engine import ValidationError
 
+from ._dashboard import DEFAULT_RANGE, RANGES, dashboard_data, render_dashboard
 from ._demo import DemoFailure, run_demo
-from ._server import build_server, serve_http
-from .exceptions import RegistryError
+from ._faults import FAULTS_ENV, parse_faults
+from ._monitor import monitor_of
+from ._server import build_server, serve_dashboard, serve_http
+from ._stats import load_summary_safely, render_summary
 
 __all__ = ["main"]
 
 logger = logging.getLogger("pos_tool")
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_COMMANDS = ("serve", "demo", "stats", "dashboard")
+_PERIOD = re.compile(r"^([1-9][0-9]{0,5})(m|h|d)$")
+_PERIOD_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def _period(text: str) -> int:
+    """``30m``, ``24h`` or ``7d`` in seconds (argparse type)."""
+    match = _PERIOD.match(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a period like 30m, 24h or 7d (minutes, hours or days)"
+        )
+    return int(match[1]) * _PERIOD_SECONDS[match[2]]
 
 
 def _configure_logging(level: str) -> None:
@@ -37,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="pos-workflow",
         description="MCP server for phase-gated workflows (the pos_workflow tool).",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{serve,demo}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,demo,stats,dashboard}")
     serve = commands.add_parser("serve", help="run the MCP server (default)")
     serve.add_argument(
         "--project-root", type=Path, default=Path.cwd(), help="project folder (default: cwd)"
@@ -54,6 +77,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip fsync of session writes (scratch runs)",
     )
+    serve.add_argument(
+        "--inject-faults",
+        metavar="SPEC",
+        default=os.environ.get(FAULTS_ENV),
+        help=(
+            "make calls slow, failing or the process heavy on purpose, to test alerts: "
+            f"e.g. latency=1.5,errors=0.1,memory_mb=150 (default: ${FAULTS_ENV}; off)"
+        ),
+    )
     demo = commands.add_parser(
         "demo", help="drive a bundled workflow to completion through the MCP client"
     )
@@ -66,24 +98,139 @@ def _parser() -> argparse.ArgumentParser:
         help="workflow type (default: test_generation_v3)",
     )
     demo.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
+    _add_monitoring_commands(commands)
     return parser
+
+
+def _add_monitoring_commands(commands: Any) -> None:
+    stats = commands.add_parser(
+        "stats", help="print the project's metrics: latency, errors, sessions"
+    )
+    stats.add_argument(
+        "--project-root", type=Path, default=Path.cwd(), help="project folder (default: cwd)"
+    )
+    stats.add_argument(
+        "--since",
+        type=_period,
+        default=86400,
+        metavar="PERIOD",
+        help="how far back: e.g. 30m, 24h, 7d (default: 24h)",
+    )
+    stats.add_argument("--json", action="store_true", help="print the summary as JSON")
+    dashboard = commands.add_parser(
+        "dashboard", help="serve the project's monitoring dashboard (or write it to a file)"
+    )
+    dashboard.add_argument(
+        "--project-root", type=Path, default=Path.cwd(), help="project folder (default: cwd)"
+    )
+    dashboard.add_argument("--host", default="127.0.0.1", help="host (default: 127.0.0.1)")
+    dashboard.add_argument("--port", type=int, default=8766, help="port (default: 8766)")
+    dashboard.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write a self-contained snapshot page to FILE instead of serving",
+    )
+    dashboard.add_argument(
+        "--range", choices=tuple(RANGES), default=DEFAULT_RANGE, help="range of --output"
+    )
+    dashboard.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
+
+
+def _cannot(what: str, exc: ValidationError) -> int:
+    print(f"pos-workflow: {what}: {exc.message}\n  fix: {exc.remediation}", file=sys.stderr)
+    return 2
+
+
+def _stop_gracefully_on_sigterm() -> None:
+    """Make SIGTERM stop the server as Ctrl-C does, so its last metrics are written."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+    if hasattr(signal, "SIGTERM"):  # pragma: no branch - every POSIX system has it
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _serve(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     try:
+        faults = parse_faults(args.inject_faults)
         server = build_server(args.project_root, durable=args.durable)
-    except RegistryError as exc:
-        print(
-            f"pos-workflow: cannot start: {exc.message}\n  fix: {exc.remediation}", file=sys.stderr
-        )
-        return 2
+    except ValidationError as exc:
+        return _cannot("cannot start", exc)
+    monitor = monitor_of(server)
+    if faults:
+        if monitor is None:
+            print(
+                "pos-workflow: cannot start: fault injection needs metrics, which "
+                ".praxis-os/config/monitoring.json turns off\n  fix: remove --inject-faults "
+                f"and ${FAULTS_ENV}, or set enabled to true",
+                file=sys.stderr,
+            )
+            return 2
+        monitor.set_faults(faults)
     logger.info("serving %s over %s", args.project_root.resolve().name, args.transport)
+    _stop_gracefully_on_sigterm()
     try:
         if args.transport == "http":
             serve_http(server, host=args.host, port=args.port, log_level=args.log_level)
         else:
             server.run("stdio")
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    _configure_logging("WARNING")
+    root = args.project_root
+    try:
+        summary, problem = load_summary_safely(root, args.since)
+    except ValidationError as exc:
+        return _cannot("cannot read the metrics", exc)
+    if problem is not None:
+        print(f"pos-workflow: {problem}", file=sys.stderr)
+        return 1
+    if summary is None:
+        message = (
+            "no metrics recorded yet: .praxis-os/metrics/metrics.db does not exist "
+            "(a server writes it once it runs on this project)"
+        )
+        if args.json:
+            print(
+                json.dumps({"project": root.resolve().name, "available": False, "message": message})
+            )
+        else:
+            print(f"pos-workflow stats: {message}")
+        return 0
+    if args.json:
+        print(json.dumps({"available": True, **summary}, indent=2))
+    else:
+        print(render_summary(summary, args.since), end="")
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    _configure_logging(args.log_level)
+    root = args.project_root.resolve()
+    try:
+        if args.output is not None:
+            data = dashboard_data(root, range_name=args.range, live=False)
+            args.output.write_text(render_dashboard(data), encoding="utf-8")
+            print(f"pos-workflow dashboard: wrote {args.output}")
+            return 0
+        dashboard_data(root)  # fail now on an unusable monitoring file, not on the first request
+    except ValidationError as exc:
+        return _cannot("cannot show the dashboard", exc)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"pos-workflow dashboard of {root.name}: http://{host}:{args.port}/dashboard "
+        "(Ctrl-C to stop)",
+        file=sys.stderr,
+    )
+    try:
+        serve_dashboard(root, host=args.host, port=args.port, log_level=args.log_level)
     except KeyboardInterrupt:
         return 130
     return 0
@@ -111,11 +258,15 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``pos-workflow``; return the process exit code."""
     words = list(sys.argv[1:] if argv is None else argv)
-    if not words or words[0] not in ("serve", "demo", "-h", "--help"):
+    if not words or words[0] not in (*_COMMANDS, "-h", "--help"):
         words.insert(0, "serve")  # serving is the default command
     args = _parser().parse_args(words)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "stats":
+        return _stats(args)
+    if args.command == "dashboard":
+        return _dashboard(args)
     return _serve(args)
 
 

@@ -1,14 +1,14 @@
 """Errors of the pos_tool package.
 
 Tool calls never raise: their errors are responses. What can raise is start-up,
-when the project's tool registry file is unusable.
+when the project's tool registry or monitoring file is unusable.
 """
 
 from __future__ import annotations
 
 from pos_engine import ValidationError
 
-__all__ = ["RegistryError"]
+__all__ = ["MonitoringConfigError", "RegistryError"]
 
 
 class RegistryError(ValidationError):
@@ -31,5 +31,28 @@ class RegistryError(ValidationError):
 
     def __init__(self, file: str, problem: str, *, remediation: str | None = None) -> None:
         super().__init__(f"{file}: {problem}", remediation=remediation)
+        self.file = file
+        self.problem = problem
+
+
+class MonitoringConfigError(ValidationError):
+    """The monitoring file is unreadable, not JSON or off-schema.
+
+    The message names the file relative to the project
+    (``.praxis-os/config/monitoring.json``) and every problem found; it never
+    carries an absolute path.
+
+    Args:
+        file: The monitoring file, relative to the project root.
+        problem: What is wrong with the file.
+    """
+
+    default_remediation = (
+        "Fix the file so it validates against specs/monitoring-config.schema.json, "
+        "or delete it to get the defaults (docs: Monitoring)."
+    )
+
+    def __init__(self, file: str, problem: str) -> None:
+        super().__init__(f"{file}: {problem}")
         self.file = file
         self.problem = problem

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
+from pos_engine.testing.drive import FakeClock as EngineFakeClock
 
 from ._demo import server_parameters
 from ._tool import TOOL_NAME
 
-__all__ = ["call_pos_workflow", "example_evidence", "server_parameters", "tool_response"]
+__all__ = [
+    "FakeClock",
+    "call_pos_workflow",
+    "example_evidence",
+    "server_parameters",
+    "tool_response",
+]
 
 
 def tool_response(result: CallToolResult) -> dict[str, Any]:
@@ -42,3 +50,28 @@ def example_evidence(response: dict[str, Any]) -> dict[str, Any]:
     """Return the checkpoint's ``evidence_example`` from a response that carries phase_content."""
     evidence: dict[str, Any] = response["phase_content"]["checkpoint"]["evidence_example"]
     return evidence
+
+
+class FakeClock(EngineFakeClock):
+    """The engine's fake clock, usable as monitoring's clock too: time moves only when told.
+
+    Pass it as ``Monitor(..., clock=FakeClock())``: injected latency then advances
+    the clock instead of waiting, and retention or alert windows are crossed with
+    :meth:`advance` instead of sleeps. (The engine takes the same object as its clock.)
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        super().__init__(start)
+        self._start = self.now
+
+    def time(self) -> float:
+        """The fake wall-clock time in epoch seconds."""
+        return self.now.timestamp()
+
+    def monotonic(self) -> float:
+        """Seconds the clock has advanced since it was made."""
+        return (self.now - self._start).total_seconds()
+
+    async def sleep(self, seconds: float) -> None:
+        """Advance the clock by ``seconds`` at once."""
+        self.advance(seconds)
