@@ -6,6 +6,13 @@ its ``state_manager`` handles session management over the same store.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._bounded import (
+    BoundedInputError,
+    parse_json_bounded,
+    parse_yaml_bounded,
+    read_bounded_bytes,
+    read_bounded_text,
+)
 from ._definitions import (
     Checkpoint,
     DefinitionProblem,
@@ -60,6 +67,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "SESSION_STATUSES",
+    "BoundedInputError",
     "Checkpoint",
     "ConflictError",
     "CorruptSessionError",
@@ -100,5 +108,9 @@ __all__ = [
     "legacy_session_dir",
     "load_definition",
     "next_actions",
+    "parse_json_bounded",
+    "parse_yaml_bounded",
+    "read_bounded_bytes",
+    "read_bounded_text",
     "read_legacy_session",
 ]

@@ -27,7 +27,7 @@ from ._registry import (
 from ._server import HTTP_PATH, MAX_HTTP_BODY_BYTES, build_http_app, build_server
 from ._server_info import package_version
 from ._tool import TOOL_NAME, WorkflowResponse, dispatch, register_workflow_tools, tool_description
-from .exceptions import RegistryError
+from .exceptions import RegistryError, ServerConfigError
 
 __version__ = package_version("pos-tool")
 
@@ -48,6 +48,7 @@ __all__ = [
     "LegacyTool",
     "Parameter",
     "RegistryError",
+    "ServerConfigError",
     "ServerParts",
     "ToolGroup",
     "ToolRegistry",

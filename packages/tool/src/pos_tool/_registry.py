@@ -20,7 +20,12 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from mcp.server.mcpserver import MCPServer
-from pos_engine import WorkflowEngine
+from pos_engine import (
+    BoundedInputError,
+    WorkflowEngine,
+    parse_json_bounded,
+    read_bounded_text,
+)
 
 from ._legacy_tools import LEGACY_TOOL_NAMES, register_legacy_tools
 from ._server_info import register_server_info_tools
@@ -45,6 +50,7 @@ DEFAULT_GROUPS: tuple[str, ...] = ("workflow", "server_info")
 """The groups registered when the project has no registry file (the post-cutover surface)."""
 
 _MAX_SHOWN_PROBLEMS = 5
+_MAX_REGISTRY_BYTES = 64 * 1024
 
 
 @dataclass
@@ -148,9 +154,10 @@ def registry_schema() -> dict[str, Any]:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise RegistryError(REGISTRY_FILE, "is not UTF-8 text") from None
+        # A project may link its registry elsewhere, but only a regular, small file is read.
+        return read_bounded_text(path, limit=_MAX_REGISTRY_BYTES, follow_symlinks=True)
+    except BoundedInputError as exc:
+        raise RegistryError(REGISTRY_FILE, str(exc)) from None
     except OSError as exc:
         # str(exc) names the absolute path; the error names only the relative one.
         reason = exc.strerror or type(exc).__name__
@@ -183,13 +190,10 @@ def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:
     path = Path(project_root) / REGISTRY_FILE
     if not path.exists() and not path.is_symlink():
         return ToolRegistry()
-    text = _read(path)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RegistryError(
-            REGISTRY_FILE, f"is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from None
+        data = parse_json_bounded(_read(path))
+    except BoundedInputError as exc:
+        raise RegistryError(REGISTRY_FILE, str(exc)) from None
     problems = _schema_problems(data)
     if problems:
         shown = problems[:_MAX_SHOWN_PROBLEMS]

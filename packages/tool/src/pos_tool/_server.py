@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from pathlib import Path
 
@@ -12,10 +13,29 @@ from mcp.server.transport_security import TransportSecuritySettings
 from pos_engine import WorkflowEngine
 from starlette.applications import Starlette
 
+from ._http import (
+    DEFAULT_LIMITS,
+    TOKEN_ENV,
+    GuardedH11Protocol,
+    HttpLimits,
+    StaticTokenVerifier,
+    build_app,
+    is_loopback,
+)
 from ._registry import TOOL_GROUPS, ServerParts, load_tool_registry
 from ._server_info import package_version
+from .exceptions import ServerConfigError
 
-__all__ = ["HTTP_PATH", "MAX_HTTP_BODY_BYTES", "build_http_app", "build_server", "serve_http"]
+__all__ = [
+    "HTTP_PATH",
+    "MAX_HTTP_BODY_BYTES",
+    "build_http_app",
+    "build_server",
+    "check_exposure",
+    "serve_http",
+]
+
+logger = logging.getLogger(__name__)
 
 SERVER_NAME = "pos-workflow"
 
@@ -84,22 +104,73 @@ def _security(host: str, port: int) -> TransportSecuritySettings:
     )
 
 
-def build_http_app(server: MCPServer, *, host: str = "127.0.0.1", port: int = 8765) -> Starlette:
+def build_http_app(
+    server: MCPServer,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    verifier: StaticTokenVerifier | None = None,
+    limits: HttpLimits = DEFAULT_LIMITS,
+) -> Starlette:
     """Return the streamable HTTP app of ``server`` at :data:`HTTP_PATH`.
 
     Host and Origin headers must name ``127.0.0.1`` or ``localhost`` (or ``host``)
-    with ``port``; request bodies may be up to :data:`MAX_HTTP_BODY_BYTES`.
+    with ``port``; request bodies may be up to :data:`MAX_HTTP_BODY_BYTES`. With a
+    ``verifier`` every route needs a bearer token it accepts; sessions are limited
+    as ``limits`` says (see ``pos_tool._http``).
     """
-    return server.streamable_http_app(
-        streamable_http_path=HTTP_PATH,
-        max_request_body_size=MAX_HTTP_BODY_BYTES,
-        transport_security=_security(host, port),
-        host=host,
+    app, _manager = build_app(
+        server,
+        path=HTTP_PATH,
+        security=_security(host, port),
+        max_body_bytes=MAX_HTTP_BODY_BYTES,
+        limits=limits,
+        verifier=verifier,
+    )
+    return app
+
+
+def check_exposure(host: str, *, authenticated: bool, insecure_no_auth: bool) -> None:
+    """Refuse to serve a non-loopback address without authentication; warn when exposed.
+
+    Raises:
+        ServerConfigError: ``host`` is reachable from other machines, no token is
+            configured and ``insecure_no_auth`` was not given.
+    """
+    if is_loopback(host):
+        return
+    if not authenticated and not insecure_no_auth:
+        raise ServerConfigError(
+            f"--host {host} is reachable from other machines and no auth token is configured",
+            remediation=f"Configure a token (--auth-token-file FILE or ${TOKEN_ENV}), or bind "
+            "127.0.0.1, or pass --insecure-no-auth to serve without authentication anyway.",
+        )
+    logger.warning(
+        "serving on %s: reachable from other machines over plain HTTP%s; put a TLS proxy in "
+        "front of it",
+        host,
+        "" if authenticated else " WITHOUT AUTHENTICATION (--insecure-no-auth)",
     )
 
 
-def serve_http(server: MCPServer, *, host: str, port: int, log_level: str) -> None:
-    """Serve ``server`` over streamable HTTP until interrupted."""
-    app = build_http_app(server, host=host, port=port)
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), log_config=None)
+def serve_http(
+    server: MCPServer,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    verifier: StaticTokenVerifier | None = None,
+    limits: HttpLimits = DEFAULT_LIMITS,
+) -> None:
+    """Serve ``server`` over streamable HTTP until interrupted (see :func:`build_http_app`)."""
+    app = build_http_app(server, host=host, port=port, verifier=verifier, limits=limits)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        log_config=None,
+        http=GuardedH11Protocol.configured(limits),
+        timeout_keep_alive=5,
+    )
     uvicorn.Server(config).run()

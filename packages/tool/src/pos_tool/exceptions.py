@@ -1,14 +1,14 @@
 """Errors of the pos_tool package.
 
 Tool calls never raise: their errors are responses. What can raise is start-up,
-when the project's tool registry file is unusable.
+when the project's tool registry file or the server's settings are unusable.
 """
 
 from __future__ import annotations
 
 from pos_engine import ValidationError
 
-__all__ = ["RegistryError"]
+__all__ = ["RegistryError", "ServerConfigError"]
 
 
 class RegistryError(ValidationError):
@@ -33,3 +33,10 @@ class RegistryError(ValidationError):
         super().__init__(f"{file}: {problem}", remediation=remediation)
         self.file = file
         self.problem = problem
+
+
+class ServerConfigError(ValidationError):
+    """A server setting is unusable (an unreadable token file, a weak token, an unsafe bind).
+
+    ``pos-workflow serve`` prints the message and the remediation and exits with code 2.
+    """
