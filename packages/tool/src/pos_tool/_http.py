@@ -78,7 +78,9 @@ TOKEN_FILE_ENV = "POS_WORKFLOW_AUTH_TOKEN_FILE"  # noqa: S105 - a variable's nam
 MIN_TOKEN_CHARS = 24
 """Shortest token accepted: shorter ones can be guessed."""
 
-_HOW_TO_GENERATE = "Generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+_HOW_TO_GENERATE = (
+    "Generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+)
 
 
 @dataclass(frozen=True)
