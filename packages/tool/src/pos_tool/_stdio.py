@@ -40,7 +40,11 @@ INVALID_REQUEST = -32600
 
 _READ_CHUNK = 256 * 1024
 # Where an id sits near the start of a line that does not parse: `"id": 12` or `"id": "a-1"`.
-_ID_PREFIX = re.compile(rb'"id"\s{0,16}:\s{0,16}(-?\d{1,18}|"(?:[^"\\\n]|\\.){0,256}")')
+# The value must be complete (a number followed by , or }): a line cut inside its id must
+# not be answered under a shorter id that may belong to another request.
+_ID_PREFIX = re.compile(
+    rb'"id"\s{0,16}:\s{0,16}(-?\d{1,18}(?=\s{0,16}[,}])|"(?:[^"\\\n]|\\.){0,256}")'
+)
 
 
 def _recover_id(raw: bytes) -> int | str | None:
