@@ -36,7 +36,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,7 @@ def _secrets(project: Path) -> list[str]:
         tempfile.gettempdir(),
         str(Path.home()),
     }
-    return sorted(p for p in paths if len(p) > 1) + ["Traceback (most recent call last)"]
+    return [*sorted(p for p in paths if len(p) > 1), "Traceback (most recent call last)"]
 
 
 def _leak(text: str, secrets: list[str]) -> str | None:
@@ -333,10 +333,8 @@ def fuzz_definitions(examples: int, project: Path) -> Tally:
         meta = json.loads(json.dumps(template))
         meta["workflow_type"] = "fuzzed"
         meta.pop("aliases", None)
-        try:
+        with suppress(IndexError, KeyError, TypeError):
             mutate(meta, path, value)
-        except (IndexError, KeyError, TypeError):
-            pass
         (folder / "metadata.json").write_text(json.dumps(meta))
         (next((folder / "phases" / "1").glob("task-1-*.md"))).write_text(task)
         if legacy:

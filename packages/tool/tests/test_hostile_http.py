@@ -6,6 +6,7 @@ MCP SDK's streamable HTTP client and raw sockets for what no well-behaved client
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -177,10 +178,8 @@ def test_half_sent_headers_are_dropped_after_the_header_timeout(open_server: Ser
     closed = 0
     for sock in sockets:
         sock.settimeout(10)
-        try:
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
             closed += sock.recv(1024) == b""
-        except (TimeoutError, ConnectionResetError):
-            pass
         sock.close()
 
     assert closed == len(sockets)
@@ -257,7 +256,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 def test_binding_every_address_without_a_token_is_refused(project: Path) -> None:
-    done = run_cli("--project-root", str(project), "--host", "0.0.0.0", "--port", "0")
+    done = run_cli("--project-root", str(project), "--host", "0.0.0.0", "--port", "0")  # noqa: S104
 
     assert done.returncode == 2
     assert b"reachable from other machines and no auth token" in done.stderr
@@ -278,7 +277,7 @@ def test_an_exposed_server_warns_at_start_up(project: Path, tmp_path: Path) -> N
             "--project-root",
             str(project),
             "--host",
-            "0.0.0.0",
+            "0.0.0.0",  # noqa: S104 - the point of the test
             "--port",
             "0",
             "--auth-token-file",
