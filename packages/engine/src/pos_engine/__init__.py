@@ -26,6 +26,7 @@ from ._definitions import (
 )
 from ._definitions import Source as DefinitionSource
 from ._engine import WorkflowEngine
+from ._evidence_schema import CappedErrors, capped_errors
 from ._file_store import FileSessionStore
 from ._gates import GateResult, evaluate_evidence
 from ._legacy_definitions import is_legacy_metadata, legacy_findings
@@ -68,6 +69,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 __all__ = [
     "SESSION_STATUSES",
     "BoundedInputError",
+    "CappedErrors",
     "Checkpoint",
     "ConflictError",
     "CorruptSessionError",
@@ -98,6 +100,7 @@ __all__ = [
     "WorkflowEngine",
     "WorkflowRegistry",
     "__version__",
+    "capped_errors",
     "convert_legacy_session",
     "convert_legacy_session_file",
     "definition_schema",
