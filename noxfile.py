@@ -83,6 +83,16 @@ def smoke(session: nox.Session) -> None:
 
 
 @nox.session
+def fuzz(session: nox.Session) -> None:
+    """Random input at every door (MCP arguments, JSON-RPC lines, definitions, evidence).
+
+    Fails on any crash, hang or leak; ``-- --examples N`` sets the budget per target.
+    """
+    sync(session, "dev")
+    session.run("python", "scripts/fuzz.py", *session.posargs)
+
+
+@nox.session
 def perf(session: nox.Session) -> None:
     """Benchmarks compared with specs/thresholds.json; fails when a figure is over."""
     sync(session, "dev")

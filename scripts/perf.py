@@ -15,8 +15,9 @@ Measures, each on its own scratch project with the fixture workflow and the defa
   with ``workload.memory_sessions`` active sessions; the difference is the memory
   attributable to sessions;
 - ``workload.concurrency_clients`` stdio clients (one server process each, one shared
-  project) driving ``workload.concurrency_sessions`` sessions from start through every
-  checkpoint at the same time, counting failed calls and lost sessions.
+  project) pausing and resuming the same three sessions at once (a lost update breaks
+  the pause/resume balance), and driving ``workload.concurrency_sessions`` sessions from
+  start through every checkpoint at the same time, counting failed calls and lost sessions.
 
 The engine's own figures (``engine_p95_ms``, e.g. list_sessions over 10,000 sessions)
 are measured and checked by ``benchmarks/bench_engine.py --check``; ``nox -s perf``
@@ -304,9 +305,56 @@ async def bench_concurrency(project: Path, sessions: int) -> tuple[int, int, flo
     async with stdio_client(project) as client:
         listed = (await call(client, {"action": "list_sessions", "status": "completed"})).payload
     completed = int(listed.get("count", 0))
+    lost, contested_calls = await contested_pauses(project)
+    calls += contested_calls
+    errors.extend(lost)
     for message in errors[:5]:
         print(f"  concurrency error: {message}")
     return max(len(errors), sessions - completed), calls, wall, completed
+
+
+async def contested_pauses(
+    project: Path, sessions: int = 3, rounds: int = 15
+) -> tuple[list[str], int]:
+    """Every client pauses and resumes the SAME sessions at once; count broken invariants.
+
+    Under the store's lock, pause succeeds only from active and resume only from paused,
+    so per session: successful pauses - successful resumes is 1 if it ends paused, else 0.
+    Without the lock two clients could both pause from one active state, which this sees.
+    """
+    async with stdio_client(project) as client:
+        ids = [
+            (await call(client, {**START, "target_file": f"src/shared{n}.py"})).payload[
+                "session_id"
+            ]
+            for n in range(sessions)
+        ]
+    tally = dict.fromkeys(ids, 0)
+    calls = 0
+
+    async def hammer() -> None:
+        nonlocal calls
+        async with stdio_client(project) as client:
+            for _ in range(rounds):
+                for sid in ids:
+                    for action, delta in (("pause", 1), ("resume", -1)):
+                        calls += 1
+                        answer = (await call(client, {"action": action, "session_id": sid})).payload
+                        if answer.get("status") == "success":
+                            tally[sid] += delta
+
+    await asyncio.gather(*(hammer() for _ in range(WORKLOAD["concurrency_clients"])))
+    problems = []
+    async with stdio_client(project) as client:
+        for sid in ids:
+            state = (await call(client, {"action": "get_state", "session_id": sid})).payload
+            expected = 1 if state.get("session_status") == "paused" else 0
+            if tally[sid] != expected:
+                problems.append(
+                    f"shared session {sid}: {tally[sid]} more pauses than resumes succeeded, "
+                    f"but it is {state.get('session_status')} (a lost update)"
+                )
+    return problems, calls
 
 
 # -------------------------------------------------------------------------------- main

@@ -2,8 +2,10 @@
 
 A child process updates one session in a loop; each write changes a counter and a
 payload whose size (0-200 KB) and content follow from the counter, so the state of
-every version can be rebuilt from its number. The parent kills the child with
-SIGKILL after a short random delay and checks what is on disk.
+every version can be rebuilt from its number. After each update returns, the child
+reports the version it committed through a pipe. The parent kills the child with
+SIGKILL after a short random delay and checks what is on disk: a whole record, of a
+version no older than the last one the child was told was committed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import multiprocessing
 import os
 import random
 import signal
+import struct
 import time
 from pathlib import Path
 
@@ -46,10 +49,20 @@ def _step(session: Session) -> Session:
     return session
 
 
-def _write_forever(state_dir: str) -> None:
+def _write_forever(state_dir: str, acks: int) -> None:
     store = FileSessionStore(state_dir)
     while True:
-        store.update(SESSION_ID, _step)
+        stored = store.update(SESSION_ID, _step)
+        os.write(acks, struct.pack("<I", stored.version))  # acknowledged: must never be lost
+
+
+def _last_ack(reader: int) -> int:
+    """Drain the pipe; return the last version acknowledged (0 if none)."""
+    data = b""
+    while chunk := os.read(reader, 65536):
+        data += chunk
+    whole = len(data) - len(data) % 4
+    return struct.unpack_from("<I", data, whole - 4)[0] if whole else 0
 
 
 def _temp_files(folder: Path) -> list[str]:
@@ -62,20 +75,26 @@ def test_a_killed_writer_leaves_a_whole_record_of_some_version(tmp_path: Path) -
     store = FileSessionStore(tmp_path / "state")
     base = store.create(_state(make_session(SESSION_ID), 1))
     data_file = store.state_dir / f"{SESSION_ID}.json"
-    last_version, advanced, interrupted = 1, 0, 0
+    last_version, advanced, interrupted, acknowledged = 1, 0, 0, 0
     started = time.perf_counter()
 
     for _ in range(ITERATIONS):
-        child = context.Process(target=_write_forever, args=(str(store.state_dir),))
+        reader, writer = os.pipe()
+        child = context.Process(target=_write_forever, args=(str(store.state_dir), writer))
         child.start()
+        os.close(writer)
         time.sleep(rng.uniform(0.0, 0.02))
         os.kill(child.pid or 0, signal.SIGKILL)
         child.join()  # reaped: its pid is dead for setup()
         assert child.exitcode == -signal.SIGKILL
+        acked = _last_ack(reader)
+        os.close(reader)
 
         on_disk = Session.model_validate(json.loads(data_file.read_bytes()))
         assert on_disk == _state(base, on_disk.version)
         assert on_disk.version >= last_version
+        assert on_disk.version >= acked, f"acknowledged version {acked} lost"
+        acknowledged += acked > 0
         advanced += on_disk.version > last_version
         last_version = on_disk.version
 
@@ -87,8 +106,10 @@ def test_a_killed_writer_leaves_a_whole_record_of_some_version(tmp_path: Path) -
     elapsed = time.perf_counter() - started
     print(
         f"\n{ITERATIONS} kills in {elapsed:.1f}s: {advanced} after progress, "
-        f"{interrupted} mid-write, final version {last_version}"
+        f"{interrupted} mid-write, {acknowledged} with acknowledged writes, "
+        f"final version {last_version}"
     )
     # Both outcomes must have happened, or the test did not test what it claims.
     assert advanced > 0
     assert interrupted > 0
+    assert acknowledged > 0

@@ -194,7 +194,9 @@ def test_an_unreadable_registry_file_stops_start_up_without_an_absolute_path(pro
 
     error = _registry_error(project)
 
-    assert error.message == ".praxis-os/config/tool-registry.json: cannot be read (Is a directory)"
+    assert error.message == (
+        ".praxis-os/config/tool-registry.json: is not a regular file (a FIFO, device or folder)"
+    )
 
 
 def test_a_bad_registry_file_is_reported_before_any_session_folder_is_created(
@@ -283,4 +285,4 @@ def test_a_registry_file_that_is_not_utf8_stops_start_up(project: Path) -> None:
 
     error = _registry_error(project)
 
-    assert error.message == ".praxis-os/config/tool-registry.json: is not UTF-8 text"
+    assert error.message == ".praxis-os/config/tool-registry.json: is not UTF-8 text (byte 27)"

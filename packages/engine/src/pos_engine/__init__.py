@@ -6,6 +6,13 @@ its ``state_manager`` handles session management over the same store.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._bounded import (
+    BoundedInputError,
+    parse_json_bounded,
+    parse_yaml_bounded,
+    read_bounded_bytes,
+    read_bounded_text,
+)
 from ._definitions import (
     Checkpoint,
     DefinitionProblem,
@@ -19,6 +26,7 @@ from ._definitions import (
 )
 from ._definitions import Source as DefinitionSource
 from ._engine import WorkflowEngine
+from ._evidence_schema import CappedErrors, capped_errors
 from ._file_store import FileSessionStore
 from ._gates import GateResult, evaluate_evidence
 from ._legacy_definitions import is_legacy_metadata, legacy_findings
@@ -60,6 +68,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "SESSION_STATUSES",
+    "BoundedInputError",
+    "CappedErrors",
     "Checkpoint",
     "ConflictError",
     "CorruptSessionError",
@@ -90,6 +100,7 @@ __all__ = [
     "WorkflowEngine",
     "WorkflowRegistry",
     "__version__",
+    "capped_errors",
     "convert_legacy_session",
     "convert_legacy_session_file",
     "definition_schema",
@@ -100,5 +111,9 @@ __all__ = [
     "legacy_session_dir",
     "load_definition",
     "next_actions",
+    "parse_json_bounded",
+    "parse_yaml_bounded",
+    "read_bounded_bytes",
+    "read_bounded_text",
     "read_legacy_session",
 ]

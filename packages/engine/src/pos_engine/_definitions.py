@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
 
+from ._bounded import BoundedInputError, parse_json_bounded, read_bounded_text
+from ._evidence_schema import SchemaProblem, capped_errors, evidence_validator
 from ._tasks import TaskContent, TaskFormatError, parse_task
 from .exceptions import DefinitionError, NotFoundError
 
@@ -87,7 +89,7 @@ class Checkpoint:
     evidence_schema: dict[str, Any]
     validation: str
     evidence_example: dict[str, Any]
-    validator: Draft202012Validator = field(compare=False, repr=False)
+    validator: Validator = field(compare=False, repr=False)
     strict: bool = True
     allow_override: bool = False
     unevaluated_validators: tuple[UnevaluatedValidator, ...] = ()
@@ -228,35 +230,48 @@ class DefinitionProblem:
         }
 
 
-def _read_text(path: Path, folder: Path) -> str:
+def read_definition_file(path: Path, folder: Path) -> str:
+    """Read a file of the workflow in ``folder``: inside it, regular, UTF-8, size-capped.
+
+    Raises:
+        DefinitionError: naming the file (relative to ``folder``) and what is wrong with it.
+    """
+    rel = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        rel = path.relative_to(folder).as_posix()
+        return read_bounded_text(path, inside=folder)
+    except BoundedInputError as exc:
+        raise DefinitionError(f"cannot read {rel}: it {exc}", details={"field": rel}) from None
+    except OSError as exc:
         raise DefinitionError(
-            f"cannot read {rel}: {exc.__class__.__name__}", details={"field": rel}
-        ) from exc
+            f"cannot read {rel}: {exc.strerror or exc.__class__.__name__}", details={"field": rel}
+        ) from None
+
+
+def checkpoint_validator(schema: Any, where: str) -> Validator:
+    """Return the safe validator of a checkpoint's evidence_schema (see ``_evidence_schema``).
+
+    Raises:
+        DefinitionError: the schema is unusable; the message says why, naming ``where``.
+    """
+    try:
+        return evidence_validator(schema)
+    except SchemaProblem as exc:
+        raise DefinitionError(
+            f"{where}.evidence_schema is not usable: {exc}",
+            details={"field": f"{where}.evidence_schema"},
+        ) from None
 
 
 def _load_checkpoint(raw: dict[str, Any], where: str) -> Checkpoint:
     schema = raw["evidence_schema"]
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise DefinitionError(
-            f"{where}.evidence_schema is not a valid JSON Schema: {exc.message}",
-            details={"field": f"{where}.evidence_schema"},
-        ) from exc
-    validator = Draft202012Validator(schema)
+    validator = checkpoint_validator(schema, where)
     missing_in_schema = sorted(set(raw["required_evidence"]) - set(schema.get("properties", {})))
     if missing_in_schema:
         raise DefinitionError(
             f"{where}.required_evidence names {missing_in_schema} absent from evidence_schema.properties",
             details={"field": f"{where}.required_evidence"},
         )
-    example_errors = sorted(
-        validator.iter_errors(raw["evidence_example"]), key=lambda e: e.json_path
-    )
+    example_errors = capped_errors(validator, raw["evidence_example"], shown=1).errors
     if example_errors:
         raise DefinitionError(
             f"{where}.evidence_example does not pass its evidence_schema: "
@@ -281,7 +296,7 @@ def _load_phase(folder: Path, raw: dict[str, Any], expected_number: int) -> Phas
             details={"field": f"{where}.number"},
         )
     phase_dir = folder / "phases" / str(expected_number)
-    content = _read_text(phase_dir / "phase.md", folder)
+    content = read_definition_file(phase_dir / "phase.md", folder)
     tasks = []
     for index, task in enumerate(raw["tasks"], start=1):
         task_where = f"{where}.tasks[{index}]"
@@ -290,7 +305,7 @@ def _load_phase(folder: Path, raw: dict[str, Any], expected_number: int) -> Phas
                 f"{task_where}.number is {task['number']!r}; tasks are numbered from 1, so {index} was expected",
                 details={"field": f"{task_where}.number"},
             )
-        text = _read_text(phase_dir / task["file"], folder)
+        text = read_definition_file(phase_dir / task["file"], folder)
         try:
             parsed = parse_task(text)
         except TaskFormatError as exc:
@@ -324,24 +339,21 @@ def load_definition(folder: Path, source: Source) -> WorkflowDefinition:
             names the failing field or file.
     """
     try:
-        metadata = json.loads(_read_text(folder / "metadata.json", folder))
-    except json.JSONDecodeError as exc:
-        raise DefinitionError(
-            f"metadata.json is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
-            details={"field": "metadata.json"},
-        ) from exc
+        metadata = parse_json_bounded(read_definition_file(folder / "metadata.json", folder))
+    except BoundedInputError as exc:
+        raise DefinitionError(f"metadata.json {exc}", details={"field": "metadata.json"}) from None
     # Imported here: the legacy loader builds on the types defined in this module.
     from ._legacy_definitions import is_legacy_metadata, load_legacy_definition  # noqa: PLC0415
 
     if is_legacy_metadata(metadata):
         return load_legacy_definition(folder, source, metadata)
-    errors = sorted(_METADATA_VALIDATOR.iter_errors(metadata), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
+    errors = capped_errors(_METADATA_VALIDATOR, metadata, shown=1)
+    if errors.errors:
+        first = errors.errors[0]
         pointer = "/" + "/".join(str(p) for p in first.absolute_path)
         raise DefinitionError(
             f"metadata.json{pointer if pointer != '/' else ''}: {first.message[:300]}",
-            details={"field": pointer, "error_count": len(errors)},
+            details={"field": pointer, "error_count": errors.total},
         )
     if metadata["workflow_type"] != folder.name:
         raise DefinitionError(
@@ -432,15 +444,27 @@ class WorkflowRegistry:
         try:
             result = load_definition(folder, source)
         except DefinitionError as exc:
-            result = DefinitionProblem(
-                workflow_folder=folder.name,
-                source=source,
-                field=str(exc.details.get("field", "")),
-                message=exc.message,
+            result = self._problem(folder, source, str(exc.details.get("field", "")), exc.message)
+        # Isolation: whatever goes wrong in one workflow folder (a bug, a recursion, memory)
+        # makes that one workflow invalid; every other workflow and session carries on.
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            logger.exception("loading workflow %s (%s) failed unexpectedly", folder.name, source)
+            result = self._problem(
+                folder,
+                source,
+                "",
+                f"the definition could not be loaded ({type(exc).__name__}); "
+                "the server log has the details",
             )
-            logger.warning("workflow %s (%s) is invalid: %s", folder.name, source, exc.message)
         self._cache[folder] = (fingerprint, result)
         return result
+
+    @staticmethod
+    def _problem(folder: Path, source: Source, field_name: str, message: str) -> DefinitionProblem:
+        logger.warning("workflow %s (%s) is invalid: %s", folder.name, source, message)
+        return DefinitionProblem(
+            workflow_folder=folder.name, source=source, field=field_name, message=message
+        )
 
     def _scan(self) -> dict[str, WorkflowDefinition]:
         found: dict[str, WorkflowDefinition] = {}

@@ -470,6 +470,7 @@ def _checkpoint_error(phase: int, gate: GateResult, stamp: str) -> ErrorRecord:
         details={
             "missing_evidence": gate.missing_evidence,
             "validation_errors": gate.validation_errors,
+            "validation_error_count": gate.error_count,
         },
         remediation=_remediation(phase, gate),
     )
@@ -480,7 +481,13 @@ def _remediation(phase: int, gate: GateResult) -> str:
     if gate.missing_evidence:
         steps.append("add " + ", ".join(repr(m) for m in gate.missing_evidence))
     if gate.validation_errors:
-        steps.append("fix each validation_errors entry at its JSON pointer")
+        shown = len(gate.validation_errors)
+        steps.append(
+            "fix each validation_errors entry at its JSON pointer"
+            if gate.error_count <= shown
+            else f"fix each validation_errors entry at its JSON pointer (only the first {shown} of "
+            f"{gate.error_count}{'' if gate.error_count_complete else '+'} errors are listed)"
+        )
     return (
         f"{_sentence(' and '.join(steps))} as phase_content.checkpoint.evidence_schema describes "
         f"(checkpoint.evidence_example passes), then call complete_phase with phase={phase} again."
@@ -517,6 +524,7 @@ def _failure(
         "error_type": "ValidationError",
         "missing_evidence": gate.missing_evidence,
         "validation_errors": gate.validation_errors,
+        "validation_error_count": gate.error_count,
         "remediation": remediation,
         "checkpoint": checkpoint.to_dict(),
         "current_phase": session.current_phase,

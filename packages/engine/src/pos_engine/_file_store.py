@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import threading
 import time
 from collections import Counter
@@ -29,17 +30,25 @@ from typing import Any, ClassVar
 
 import pydantic
 
+from ._bounded import BoundedInputError, check_depth, read_bounded_bytes
 from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary
 from ._store import SessionStore, Updater
 from .exceptions import (
     ConflictError,
     CorruptSessionError,
     InternalError,
+    LimitError,
     NotFoundError,
     ValidationError,
 )
 
-__all__ = ["FileSessionStore"]
+__all__ = ["MAX_RECORD_BYTES", "MAX_RECORD_DEPTH", "FileSessionStore"]
+
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+"""Largest session record read or written; a write that would pass it is refused."""
+
+MAX_RECORD_DEPTH = 100
+"""Deepest nesting accepted in a session record (evidence itself is limited to 64 levels)."""
 
 # fullmatch, never ``$``: ``$`` also matches before a trailing newline.
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
@@ -94,10 +103,18 @@ def _corrupt(session_id: str, problem: str) -> CorruptSessionError:
     )
 
 
+def _read_record(path: str) -> bytes:
+    """Read a record file: never through a symlink, only a regular file, size-capped.
+
+    State files are only ever written by a store, never as links, FIFOs or devices: anything
+    else in the folder (a link to /dev/zero, a FIFO no one writes to) is refused at once.
+    """
+    return read_bounded_bytes(path, limit=MAX_RECORD_BYTES)
+
+
 def _read_summary(path: str, session_id: str) -> SessionSummary:
     # Parsing the JSON is unavoidable, but skipping the full model keeps big evidence cheap.
-    with open(path, "rb") as f:
-        data: Any = json.loads(f.read())
+    data: Any = json.loads(_read_record(path))
     if data["session_id"] != session_id:
         raise ValueError("session id does not match the file name")
     return SessionSummary.model_validate({key: data[src] for key, src in _SUMMARY_KEYS.items()})
@@ -205,19 +222,21 @@ class FileSessionStore(SessionStore):
         """
         path = self._path(session_id)
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
+            raw = _read_record(path)
         except FileNotFoundError:
             raise NotFoundError(
                 f"session {session_id!r} does not exist",
                 remediation="Call list_sessions to see the existing sessions and use one of those.",
             ) from None
+        except BoundedInputError as exc:
+            raise _corrupt(session_id, str(exc)) from None
         except OSError as exc:
             raise _corrupt(session_id, f"cannot be read ({exc.strerror})") from None
         try:
             data = json.loads(raw)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise _corrupt(session_id, f"is not valid JSON ({exc})") from None
+            check_depth(data, MAX_RECORD_DEPTH)
+        except (ValueError, RecursionError) as exc:  # JSON, UTF-8 and depth errors
+            raise _corrupt(session_id, f"is not valid JSON ({str(exc)[:200]})") from None
         try:
             session = Session.model_validate(data)
         except pydantic.ValidationError as exc:
@@ -344,8 +363,7 @@ class FileSessionStore(SessionStore):
         """Hold the session's sidecar lock; yield the lock file's path."""
         lock_path = self._path(session_id, ".lock", self._locks)
         while True:
-            with _os_errors(session_id, "lock"):
-                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = self._open_lock(session_id, lock_path)
             try:
                 # Each call opens its own file description, so threads exclude each other too.
                 with _os_errors(session_id, "lock"):
@@ -363,9 +381,46 @@ class FileSessionStore(SessionStore):
             finally:
                 os.close(fd)
 
+    def _open_lock(self, session_id: str, lock_path: str) -> int:
+        """Open (creating) the sidecar lock file, never through a symlink.
+
+        ``.locks/`` holds only regular files this store creates. Anything else there (a
+        symlink, maybe dangling, a FIFO) was planted: following it would create or lock a
+        file outside the project, so it is removed (unlink never follows) and replaced.
+        """
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+        for _ in range(3):
+            with _os_errors(session_id, "lock"):
+                try:
+                    fd = os.open(lock_path, flags, 0o600)
+                except OSError as exc:
+                    if exc.errno != errno.ELOOP:
+                        raise
+                    os.unlink(lock_path)  # a symlink: remove the link itself
+                    continue
+                if stat.S_ISREG(os.fstat(fd).st_mode):
+                    return fd
+                os.close(fd)
+                os.unlink(lock_path)
+        raise InternalError(
+            f"could not lock session {session_id!r}: its lock file keeps being replaced",
+            remediation="Check what writes into the session state folder's .locks/ and retry.",
+        )
+
     def _write_temp(self, session: Session) -> tuple[str, _Sig]:
-        """Write the record to a new temp file; return its path and stat signature."""
+        """Write the record to a new temp file; return its path and stat signature.
+
+        Raises:
+            LimitError: the record would be over ``MAX_RECORD_BYTES`` (nothing is written).
+        """
         data = json.dumps(session.model_dump(mode="json"), separators=(",", ":")).encode()
+        if len(data) > MAX_RECORD_BYTES:
+            raise LimitError(
+                f"session {session.session_id!r} would grow to {len(data)} bytes, over the "
+                f"{MAX_RECORD_BYTES} bytes a session record may hold; nothing was written",
+                remediation="Send smaller evidence (summaries and file paths rather than file "
+                "contents), or start a new session.",
+            )
         name = f".{session.session_id}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
         tmp = os.path.join(self._dir, name)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -423,7 +478,8 @@ class FileSessionStore(SessionStore):
                     continue
                 session_id = name[:-5]
                 try:
-                    sig = _signature(entry.stat())
+                    # Never follow: a record that is a link is refused when read, not stat'ed.
+                    sig = _signature(entry.stat(follow_symlinks=False))
                 except FileNotFoundError:
                     continue  # deleted during the scan
                 cached = cache.get(session_id)
@@ -439,7 +495,7 @@ class FileSessionStore(SessionStore):
                     summary = _read_summary(entry.path, session_id)
                 except FileNotFoundError:
                     seen.discard(session_id)  # deleted during the scan
-                except (OSError, ValueError, KeyError, TypeError):
+                except (OSError, ValueError, KeyError, TypeError, RecursionError):
                     self._corrupt[session_id] = sig
                     if self._cache.pop(session_id, None) is not None:
                         self._order = None

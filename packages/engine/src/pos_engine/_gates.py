@@ -2,7 +2,9 @@
 
 Gates fail closed: every required name must be present and not null even when
 the schema would allow its absence, and the whole evidence object must satisfy
-the checkpoint's JSON Schema. Every finding is collected, not just the first.
+the checkpoint's JSON Schema. Every missing name is reported, and the first schema
+errors (``MAX_ERRORS_SHOWN`` of them, with a count of all found up to
+``MAX_ERRORS_COUNTED``): enough to fix the evidence, bounded however bad it is.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from referencing.exceptions import Unresolvable
+
 from ._definitions import Checkpoint
+from ._evidence_schema import capped_errors
 
 __all__ = ["GateResult", "evaluate_evidence"]
 
@@ -25,6 +30,10 @@ class GateResult:
     passed: bool
     missing_evidence: list[str]
     validation_errors: list[dict[str, str]]
+    error_count: int = 0
+    """How many schema errors were found; ``validation_errors`` holds the first few."""
+    error_count_complete: bool = True
+    """False when counting stopped early: ``error_count`` is then a lower bound."""
 
     def summary(self) -> str:
         """Return one sentence that says why the gate failed."""
@@ -33,11 +42,13 @@ class GateResult:
             parts.append("missing evidence " + ", ".join(repr(m) for m in self.missing_evidence))
         if self.validation_errors:
             first = self.validation_errors[0]
-            more = len(self.validation_errors) - 1
+            total = max(self.error_count, len(self.validation_errors))
+            counted = f"{total}{'' if self.error_count_complete else '+'}"
+            more = total - 1
             where = first["pointer"] or "(evidence)"
             parts.append(
-                f"{len(self.validation_errors)} schema error(s), first at {where}: {first['message']}"
-                + (f" (+{more} more)" if more else "")
+                f"{counted} schema error(s), first at {where}: {first['message']}"
+                + (f" (+{more}{'' if self.error_count_complete else '+'} more)" if more else "")
             )
         return "; ".join(parts)
 
@@ -85,18 +96,33 @@ def _pointer(path: Any) -> str:
 
 
 def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateResult:
-    """Evaluate ``evidence`` against ``checkpoint``; never raises for bad evidence."""
+    """Evaluate ``evidence`` against ``checkpoint``; never raises for bad evidence.
+
+    At most ``MAX_ERRORS_SHOWN`` schema errors are returned (the first by JSON pointer of
+    up to ``MAX_ERRORS_COUNTED`` found); ``error_count`` says how many were found.
+    """
     missing = [name for name in checkpoint.required_evidence if evidence.get(name) is None]
+    try:
+        found = capped_errors(checkpoint.validator, evidence)
+    except (Unresolvable, RecursionError) as exc:  # pragma: no cover - refused at load time
+        # Fail closed: a schema that cannot be applied passes nothing.
+        problem = {
+            "pointer": "",
+            "keyword": "$schema",
+            "message": f"the checkpoint's evidence_schema cannot be applied "
+            f"({type(exc).__name__}); fix the workflow definition",
+        }
+        return GateResult(False, missing, [problem], error_count=1)
     errors = []
-    for error in sorted(
-        checkpoint.validator.iter_errors(evidence), key=lambda e: list(map(str, e.absolute_path))
-    ):
+    skipped = 0
+    for error in found.errors:
         # "required" failures of names already reported as missing would only repeat them.
         if (
             error.validator == "required"
             and not error.absolute_path
             and any(repr(m) in error.message for m in missing)
         ):
+            skipped += 1
             continue
         message = error.message
         if len(message) > _MAX_MESSAGE:  # messages embed the instance, which can be megabytes
@@ -109,5 +135,9 @@ def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateR
             }
         )
     return GateResult(
-        passed=not missing and not errors, missing_evidence=missing, validation_errors=errors
+        passed=not missing and not errors,
+        missing_evidence=missing,
+        validation_errors=errors,
+        error_count=found.total - skipped,
+        error_count_complete=found.complete,
     )

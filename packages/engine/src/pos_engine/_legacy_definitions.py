@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from ._bounded import BoundedInputError, parse_yaml_bounded
 from ._definitions import (
     Checkpoint,
     PhaseDefinition,
@@ -41,7 +42,10 @@ from ._definitions import (
     TaskDefinition,
     UnevaluatedValidator,
     WorkflowDefinition,
+    checkpoint_validator,
 )
+from ._definitions import read_definition_file as _read
+from ._evidence_schema import capped_errors
 from ._legacy_tasks import parse_legacy_task
 from .exceptions import DefinitionError
 
@@ -202,24 +206,14 @@ def _first_error(
     validator: Draft202012Validator, instance: Any, where: str, *, field_prefix: str = ""
 ) -> None:
     """Raise a DefinitionError for the first schema error; its field is ``field_prefix`` + pointer."""
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        first = errors[0]
+    errors = capped_errors(validator, instance, shown=1)
+    if errors.errors:
+        first = errors.errors[0]
         pointer = _pointer(first.absolute_path) if first.absolute_path else ""
         raise DefinitionError(
             f"{where}{pointer}: {first.message[:300]}",
-            details={"field": f"{field_prefix}{pointer}" or "/", "error_count": len(errors)},
+            details={"field": f"{field_prefix}{pointer}" or "/", "error_count": errors.total},
         )
-
-
-def _read(path: Path, folder: Path) -> str:
-    rel = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError(
-            f"cannot read {rel}: {exc.__class__.__name__}", details={"field": rel}
-        ) from exc
 
 
 def _inside(folder: Path, *candidates: Path) -> Path | None:
@@ -238,8 +232,10 @@ def _inside(folder: Path, *candidates: Path) -> Path | None:
 def _load_gate(path: Path, folder: Path) -> dict[str, Any]:
     rel = path.relative_to(folder).as_posix()
     try:
-        # safe_load builds plain data only: no tags, no objects, nothing executed.
-        gate = yaml.safe_load(_read(path, folder))
+        # Plain data only (safe tags: no objects, nothing executed), no aliases, bounded depth.
+        gate = parse_yaml_bounded(_read(path, folder))
+    except BoundedInputError as exc:
+        raise DefinitionError(f"{rel} {exc}", details={"field": rel}) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -341,7 +337,7 @@ def _gate_checkpoint(
         evidence_schema=schema,
         validation=_with_criteria(sentence, phase),
         evidence_example=example,
-        validator=Draft202012Validator(schema),
+        validator=checkpoint_validator(schema, rel),
         strict=strict,
         allow_override=allow_override,
         unevaluated_validators=tuple(unevaluated),
@@ -371,7 +367,7 @@ def _metadata_checkpoint(names: list[str], phase: dict[str, Any], where: str) ->
             "Provide " + ", ".join(names) + " (each present and not null).", phase
         ),
         evidence_example=dict.fromkeys(names, True),
-        validator=Draft202012Validator(schema),
+        validator=checkpoint_validator(schema, where),
         notes=(
             (
                 "no_gate_definition",

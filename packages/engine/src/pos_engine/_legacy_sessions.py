@@ -29,7 +29,6 @@ Mapping (``legacy`` -> session):
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -40,7 +39,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
+from ._bounded import BoundedInputError, parse_json_bounded, read_bounded_bytes
 from ._definitions import WorkflowDefinition, WorkflowRegistry
+from ._evidence_schema import capped_errors
 from ._gates import evaluate_evidence
 from ._models import ErrorRecord, PhaseAttempt, Session, SessionStatus, utc_now
 from ._state import seconds_between
@@ -106,6 +107,9 @@ LEGACY_SESSION_SCHEMA: dict[str, Any] = {
 """The legacy session shape the conversion relies on; unknown keys are reported, not fatal."""
 
 _VALIDATOR = Draft202012Validator(LEGACY_SESSION_SCHEMA)
+
+MAX_LEGACY_SESSION_BYTES = 64 * 1024 * 1024
+"""Largest legacy session file read (as the store's own records)."""
 _KNOWN_KEYS = frozenset(LEGACY_SESSION_SCHEMA["properties"])
 _ARTIFACT_KEYS = frozenset(
     {"phase_number", "evidence", "outputs", "commands_executed", "timestamp"}
@@ -197,12 +201,12 @@ class _Rejected(Exception):
 def _shape_problem(raw: object) -> str | None:
     if not isinstance(raw, dict):
         return f"the file holds a JSON {type(raw).__name__}, not an object"
-    errors = sorted(_VALIDATOR.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
-    if not errors:
+    found = capped_errors(_VALIDATOR, raw, shown=1)
+    if not found.errors:
         return None
-    first = errors[0]
+    first = found.errors[0]
     where = "/" + "/".join(str(p) for p in first.absolute_path)
-    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    more = f" (+{found.total - 1} more)" if found.total > 1 else ""
     return (
         f"not a legacy session: {where if where != '/' else '(file)'}: {first.message[:200]}{more}"
     )
@@ -218,15 +222,11 @@ def read_legacy_session(path: str | os.PathLike[str]) -> LegacySessionReport:
     file = Path(path)
     report = LegacySessionReport(source=file.name)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return report._fail(f"cannot read the file: {exc.__class__.__name__}")
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return report._fail(
-            f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        )
+        raw = parse_json_bounded(read_bounded_bytes(file, limit=MAX_LEGACY_SESSION_BYTES))
+    except BoundedInputError as exc:
+        return report._fail(f"the file {exc}")
+    except OSError as exc:
+        return report._fail(f"cannot read the file: {exc.strerror or exc.__class__.__name__}")
     problem = _shape_problem(raw)
     if problem is not None:
         return report._fail(problem)

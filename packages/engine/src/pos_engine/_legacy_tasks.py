@@ -15,13 +15,15 @@ from ._tasks import TaskContent
 __all__ = ["parse_legacy_task"]
 
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_STEP_HEADING = re.compile(r"^(#{2,6})\s+\W*Step\s+\d+\b\s*[:.)\-\u2013\u2014]?\s*(.*?)\s*$", re.I)
-_NUMBERED = re.compile(r"^(\d+)[.)]\s+(.+?)\s*$")
+# Patterns end in a greedy ``(.*)`` that the code strips: a trailing ``(.*?)\s*$`` (or
+# ``\s+\W*``, whose two runs overlap) backtracks quadratically on a long run of spaces.
+_HEADING = re.compile(r"(#{1,6})\s(.*)")
+_STEP_WORD = re.compile(r"\W*Step\s+\d+\b\s*[:.)\-\u2013\u2014]?(.*)", re.I)
+_NUMBERED = re.compile(r"(\d+)[.)]\s(.*)")
 _FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w+-]*)")
 _TASK_PREFIX = re.compile(r"^Task\s+\d+\s*[:.\-\u2013\u2014]\s*", re.I)
 _INLINE_CODE = re.compile(r"`([^`]+)`")
-_EXPECTED = re.compile(r"^expected(?:\s+output|\s+result)?\s*\**\s*:\s*\**\s*(.*?)\s*$", re.I)
+_EXPECTED = re.compile(r"expected(?:\s+output|\s+result)?([\s*]*):(.*)", re.I)
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
 _SHELL = {"", "bash", "sh", "shell", "zsh", "console"}
 
@@ -76,16 +78,37 @@ def _prose(blocks: list[_Block]) -> str:
 
 
 def _heading(block: _Block) -> tuple[int, str] | None:
+    """Return a heading's level and text (closing #s dropped), or None for other blocks."""
     if block.code:
         return None
-    match = _HEADING.match(block.text)
-    return (len(match.group(1)), match.group(2)) if match else None
+    match = _HEADING.fullmatch(block.text.rstrip())
+    if match is None:
+        return None
+    return len(match.group(1)), match.group(2).strip().rstrip("#").rstrip()
+
+
+def _step_heading(block: _Block) -> tuple[int, str] | None:
+    """Return the level and title of a '### Step N: title' heading, or None."""
+    heading = _heading(block)
+    if heading is None or heading[0] < 2:
+        return None
+    match = _STEP_WORD.match(heading[1])
+    return None if match is None else (heading[0], match.group(1).strip())
+
+
+def _numbered(block: _Block) -> str | None:
+    """Return the text of a top-level numbered-list item, or None."""
+    if block.code:
+        return None
+    match = _NUMBERED.fullmatch(block.text.rstrip())
+    text = match.group(2).strip() if match else ""
+    return text or None
 
 
 def _expected(line: str) -> str | None:
     """Return the text after an 'Expected output:' label ("" if none follows), else None."""
-    match = _EXPECTED.match(line.strip().strip("*_-# >"))
-    return None if match is None else match.group(1).strip("*_ ")
+    match = _EXPECTED.fullmatch(line.strip().strip("*_-# >"))
+    return None if match is None else match.group(2).strip().strip("*_ ")
 
 
 def _step(number: int, title: str, body: list[_Block], *, title_command: bool) -> dict[str, Any]:
@@ -132,23 +155,19 @@ def _heading_steps(blocks: list[_Block]) -> tuple[list[dict[str, Any]], list[_Bl
     index = 0
     while index < len(blocks):
         block = blocks[index]
-        match = None if block.code else _STEP_HEADING.match(block.text)
+        match = _step_heading(block)
         if match is None:
             outside.append(block)
             index += 1
             continue
-        level = len(match.group(1))
+        level = match[0]
         end = index + 1
         while end < len(blocks):
             heading = _heading(blocks[end])
-            if heading is not None and (
-                heading[0] <= level or _STEP_HEADING.match(blocks[end].text)
-            ):
+            if heading is not None and (heading[0] <= level or _step_heading(blocks[end])):
                 break
             end += 1
-        steps.append(
-            _step(len(steps) + 1, match.group(2), blocks[index + 1 : end], title_command=False)
-        )
+        steps.append(_step(len(steps) + 1, match[1], blocks[index + 1 : end], title_command=False))
         index = end
     return steps, outside
 
@@ -160,20 +179,18 @@ def _numbered_steps(blocks: list[_Block]) -> tuple[list[dict[str, Any]], list[_B
     index = 0
     while index < len(blocks):
         block = blocks[index]
-        match = None if block.code else _NUMBERED.match(block.text)
-        if match is None:
+        item = _numbered(block)
+        if item is None:
             outside.append(block)
             index += 1
             continue
         end = index + 1
         while end < len(blocks):
             nxt = blocks[end]
-            if not nxt.code and (_NUMBERED.match(nxt.text) or _heading(nxt) is not None):
+            if _numbered(nxt) is not None or _heading(nxt) is not None:
                 break
             end += 1
-        steps.append(
-            _step(len(steps) + 1, match.group(2), blocks[index + 1 : end], title_command=True)
-        )
+        steps.append(_step(len(steps) + 1, item, blocks[index + 1 : end], title_command=True))
         index = end
     return steps, outside
 

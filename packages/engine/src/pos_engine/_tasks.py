@@ -27,19 +27,52 @@ broken definition, reported when the workflow loads.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MAX_TASK_LINES", "TaskContent", "TaskFormatError", "parse_task"]
+__all__ = ["MAX_TASK_LINES", "TARGET_PLACEHOLDER", "TaskContent", "TaskFormatError", "parse_task"]
 
 MAX_TASK_LINES = 100
 
-_TITLE = re.compile(r"^# Task (\d+):\s*(.+?)\s*$")
-_DURATION = re.compile(r"^\*\*Estimated duration:\*\*\s*(.+?)\s*$")
-_STEP = re.compile(r"^### Step (\d+):\s*(.+?)\s*$")
-_COMMAND = re.compile(r"^Command:\s*(?:`(.+)`|(none))\s*$")
-_EXPECTED = re.compile(r"^Expected output:\s*(.+?)\s*$")
-_ARTIFACT = re.compile(r"^- `([A-Za-z0-9_.\-/]+)`:\s*(.+?)\s*$")
+TARGET_PLACEHOLDER = "{target_file}"
+"""Replaced by the session's target file when a task is served (shell-quoted in commands)."""
+
+# Each line pattern ends in ``(.*)``, stripped by ``_LinePattern``: a trailing
+# ``\s*(.+?)\s*$`` backtracks quadratically on a long run of spaces (60 KB froze a load
+# for 54 s), while a greedy tail that must match to the end of the line cannot backtrack.
+_TITLE = re.compile(r"# Task (\d+):(.*)")
+_DURATION = re.compile(r"\*\*Estimated duration:\*\*(.*)")
+_STEP = re.compile(r"### Step (\d+):(.*)")
+_COMMAND = re.compile(r"Command:\s*(?:`(.+)`|(none))\s*")
+_EXPECTED = re.compile(r"Expected output:(.*)")
+_ARTIFACT = re.compile(r"- `([A-Za-z0-9_.\-/]+)`:(.*)")
+
+
+class _LinePattern:
+    """A line regex whose last group takes the rest of the line, returned stripped.
+
+    ``match`` gives the groups (the last one stripped), or None when the line does not
+    match or the stripped rest is empty.
+    """
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+
+    def match(self, line: str) -> tuple[str, ...] | None:
+        found = self.pattern.fullmatch(line)
+        if found is None:
+            return None
+        *head, rest = found.groups()
+        rest = rest.strip()
+        return (*head, rest) if rest else None
+
+
+_TITLE_LINE = _LinePattern(_TITLE)
+_DURATION_LINE = _LinePattern(_DURATION)
+_STEP_LINE = _LinePattern(_STEP)
+_EXPECTED_LINE = _LinePattern(_EXPECTED)
+_ARTIFACT_LINE = _LinePattern(_ARTIFACT)
 
 
 class TaskFormatError(ValueError):
@@ -58,11 +91,18 @@ class TaskContent:
     artifacts_to_produce: tuple[dict[str, str], ...]
 
     def render(self, target_file: str) -> dict[str, Any]:
-        """Return the task as a JSON-ready dict with ``{target_file}`` substituted."""
+        """Return the task as a JSON-ready dict with ``{target_file}`` substituted.
 
-        def fill(text: str | None) -> Any:
-            return None if text is None else text.replace("{target_file}", target_file)
+        In commands the path is shell-quoted (``shlex.quote``): it comes from the agent,
+        and a name like ``$(touch PWNED).py`` or ``my file.py`` must stay one literal
+        argument. Command templates therefore never quote ``{target_file}`` themselves
+        (a test checks every bundled and legacy template).
+        """
 
+        def fill(text: str | None, value: str = target_file) -> Any:
+            return None if text is None else text.replace(TARGET_PLACEHOLDER, value)
+
+        quoted = shlex.quote(target_file)
         return {
             "title": self.title,
             "description": fill(self.description),
@@ -70,7 +110,7 @@ class TaskContent:
             "execution_steps": [
                 {
                     **step,
-                    "command": fill(step["command"]),
+                    "command": fill(step["command"], quoted),
                     "description": fill(step["description"]),
                     "expected_output": fill(step["expected_output"]),
                 }
@@ -108,32 +148,32 @@ def _parse_steps(lines: list[tuple[int, str]]) -> tuple[dict[str, Any], ...]:
             return
         step = steps[-1]
         rest = [text for _, text in body]
-        if not rest or not _COMMAND.match(rest[0].strip()):
+        if not rest or not _COMMAND.fullmatch(rest[0].strip()):
             raise TaskFormatError(
                 f"step {step['step']}: the line after its heading must be 'Command: `...`' or 'Command: none'"
             )
-        if len(rest) < 2 or not _EXPECTED.match(rest[1].strip()):
+        if len(rest) < 2 or not _EXPECTED_LINE.match(rest[1].strip()):
             raise TaskFormatError(
                 f"step {step['step']}: the second line must be 'Expected output: ...'"
             )
-        command = _COMMAND.match(rest[0].strip())
-        expected = _EXPECTED.match(rest[1].strip())
+        command = _COMMAND.fullmatch(rest[0].strip())
+        expected = _EXPECTED_LINE.match(rest[1].strip())
         assert command is not None and expected is not None  # noqa: S101 - checked just above
         step["command"] = command.group(1)
-        step["expected_output"] = expected.group(1)
+        step["expected_output"] = expected[0]
         detail = "\n".join(rest[2:]).strip()
         step["description"] = f"{step['title']}. {detail}".strip() if detail else step["title"]
 
     for number, line in lines:
-        heading = _STEP.match(line)
+        heading = _STEP_LINE.match(line)
         if heading:
             close()
             expected_number = len(steps) + 1
-            if int(heading.group(1)) != expected_number:
+            if int(heading[0]) != expected_number:
                 raise TaskFormatError(
-                    f"line {number}: expected Step {expected_number}, found Step {heading.group(1)}"
+                    f"line {number}: expected Step {expected_number}, found Step {heading[0]}"
                 )
-            steps.append({"step": expected_number, "title": heading.group(2)})
+            steps.append({"step": expected_number, "title": heading[1]})
             body = []
         elif steps:
             if line.strip() or body:
@@ -154,12 +194,12 @@ def _parse_artifacts(lines: list[tuple[int, str]]) -> tuple[dict[str, str], ...]
     for number, line in lines:
         if not line.strip():
             continue
-        match = _ARTIFACT.match(line.strip())
+        match = _ARTIFACT_LINE.match(line.strip())
         if not match:
             raise TaskFormatError(
                 f"line {number}: artifacts are bullets of the form '- `name`: description'"
             )
-        artifacts.append({"name": match.group(1), "description": match.group(2)})
+        artifacts.append({"name": match[0], "description": match[1]})
     if not artifacts:
         raise TaskFormatError("the '## Artifacts to produce' section lists no artifact")
     return tuple(artifacts)
@@ -182,18 +222,17 @@ def parse_task(text: str) -> TaskContent:
         raise TaskFormatError(f"the task has {len(lines)} lines; the limit is {MAX_TASK_LINES}")
     sections = _sections(lines)
     head = [(n, line) for n, line in sections[""] if line.strip()]
-    if not head or not _TITLE.match(head[0][1]):
+    title_match = _TITLE_LINE.match(head[0][1].rstrip()) if head else None
+    if title_match is None:
         raise TaskFormatError("the first line must be '# Task <number>: <title>'")
-    title_match = _TITLE.match(head[0][1])
-    assert title_match is not None  # noqa: S101 - checked just above
-    duration = next((m.group(1) for _, line in head if (m := _DURATION.match(line))), None)
+    duration = next((m[0] for _, line in head if (m := _DURATION_LINE.match(line.rstrip()))), None)
     if duration is None:
         raise TaskFormatError("missing the '**Estimated duration:** ...' line")
     description = _paragraphs(
         [
             (n, line)
             for n, line in sections[""]
-            if not _TITLE.match(line) and not _DURATION.match(line)
+            if not _TITLE_LINE.match(line.rstrip()) and not _DURATION_LINE.match(line.rstrip())
         ]
     )
     if not description:
@@ -202,8 +241,8 @@ def parse_task(text: str) -> TaskContent:
         if required not in sections:
             raise TaskFormatError(f"missing the '## {required.capitalize()}' section")
     return TaskContent(
-        number=int(title_match.group(1)),
-        title=title_match.group(2),
+        number=int(title_match[0]),
+        title=title_match[1],
         estimated_duration=duration,
         description=description,
         execution_steps=_parse_steps(sections["execution steps"]),

@@ -20,6 +20,7 @@ from pos_engine.exceptions import LimitError, ValidationError
 
 __all__ = [
     "MAX_EVIDENCE_BYTES",
+    "MAX_EVIDENCE_DEPTH",
     "MAX_PATH_COMPONENT_BYTES",
     "MAX_SESSION_ID_CHARS",
     "MAX_TARGET_PATH_CHARS",
@@ -31,6 +32,9 @@ __all__ = [
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 """Largest evidence payload accepted, in bytes of compact UTF-8 JSON."""
+
+MAX_EVIDENCE_DEPTH = 64
+"""Deepest nesting of arrays and objects accepted in evidence (and start options)."""
 
 MAX_TARGET_PATH_CHARS = 1024
 """Longest ``target_file`` accepted, in characters."""
@@ -225,7 +229,8 @@ def validate_evidence_size(evidence: object, limit: int = MAX_EVIDENCE_BYTES) ->
         The serialised size in bytes.
 
     Raises:
-        LimitError: The serialised evidence is larger than ``limit``.
+        LimitError: The serialised evidence is larger than ``limit``, or arrays and
+            objects nest deeper than ``MAX_EVIDENCE_DEPTH``.
         ValidationError: The evidence is not JSON-serialisable (including NaN,
             Infinity, circular references and strings that are not valid Unicode).
     """
@@ -247,4 +252,27 @@ def validate_evidence_size(evidence: object, limit: int = MAX_EVIDENCE_BYTES) ->
             f"evidence is too large: {size / _MB:.2f} MB ({size} bytes), "
             f"over the {limit / _MB:.2f} MB ({limit} bytes) limit",
         )
+    depth = _depth(evidence)
+    if depth > MAX_EVIDENCE_DEPTH:
+        raise LimitError(
+            f"evidence nests {depth} levels deep, over the {MAX_EVIDENCE_DEPTH} allowed",
+            remediation="Flatten the evidence: nested arrays and objects may go "
+            f"{MAX_EVIDENCE_DEPTH} levels deep.",
+        )
     return size
+
+
+def _depth(value: object) -> int:
+    """Return how deep arrays and objects nest in ``value`` (iteratively: no recursion)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, level + 1) for child in item)
+        else:
+            continue
+        deepest = max(deepest, level)
+    return deepest

@@ -40,7 +40,7 @@ from ._server import HTTP_PATH, MAX_HTTP_BODY_BYTES, build_http_app, build_serve
 from ._server_info import package_version
 from ._stats import metrics_summary
 from ._tool import TOOL_NAME, WorkflowResponse, dispatch, register_workflow_tools, tool_description
-from .exceptions import MonitoringConfigError, RegistryError
+from .exceptions import MonitoringConfigError, RegistryError, ServerConfigError
 
 __version__ = package_version("pos-tool")
 
@@ -70,6 +70,7 @@ __all__ = [
     "MonitoringConfigError",
     "Parameter",
     "RegistryError",
+    "ServerConfigError",
     "ServerParts",
     "ToolGroup",
     "ToolRegistry",

@@ -44,10 +44,13 @@ from pos_engine import (
     NotFoundError,
     PosError,
     WorkflowRegistry,
+    capped_errors,
     definition_schema,
     is_legacy_metadata,
     legacy_findings,
     load_definition,
+    parse_json_bounded,
+    read_bounded_text,
 )
 from pos_engine.guards import validate_target_file, validate_workflow_type
 from pydantic import WithJsonSchema
@@ -451,16 +454,15 @@ def _folder_by_path(root: Path, path: object) -> tuple[Path, DefinitionSource]:
 
 def _read_metadata(folder: Path) -> object:
     try:
-        return json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        return parse_json_bounded(read_bounded_text(folder / "metadata.json", inside=folder))
+    except (OSError, ValueError):  # BoundedInputError is a ValueError
         return None
 
 
 def _schema_problems(metadata: object) -> list[dict[str, str]]:
     """Every schema problem of a metadata.json in our format (the loader reports the first)."""
     problems = []
-    errors = _METADATA_VALIDATOR.iter_errors(metadata)
-    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
+    for error in capped_errors(_METADATA_VALIDATOR, metadata).errors:
         pointer = "/" + "/".join(str(part) for part in error.absolute_path)
         shown = pointer if pointer != "/" else ""
         problems.append(

@@ -7,13 +7,12 @@ over 1 s and error rate over 5% in the last 5 minutes, resident memory over 100 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._registry import packaged_schema, schema_mismatch
+from ._registry import packaged_schema, read_config_json, schema_mismatch
 from .exceptions import MonitoringConfigError
 
 __all__ = [
@@ -27,7 +26,6 @@ __all__ = [
 MONITORING_FILE = ".praxis-os/config/monitoring.json"
 """Where a project keeps its monitoring settings, relative to the project root."""
 
-_MAX_FILE_BYTES = 64 * 1024
 MB = 1024 * 1024
 
 
@@ -85,30 +83,6 @@ def monitoring_schema() -> dict[str, Any]:
     return packaged_schema(_SCHEMA)
 
 
-def _read(path: Path) -> Any:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(_MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__  # str(exc) would show the absolute path
-        raise MonitoringConfigError(MONITORING_FILE, f"cannot be read ({reason})") from None
-    if len(raw) > _MAX_FILE_BYTES:
-        raise MonitoringConfigError(
-            MONITORING_FILE, f"is over {_MAX_FILE_BYTES // 1024} KB; it holds a few settings"
-        )
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise MonitoringConfigError(MONITORING_FILE, "is not UTF-8 text") from None
-    except (json.JSONDecodeError, RecursionError) as exc:
-        where = (
-            f" (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-            if isinstance(exc, json.JSONDecodeError)
-            else ": nested too deeply"
-        )
-        raise MonitoringConfigError(MONITORING_FILE, f"is not valid JSON{where}") from None
-
-
 def _rules(alerts: dict[str, Any]) -> tuple[AlertRule, ...]:
     latency = alerts.get("high_latency", {})
     errors = alerts.get("high_error_rate", {})
@@ -158,7 +132,7 @@ def load_monitoring_config(project_root: str | os.PathLike[str]) -> MonitoringCo
     path = Path(project_root) / MONITORING_FILE
     if not path.exists() and not path.is_symlink():
         return MonitoringConfig()
-    data = _read(path)
+    data = read_config_json(path, MONITORING_FILE, MonitoringConfigError)
     mismatch = schema_mismatch(_SCHEMA, data)
     if mismatch is not None:
         raise MonitoringConfigError(MONITORING_FILE, mismatch)

@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 from mcp.server.mcpserver import MCPServer
-from pos_engine import WorkflowEngine
+from pos_engine import (
+    BoundedInputError,
+    WorkflowEngine,
+    parse_json_bounded,
+    read_bounded_text,
+)
 
 from ._legacy_tools import LEGACY_TOOL_NAMES, register_legacy_tools
 from ._server_info import register_server_info_tools
@@ -152,15 +157,25 @@ def registry_schema() -> dict[str, Any]:
     return packaged_schema("tool-registry.schema.json")
 
 
-def _read(path: Path) -> str:
+def read_config_json(
+    path: Path, file: str, error: Callable[[str, str], Exception], *, limit: int = 64 * 1024
+) -> Any:
+    """Read a project's JSON settings file: a regular, small, UTF-8 file, nested 64 deep at most.
+
+    A project may link its settings elsewhere, so a symlink is followed, but a FIFO or a
+    device is refused and never read.
+
+    Raises:
+        Exception: ``error(file, problem)`` (e.g. RegistryError) saying what is wrong; it
+            names the file relative to the project, never an absolute path.
+    """
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise RegistryError(REGISTRY_FILE, "is not UTF-8 text") from None
+        return parse_json_bounded(read_bounded_text(path, limit=limit, follow_symlinks=True))
+    except BoundedInputError as exc:
+        raise error(file, str(exc)) from None
     except OSError as exc:
         # str(exc) names the absolute path; the error names only the relative one.
-        reason = exc.strerror or type(exc).__name__
-        raise RegistryError(REGISTRY_FILE, f"cannot be read ({reason})") from None
+        raise error(file, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
 
 
 def schema_problems(schema: dict[str, Any], data: object) -> list[str]:
@@ -203,13 +218,7 @@ def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:
     path = Path(project_root) / REGISTRY_FILE
     if not path.exists() and not path.is_symlink():
         return ToolRegistry()
-    text = _read(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RegistryError(
-            REGISTRY_FILE, f"is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from None
+    data = read_config_json(path, REGISTRY_FILE, RegistryError)
     mismatch = schema_mismatch("tool-registry.schema.json", data)
     if mismatch is not None:
         raise RegistryError(REGISTRY_FILE, mismatch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,21 +13,36 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from pos_engine import WorkflowEngine
 from starlette.applications import Starlette
+from starlette.routing import Route
 
 from ._dashboard import monitoring_routes, standalone_routes
+from ._http import (
+    DEFAULT_LIMITS,
+    TOKEN_ENV,
+    GuardedH11Protocol,
+    HttpLimits,
+    StaticTokenVerifier,
+    build_app,
+    is_loopback,
+    protect,
+)
 from ._monitor import Monitor, monitor_of
 from ._monitor_config import load_monitoring_config
 from ._registry import TOOL_GROUPS, ServerParts, load_tool_registry
 from ._server_info import package_version
+from .exceptions import ServerConfigError
 
 __all__ = [
     "HTTP_PATH",
     "MAX_HTTP_BODY_BYTES",
     "build_http_app",
     "build_server",
+    "check_exposure",
     "serve_dashboard",
     "serve_http",
 ]
+
+logger = logging.getLogger(__name__)
 
 SERVER_NAME = "pos-workflow"
 
@@ -118,43 +134,96 @@ def _security(host: str, port: int) -> TransportSecuritySettings:
     )
 
 
-def build_http_app(server: MCPServer, *, host: str = "127.0.0.1", port: int = 8765) -> Starlette:
+def build_http_app(
+    server: MCPServer,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    verifier: StaticTokenVerifier | None = None,
+    limits: HttpLimits = DEFAULT_LIMITS,
+) -> Starlette:
     """Return the streamable HTTP app of ``server`` at :data:`HTTP_PATH`.
 
     Host and Origin headers must name ``127.0.0.1`` or ``localhost`` (or ``host``)
-    with ``port``; request bodies may be up to :data:`MAX_HTTP_BODY_BYTES`. The same
-    app serves the monitoring routes (``/metrics``, ``/dashboard``) of a server with
-    metrics on.
+    with ``port``; request bodies may be up to :data:`MAX_HTTP_BODY_BYTES`. With a
+    ``verifier`` every route needs a bearer token it accepts; sessions are limited
+    as ``limits`` says (see ``pos_tool._http``). The same app serves the monitoring
+    routes (``/metrics``, ``/dashboard``) of a server with metrics on.
     """
     security = _security(host, port)
-    app = server.streamable_http_app(
-        streamable_http_path=HTTP_PATH,
-        max_request_body_size=MAX_HTTP_BODY_BYTES,
-        transport_security=security,
-        host=host,
+    app, _manager = build_app(
+        server,
+        path=HTTP_PATH,
+        security=security,
+        max_body_bytes=MAX_HTTP_BODY_BYTES,
+        limits=limits,
+        verifier=verifier,
     )
-    _mount_monitoring(app, server, security)
+    _mount_monitoring(app, server, security, auth=verifier is not None)
     return app
 
 
 def _mount_monitoring(
-    app: Starlette, server: MCPServer, security: TransportSecuritySettings
+    app: Starlette, server: MCPServer, security: TransportSecuritySettings, *, auth: bool
 ) -> None:
     """Serve ``/metrics``, ``/dashboard`` and ``/dashboard/data`` beside the MCP endpoint.
 
-    They are routes of the same Starlette app as :data:`HTTP_PATH`, so a middleware
-    wrapping the app (authentication, the Host check) guards them as it guards MCP.
+    They are routes of the same Starlette app as :data:`HTTP_PATH`, behind the same Host
+    check and, with tokens configured, the same bearer check (:func:`protect`).
     A server without a monitor (metrics disabled) serves none of them.
     """
     monitor = monitor_of(server)
-    if monitor is not None:
-        app.router.routes.extend(monitoring_routes(monitor, security))
+    if monitor is None:
+        return
+    for route in monitoring_routes(monitor, security):
+        if auth:  # the same bearer check as /mcp, around the route's own ASGI app
+            route = Route(route.path, protect(route.app, auth=True), methods=route.methods)
+        app.router.routes.append(route)
 
 
-def serve_http(server: MCPServer, *, host: str, port: int, log_level: str) -> None:
-    """Serve ``server`` over streamable HTTP until interrupted."""
-    app = build_http_app(server, host=host, port=port)
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), log_config=None)
+def check_exposure(host: str, *, authenticated: bool, insecure_no_auth: bool) -> None:
+    """Refuse to serve a non-loopback address without authentication; warn when exposed.
+
+    Raises:
+        ServerConfigError: ``host`` is reachable from other machines, no token is
+            configured and ``insecure_no_auth`` was not given.
+    """
+    if is_loopback(host):
+        return
+    if not authenticated and not insecure_no_auth:
+        raise ServerConfigError(
+            f"--host {host} is reachable from other machines and no auth token is configured",
+            remediation=f"Configure a token (--auth-token-file FILE or ${TOKEN_ENV}), or bind "
+            "127.0.0.1, or pass --insecure-no-auth to serve without authentication anyway.",
+        )
+    logger.warning(
+        "serving on %s: reachable from other machines over plain HTTP%s; put a TLS proxy in "
+        "front of it",
+        host,
+        "" if authenticated else " WITHOUT AUTHENTICATION (--insecure-no-auth)",
+    )
+
+
+def serve_http(
+    server: MCPServer,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    verifier: StaticTokenVerifier | None = None,
+    limits: HttpLimits = DEFAULT_LIMITS,
+) -> None:
+    """Serve ``server`` over streamable HTTP until interrupted (see :func:`build_http_app`)."""
+    app = build_http_app(server, host=host, port=port, verifier=verifier, limits=limits)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        log_config=None,
+        http=GuardedH11Protocol.configured(limits),
+        timeout_keep_alive=5,
+    )
     uvicorn.Server(config).run()
 
 

@@ -25,9 +25,12 @@ from pos_engine import ValidationError
 from ._dashboard import DEFAULT_RANGE, RANGES, dashboard_data, render_dashboard
 from ._demo import DemoFailure, run_demo
 from ._faults import FAULTS_ENV, parse_faults
+from ._http import TOKEN_ENV, TOKEN_FILE_ENV, HttpLimits, StaticTokenVerifier, load_tokens
 from ._monitor import monitor_of
-from ._server import build_server, serve_dashboard, serve_http
+from ._server import build_server, check_exposure, serve_dashboard, serve_http
 from ._stats import load_summary_safely, render_summary
+from ._stdio import serve_stdio
+from .exceptions import ServerConfigError
 
 __all__ = ["main"]
 
@@ -71,6 +74,45 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="HTTP host (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="HTTP port (default: 8765)")
     serve.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="INFO")
+    http = serve.add_argument_group("HTTP transport")
+    http.add_argument(
+        "--auth-token-file",
+        type=Path,
+        help=f"file of bearer tokens, one per line ('<token>' or '<name> <token>'); "
+        f"also ${TOKEN_FILE_ENV}, or one token in ${TOKEN_ENV}",
+    )
+    http.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="allow a non-loopback --host without a token (anyone who can reach it may call)",
+    )
+    defaults = HttpLimits()
+    http.add_argument(
+        "--max-sessions",
+        type=int,
+        default=defaults.max_sessions,
+        help=f"open MCP sessions in all (default: {defaults.max_sessions})",
+    )
+    http.add_argument(
+        "--max-sessions-per-client",
+        type=int,
+        default=defaults.max_sessions_per_client,
+        help="open MCP sessions per token or address; the oldest idle one is evicted "
+        f"(default: {defaults.max_sessions_per_client})",
+    )
+    http.add_argument(
+        "--session-idle-timeout",
+        type=float,
+        default=defaults.session_idle_timeout,
+        help=f"seconds before an idle session ends (default: {defaults.session_idle_timeout:g})",
+    )
+    http.add_argument(
+        "--header-timeout",
+        type=float,
+        default=defaults.header_timeout,
+        help=f"seconds a client has to send a request's headers (default: "
+        f"{defaults.header_timeout:g})",
+    )
     serve.add_argument(
         "--no-fsync",
         dest="durable",
@@ -152,10 +194,36 @@ def _stop_gracefully_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, interrupt)
 
 
+def _http_settings(args: argparse.Namespace) -> tuple[StaticTokenVerifier | None, HttpLimits]:
+    """Return the token verifier (None without tokens) and limits; refuse unsafe settings."""
+    tokens = load_tokens(args.auth_token_file)
+    check_exposure(args.host, authenticated=bool(tokens), insecure_no_auth=args.insecure_no_auth)
+    for name in ("max_sessions", "max_sessions_per_client"):
+        if getattr(args, name) < 1:
+            raise ServerConfigError(
+                f"--{name.replace('_', '-')} must be at least 1",
+                remediation="Pass a positive number.",
+            )
+    for name in ("session_idle_timeout", "header_timeout"):
+        if not getattr(args, name) > 0:
+            raise ServerConfigError(
+                f"--{name.replace('_', '-')} must be a positive number of seconds",
+                remediation="Pass a positive number.",
+            )
+    limits = HttpLimits(
+        max_sessions=args.max_sessions,
+        max_sessions_per_client=args.max_sessions_per_client,
+        session_idle_timeout=args.session_idle_timeout,
+        header_timeout=args.header_timeout,
+    )
+    return (StaticTokenVerifier(tokens) if tokens else None), limits
+
+
 def _serve(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     try:
         faults = parse_faults(args.inject_faults)
+        settings = _http_settings(args) if args.transport == "http" else None
         server = build_server(args.project_root, durable=args.durable)
     except ValidationError as exc:
         return _cannot("cannot start", exc)
@@ -173,10 +241,18 @@ def _serve(args: argparse.Namespace) -> int:
     logger.info("serving %s over %s", args.project_root.resolve().name, args.transport)
     _stop_gracefully_on_sigterm()
     try:
-        if args.transport == "http":
-            serve_http(server, host=args.host, port=args.port, log_level=args.log_level)
+        if settings is not None:
+            verifier, limits = settings
+            serve_http(
+                server,
+                host=args.host,
+                port=args.port,
+                log_level=args.log_level,
+                verifier=verifier,
+                limits=limits,
+            )
         else:
-            server.run("stdio")
+            anyio.run(serve_stdio, server)
     except KeyboardInterrupt:
         return 130
     return 0

@@ -1,14 +1,14 @@
 """Errors of the pos_tool package.
 
 Tool calls never raise: their errors are responses. What can raise is start-up,
-when the project's tool registry or monitoring file is unusable.
+when the project's tool registry or monitoring file, or the server's settings, are unusable.
 """
 
 from __future__ import annotations
 
 from pos_engine import ValidationError
 
-__all__ = ["MonitoringConfigError", "RegistryError"]
+__all__ = ["MonitoringConfigError", "RegistryError", "ServerConfigError"]
 
 
 class RegistryError(ValidationError):
@@ -56,3 +56,10 @@ class MonitoringConfigError(ValidationError):
         super().__init__(f"{file}: {problem}")
         self.file = file
         self.problem = problem
+
+
+class ServerConfigError(ValidationError):
+    """A server setting is unusable (an unreadable token file, a weak token, an unsafe bind).
+
+    ``pos-workflow serve`` prints the message and the remediation and exits with code 2.
+    """

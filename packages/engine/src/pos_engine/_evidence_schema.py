@@ -1,0 +1,248 @@
+"""JSON Schema validators for checkpoint evidence that cannot fetch, stall or blow up.
+
+A checkpoint's ``evidence_schema`` comes from a project file, so it is untrusted, and
+so is the evidence an agent sends. A validator built by :func:`evidence_validator`:
+
+- resolves ``$ref`` only inside the schema itself: every reference must be a local
+  fragment (``#/$defs/...``, ``#anchor``) that resolves, checked when the workflow
+  loads, and the registry behind the validator refuses to retrieve anything;
+- matches ``pattern`` and ``patternProperties`` with RE2, whose time is linear in
+  the input (Python's ``re`` backtracks, and holds the GIL while it does: one
+  ``^(a+)+$`` would freeze the whole server); a pattern RE2 cannot compile makes
+  the schema invalid;
+- checks ``uniqueItems`` in linear time (jsonschema falls back to comparing every
+  pair when items are of mixed types);
+- never puts a whole instance into the messages of those keywords.
+
+:func:`capped_errors` walks the errors lazily and keeps only the first few, so a
+100,000-item evidence with an error per item costs neither minutes nor gigabytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import re2
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
+from jsonschema.validators import extend
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
+
+from ._bounded import MAX_NESTING_DEPTH, BoundedInputError, check_depth
+
+__all__ = [
+    "MAX_ERRORS_COUNTED",
+    "MAX_ERRORS_SHOWN",
+    "CappedErrors",
+    "SchemaProblem",
+    "capped_errors",
+    "evidence_validator",
+]
+
+MAX_ERRORS_SHOWN = 20
+"""Schema errors returned in an answer and kept in a session, at most."""
+
+MAX_ERRORS_COUNTED = 1000
+"""Schema errors counted before counting stops (the count is then a lower bound)."""
+
+_BASE_URI = "urn:pos-workflow:evidence-schema"
+_SHOWN_CHARS = 80
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.max_mem = 8 * 1024 * 1024  # a pattern whose automaton needs more is refused
+
+
+class SchemaProblem(ValueError):
+    """A checkpoint schema is unusable; the message says why and where."""
+
+
+def _clip(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> Any:
+    return re2.compile(pattern, options=_RE2_OPTIONS)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not _compiled(pattern).search(instance):
+        yield ValidationError(f"{_clip(instance)} does not match {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Any, patterns: dict[str, Any], instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        regex = _compiled(pattern)
+        for key, value in instance.items():
+            if regex.search(key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable form in which two values are equal exactly when JSON Schema says so.
+
+    1 and 1.0 are equal, true and 1 are not, object key order does not matter.
+    """
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, int):
+        return ("n", value)
+    if isinstance(value, float):
+        return ("n", int(value) if value.is_integer() else value)
+    if isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, list):
+        return ("l", tuple(_canonical(item) for item in value))
+    if isinstance(value, dict):
+        return ("d", frozenset((key, _canonical(item)) for key, item in value.items()))
+    return ("z", None)
+
+
+def _unique_items(
+    validator: Any, unique: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    seen: dict[Any, int] = {}
+    for index, item in enumerate(instance):
+        key = _canonical(item)
+        if key in seen:
+            yield ValidationError(
+                f"array has non-unique elements: item {index} equals item {seen[key]} "
+                f"({_clip(item)})"
+            )
+            return
+        seen[key] = index
+
+
+_SafeValidator = extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    validators={
+        "pattern": _pattern,
+        "patternProperties": _pattern_properties,
+        "uniqueItems": _unique_items,
+    },
+)
+
+
+def _walk(schema: Any) -> Iterator[tuple[str, Any, str]]:
+    """Yield (keyword, value, JSON pointer of the object holding it) for every schema key."""
+    stack: list[tuple[Any, str]] = [(schema, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield key, value, where
+                stack.append((value, f"{where}/{key}"))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}/{index}") for index, value in enumerate(node))
+
+
+def _check_keywords(schema: dict[str, Any], resolver: Any) -> None:
+    """Check every reference and pattern; conservative: any string under such a key counts."""
+    for key, value, where in _walk(schema):
+        if not isinstance(value, str):
+            continue
+        if key in ("$ref", "$dynamicRef"):
+            if not value.startswith("#"):
+                raise SchemaProblem(
+                    f"{where or '/'}: {key} {_clip(value)} points outside the schema; only "
+                    "references inside it ('#/$defs/...') are followed, nothing is fetched"
+                )
+            try:
+                resolver.lookup(value)
+            except Unresolvable:
+                raise SchemaProblem(
+                    f"{where or '/'}: {key} {_clip(value)} does not resolve"
+                ) from None
+        elif key == "$id" and where:
+            raise SchemaProblem(f"{where}: $id is accepted only at the top of an evidence schema")
+        elif key == "pattern":
+            try:
+                _compiled(value)
+            except re2.error as exc:
+                raise SchemaProblem(
+                    f"{where or '/'}: pattern {_clip(value)} cannot run on a linear-time "
+                    f"regex engine ({exc}); avoid backreferences and lookaround"
+                ) from None
+    for pattern in _pattern_property_keys(schema):
+        try:
+            _compiled(pattern)
+        except re2.error as exc:
+            raise SchemaProblem(
+                f"patternProperties key {_clip(pattern)} cannot run on a linear-time regex "
+                f"engine ({exc}); avoid backreferences and lookaround"
+            ) from None
+
+
+def _pattern_property_keys(schema: Any) -> Iterator[str]:
+    for key, value, _where in _walk(schema):
+        if key == "patternProperties" and isinstance(value, dict):
+            yield from (k for k in value if isinstance(k, str))
+
+
+def evidence_validator(schema: Any) -> Validator:
+    """Return a validator for ``schema`` that cannot fetch, backtrack or go quadratic.
+
+    Raises:
+        SchemaProblem: the schema is not a valid JSON Schema (2020-12), nests too deep,
+            references anything outside itself or a ``$ref`` that does not resolve, or
+            has a pattern RE2 cannot run.
+    """
+    try:
+        check_depth(schema, MAX_NESTING_DEPTH)
+    except BoundedInputError as exc:
+        raise SchemaProblem(f"the schema {exc}") from None
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise SchemaProblem(f"not a valid JSON Schema: {exc.message[:300]}") from None
+    base = schema.get("$id", _BASE_URI) if isinstance(schema, dict) else _BASE_URI
+    resource = DRAFT202012.create_resource(schema)
+    # A Registry's default retrieve refuses every URI (jsonschema's own default would fetch).
+    registry: Registry[Any] = Registry().with_resource(base, resource)
+    if isinstance(schema, dict):
+        _check_keywords(schema, registry.resolver(base_uri=base))
+    validator: Validator = _SafeValidator(schema, registry=registry)
+    return validator
+
+
+@dataclass(frozen=True)
+class CappedErrors:
+    """The first schema errors of an instance, with how many there were in all.
+
+    Attributes:
+        errors: At most ``MAX_ERRORS_SHOWN`` errors, ordered by instance path.
+        total: How many errors were counted (at most ``MAX_ERRORS_COUNTED``).
+        complete: False when counting stopped at ``MAX_ERRORS_COUNTED``.
+    """
+
+    errors: list[ValidationError]
+    total: int
+    complete: bool
+
+
+def capped_errors(
+    validator: Validator,
+    instance: Any,
+    *,
+    shown: int = MAX_ERRORS_SHOWN,
+    counted: int = MAX_ERRORS_COUNTED,
+) -> CappedErrors:
+    """Return the first ``shown`` errors of ``instance`` (of up to ``counted`` found)."""
+    found = list(itertools.islice(validator.iter_errors(instance), counted + 1))
+    complete = len(found) <= counted
+    found = found[:counted]
+    found.sort(key=lambda e: list(map(str, e.absolute_path)))
+    return CappedErrors(errors=found[:shown], total=len(found), complete=complete)
