@@ -176,9 +176,9 @@ def _mount_monitoring(
     if monitor is None:
         return
     for route in monitoring_routes(monitor, security):
-        if auth:  # the same bearer check as /mcp, around the route's own ASGI app
-            route = Route(route.path, protect(route.app, auth=True), methods=route.methods)
-        app.router.routes.append(route)
+        # With tokens, the same bearer check as /mcp, around the route's own ASGI app.
+        guarded = Route(route.path, protect(route.app, auth=True), methods=route.methods)
+        app.router.routes.append(guarded if auth else route)
 
 
 def check_exposure(host: str, *, authenticated: bool, insecure_no_auth: bool) -> None:
