@@ -39,8 +39,12 @@ from ._models import (
     SessionStatus,
     SessionSummary,
 )
+from ._paging import SessionPage
+from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
 from ._state import StateManager
-from ._store import SessionStore, Updater
+from ._store import SchemaMigration, SessionStore, Updater
+from ._store_url import STORE_ENTRY_POINT_GROUP, open_store, redact_url
+from ._transfer import CopyConflict, CopyReport, copy_sessions
 from .exceptions import (
     ConflictError,
     CorruptSessionError,
@@ -50,6 +54,8 @@ from .exceptions import (
     NotFoundError,
     PosError,
     StateError,
+    StoreConfigError,
+    StoreUnavailableError,
     ValidationError,
 )
 
@@ -60,8 +66,11 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "SESSION_STATUSES",
+    "STORE_ENTRY_POINT_GROUP",
     "Checkpoint",
     "ConflictError",
+    "CopyConflict",
+    "CopyReport",
     "CorruptSessionError",
     "DefinitionError",
     "DefinitionProblem",
@@ -76,12 +85,18 @@ __all__ = [
     "PhaseAttempt",
     "PhaseDefinition",
     "PosError",
+    "RestoreReport",
+    "SchemaMigration",
     "Session",
+    "SessionPage",
+    "SessionSnapshot",
     "SessionStatus",
     "SessionStore",
     "SessionSummary",
     "StateError",
     "StateManager",
+    "StoreConfigError",
+    "StoreUnavailableError",
     "TaskDefinition",
     "UnevaluatedValidator",
     "Updater",
@@ -92,6 +107,7 @@ __all__ = [
     "__version__",
     "convert_legacy_session",
     "convert_legacy_session_file",
+    "copy_sessions",
     "definition_schema",
     "evaluate_evidence",
     "find_legacy_session_files",
@@ -100,5 +116,9 @@ __all__ = [
     "legacy_session_dir",
     "load_definition",
     "next_actions",
+    "open_store",
     "read_legacy_session",
+    "record_digest",
+    "redact_url",
+    "sessions_checksum",
 ]
