@@ -10,7 +10,7 @@ import bisect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary, utc_now
 from ._paging import SessionPage, decode_cursor, encode_cursor, listing_key, require_limit
@@ -89,6 +89,12 @@ class SessionStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources held by the backend."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @abstractmethod
     def create(self, session: Session) -> Session:

@@ -157,6 +157,13 @@ def _corrupt(session_id: str, problem: str) -> CorruptSessionError:
     )
 
 
+def _not_found(session_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"session {session_id!r} does not exist",
+        remediation="Call list_sessions to see the existing sessions and use one of those.",
+    )
+
+
 def _parse(session_id: str, version: int, document: str) -> Session:
     """Validate a stored document against the model and its row."""
     try:
@@ -398,10 +405,7 @@ class PostgresSessionStore(SessionStore):
         with self._errors("load", session_id), self._pool.connection() as conn:
             row = conn.execute(_LOAD, (session_id,)).fetchone()
         if row is None:
-            raise NotFoundError(
-                f"session {session_id!r} does not exist",
-                remediation="Call list_sessions to see the existing sessions and use one of those.",
-            )
+            raise _not_found(session_id)
         return int(row[0]), str(row[1])
 
     def load_many(self, session_ids: Iterable[str]) -> tuple[dict[str, Session], list[str]]:
@@ -435,28 +439,32 @@ class PostgresSessionStore(SessionStore):
             ValidationError: ``updater`` changed the session id.
             ConflictError: the session kept changing for :data:`MAX_UPDATE_ATTEMPTS` rounds.
         """
-        for attempt in range(MAX_UPDATE_ATTEMPTS):
-            version, document = self._read(session_id)
-            current = _parse(session_id, version, document)
-            # A second parse is the updater's private copy (cheaper than a deep copy).
-            result = updater(Session.model_validate_json(document))
-            if result is None:
-                return current
-            if result.session_id != session_id:
-                raise ValidationError(
-                    f"an update of session {session_id!r} changed its id",
-                    remediation="Leave session_id unchanged in the updater.",
-                )
-            stored = result.model_copy(update={"version": version + 1})
-            values = _row(stored)
-            with self._errors("update", session_id), self._pool.connection() as conn:
-                written = conn.execute(_UPDATE, (*values[1:], session_id, version)).rowcount
-            if written == 1:
-                return stored
-            with self._lock:
-                self.conflicts += 1
-            # Jittered backoff: writers that collided should not collide again in lockstep.
-            time.sleep(random.uniform(0, min(0.05, 0.0005 * 2 ** min(attempt, 7))))  # noqa: S311
+        validate_session_id(session_id)
+        # One pooled connection for every round; no transaction is open while the updater runs.
+        with self._errors("update", session_id), self._pool.connection() as conn:
+            for attempt in range(MAX_UPDATE_ATTEMPTS):
+                row = conn.execute(_LOAD, (session_id,)).fetchone()
+                if row is None:
+                    raise _not_found(session_id)
+                version, document = int(row[0]), str(row[1])
+                current = _parse(session_id, version, document)
+                # A second parse is the updater's private copy (cheaper than a deep copy).
+                result = updater(Session.model_validate_json(document))
+                if result is None:
+                    return current
+                if result.session_id != session_id:
+                    raise ValidationError(
+                        f"an update of session {session_id!r} changed its id",
+                        remediation="Leave session_id unchanged in the updater.",
+                    )
+                stored = result.model_copy(update={"version": version + 1})
+                values = _row(stored)
+                if conn.execute(_UPDATE, (*values[1:], session_id, version)).rowcount == 1:
+                    return stored
+                with self._lock:
+                    self.conflicts += 1
+                # Jittered backoff: writers that collided should not collide again in lockstep.
+                time.sleep(random.uniform(0, min(0.05, 0.0005 * 2 ** min(attempt, 7))))  # noqa: S311
         raise ConflictError(
             f"session {session_id!r} changed under {MAX_UPDATE_ATTEMPTS} attempts to update it",
             remediation="Retry the call; if it keeps failing, fewer clients should write to "

@@ -9,7 +9,7 @@ from pathlib import Path
 import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from pos_engine import WorkflowEngine
+from pos_engine import SessionStore, WorkflowEngine
 from starlette.applications import Starlette
 
 from ._registry import TOOL_GROUPS, ServerParts, load_tool_registry
@@ -36,12 +36,20 @@ _INSTRUCTIONS = (
 )
 
 
-def build_server(project_root: str | os.PathLike[str], *, durable: bool = True) -> MCPServer:
+def build_server(
+    project_root: str | os.PathLike[str],
+    *,
+    durable: bool = True,
+    store: SessionStore | None = None,
+) -> MCPServer:
     """Create the MCP server for ``project_root`` with the tool groups its registry names.
 
     Args:
-        project_root: The project whose workflows, sessions and registry are used.
-        durable: ``fsync`` every session write (turn off only for tests and scratch runs).
+        project_root: The project whose workflows, registry and (by default) sessions are used.
+        durable: ``fsync`` every session write of the default file store (turn off only
+            for tests and scratch runs).
+        store: Where sessions live instead of the project's file store (see
+            :func:`pos_engine.open_store`); several servers may share one.
 
     Returns:
         The server, ready to run on any transport.
@@ -51,7 +59,7 @@ def build_server(project_root: str | os.PathLike[str], *, durable: bool = True) 
     """
     root = Path(project_root)
     registry = load_tool_registry(root)
-    engine = WorkflowEngine.for_project(root, durable=durable)
+    engine = WorkflowEngine.for_project(root, durable=durable, store=store)
     mcp: MCPServer = MCPServer(
         SERVER_NAME,
         title="praxis OS workflows",

@@ -1,4 +1,5 @@
-"""Command line: ``pos-workflow serve`` (the MCP server) and ``pos-workflow demo`` (the main job).
+"""Command line: ``pos-workflow serve`` (the MCP server), ``pos-workflow demo`` (the main job)
+and ``pos-workflow store`` (migrate a session store, copy sessions between stores).
 
 ``python -m pos_tool`` is ``pos-workflow``; without a command it serves. Logs go
 to stderr only: on stdio, stdout is the protocol.
@@ -14,9 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
+from pos_engine import PosError, SessionStore, open_store
 
 from ._demo import DemoFailure, run_demo
 from ._server import build_server, serve_http
+from ._store_cli import STORE_ENV, add_store_commands, fail, run_store_command, store_setting
 from .exceptions import RegistryError
 
 __all__ = ["main"]
@@ -37,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="pos-workflow",
         description="MCP server for phase-gated workflows (the pos_workflow tool).",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{serve,demo}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,demo,store}")
     serve = commands.add_parser("serve", help="run the MCP server (default)")
     serve.add_argument(
         "--project-root", type=Path, default=Path.cwd(), help="project folder (default: cwd)"
@@ -54,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip fsync of session writes (scratch runs)",
     )
+    serve.add_argument(
+        "--store",
+        metavar="URL",
+        help="where sessions live: file:///path/to/project or postgresql://user:pass@host/db "
+        f"(default: ${STORE_ENV}, else the project's file store)",
+    )
     demo = commands.add_parser(
         "demo", help="drive a bundled workflow to completion through the MCP client"
     )
@@ -66,19 +75,40 @@ def _parser() -> argparse.ArgumentParser:
         help="workflow type (default: test_generation_v3)",
     )
     demo.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
+    add_store_commands(commands)
     return parser
+
+
+def _open_store(args: argparse.Namespace) -> SessionStore:
+    """Open the store ``serve`` was told to use and check it can serve (schema current)."""
+    store = open_store(
+        store_setting(args.store), project_root=args.project_root, durable=args.durable
+    )
+    try:
+        store.check_ready()
+    except PosError:
+        store.close()
+        raise
+    return store
 
 
 def _serve(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     try:
-        server = build_server(args.project_root, durable=args.durable)
+        store = _open_store(args)
+    except PosError as exc:
+        return fail("cannot start", exc)
+    try:
+        server = build_server(args.project_root, durable=args.durable, store=store)
     except RegistryError as exc:
-        print(
-            f"pos-workflow: cannot start: {exc.message}\n  fix: {exc.remediation}", file=sys.stderr
-        )
-        return 2
-    logger.info("serving %s over %s", args.project_root.resolve().name, args.transport)
+        store.close()
+        return fail("cannot start", exc)
+    logger.info(
+        "serving %s over %s; sessions: %s",
+        args.project_root.resolve().name,
+        args.transport,
+        store.describe(),
+    )
     try:
         if args.transport == "http":
             serve_http(server, host=args.host, port=args.port, log_level=args.log_level)
@@ -86,6 +116,8 @@ def _serve(args: argparse.Namespace) -> int:
             server.run("stdio")
     except KeyboardInterrupt:
         return 130
+    finally:
+        store.close()
     return 0
 
 
@@ -111,11 +143,13 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``pos-workflow``; return the process exit code."""
     words = list(sys.argv[1:] if argv is None else argv)
-    if not words or words[0] not in ("serve", "demo", "-h", "--help"):
+    if not words or words[0] not in ("serve", "demo", "store", "-h", "--help"):
         words.insert(0, "serve")  # serving is the default command
     args = _parser().parse_args(words)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "store":
+        return run_store_command(args)
     return _serve(args)
 
 
