@@ -1,8 +1,9 @@
 """A real PostgreSQL server for the whole test session, and a fresh database per test.
 
 The server comes from Debian's ``postgresql`` binaries. Where they are absent the
-tests skip with a message saying how to install them; in CI (``CI=true``) they fail
-instead, so a missing install step can never pass as green.
+tests skip with a message saying how to install them; in CI (``CI=true``) and in
+``nox -s postgres`` (``POS_REQUIRE_POSTGRES=1``) they fail instead, so a missing
+install step can never pass as green.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ def postgres_server() -> Iterator[TemporaryPostgres]:
     try:
         server = TemporaryPostgres()
     except PostgresNotFound as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI needs PostgreSQL: {exc}")
+        if os.environ.get("CI", "").lower() == "true" or os.environ.get("POS_REQUIRE_POSTGRES"):
+            pytest.fail(f"these tests need PostgreSQL: {exc}")
         pytest.skip(f"PostgreSQL is not installed here: {exc}")
     server.start()
     try:

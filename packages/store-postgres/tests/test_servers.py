@@ -24,7 +24,7 @@ from pos_store_postgres import PostgresSessionStore
 from pos_tool import HTTP_PATH
 from pos_tool.testing import call_pos_workflow
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.anyio]
+pytestmark = [pytest.mark.postgres, pytest.mark.servers, pytest.mark.anyio]
 
 WORKFLOW = "test_gen_v3"
 
