@@ -38,6 +38,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+# The script's folder is on sys.path: share the timing helpers of the engine benchmark.
+from bench_engine import measure, percentile
 from pos_engine import FileSessionStore, Session, SessionStore, WorkflowEngine
 from pos_engine._paging import encode_cursor
 from pos_engine.testing.drive import example_evidence
@@ -55,22 +57,6 @@ OPERATIONS = (
 )
 # Seeded sessions: mostly finished, as in a long-lived deployment.
 STATUSES = ["completed"] * 12 + ["active"] * 5 + ["paused"] * 2 + ["failed"]
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    """Return the nearest-rank percentile of ``samples``."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
-
-
-def measure(call: Callable[[], Any], repeat: int) -> list[float]:
-    """Time ``call`` ``repeat`` times; return milliseconds."""
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - began) * 1000)
-    return samples
 
 
 def template(project: Path) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import pydantic
 
 from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary
-from ._store import SessionStore, Updater, require_stored_version
+from ._store import SessionStore, Updater, model_problem, require_stored_version
 from .exceptions import (
     ConflictError,
     CorruptSessionError,
@@ -227,10 +227,7 @@ class FileSessionStore(SessionStore):
         try:
             session = Session.model_validate(data)
         except pydantic.ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "record"
-            problem = f"{exc.error_count()} problem(s), first at {where}: {first['msg']}"
-            raise _corrupt(session_id, f"does not match the session model ({problem})") from None
+            raise _corrupt(session_id, model_problem(exc)) from None
         if session.session_id != session_id:
             raise _corrupt(session_id, f"holds session id {session.session_id!r}")
         return session

@@ -12,12 +12,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
+import pydantic
+
 from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary, utc_now
 from ._paging import SessionPage, decode_cursor, encode_cursor, listing_key, require_limit
 from ._snapshot import RestoreReport, SessionSnapshot
 from .exceptions import CorruptSessionError, NotFoundError, ValidationError
 
-__all__ = ["SchemaMigration", "SessionStore", "Updater", "require_stored_version"]
+__all__ = [
+    "SchemaMigration",
+    "SessionStore",
+    "Updater",
+    "model_problem",
+    "require_stored_version",
+]
 
 Updater = Callable[[Session], Session | None]
 """A function that receives the current session and returns the changed one.
@@ -27,6 +35,16 @@ to mean "no change" (nothing is written and the version does not rise). It may
 raise a :class:`~pos_engine.exceptions.PosError` to abort the update, in which
 case nothing is written.
 """
+
+
+def model_problem(exc: pydantic.ValidationError) -> str:
+    """Say why a stored record is not a session: for a store's CorruptSessionError message."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "record"
+    return (
+        f"does not match the session model ({exc.error_count()} problem(s), first at {where}: "
+        f"{first['msg']})"
+    )
 
 
 def require_stored_version(session: Session) -> None:

@@ -39,7 +39,7 @@ from pos_engine import (
     redact_url,
 )
 from pos_engine._paging import decode_cursor, encode_cursor, require_limit
-from pos_engine._store import require_stored_version
+from pos_engine._store import model_problem, require_stored_version
 from pos_engine.guards import validate_session_id
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -172,10 +172,7 @@ def _parse(session_id: str, version: int, document: str) -> Session:
     try:
         session = Session.model_validate_json(document)
     except pydantic.ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "document"
-        problem = f"{exc.error_count()} problem(s), first at {where}: {first['msg']}"
-        raise _corrupt(session_id, f"does not match the session model ({problem})") from None
+        raise _corrupt(session_id, model_problem(exc)) from None
     if session.session_id != session_id:
         raise _corrupt(session_id, f"holds session id {session.session_id!r}")
     if session.version != version:
