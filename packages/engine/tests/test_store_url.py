@@ -113,3 +113,11 @@ def test_a_backend_that_returns_something_else_is_refused(monkeypatch: pytest.Mo
 )
 def test_redact_url_hides_every_password(url: str, expected: str) -> None:
     assert redact_url(url) == expected
+
+
+def test_an_existing_store_is_required_when_asked(tmp_path: Path) -> None:
+    with pytest.raises(StoreConfigError, match="holds no sessions"):
+        open_store(f"file://{tmp_path}/typo", existing=True)
+    assert not (tmp_path / "typo").exists()
+    open_store(tmp_path)  # creates it
+    assert _state_dir(open_store(str(tmp_path), existing=True)) == tmp_path / STATE

@@ -73,6 +73,14 @@ def test_store_copy_again_copies_nothing_and_reports_a_conflict_with_exit_1(
     assert "replaced 1" in capsys.readouterr().out
 
 
+def test_store_copy_refuses_a_source_without_sessions_instead_of_creating_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["store", "copy", "--from", str(tmp_path / "typo"), "--to", str(tmp_path)]) == 2
+    assert "names a folder that holds no sessions" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+
+
 def test_store_copy_refuses_the_same_store_twice(
     source: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -137,7 +137,12 @@ class FileSessionStore(SessionStore):
         cls, project_root: str | os.PathLike[str], *, durable: bool = True
     ) -> FileSessionStore:
         """Open the store of a project: ``<project_root>/.praxis-os/state/workflows``."""
-        return cls(Path(project_root) / ".praxis-os" / "state" / "workflows", durable=durable)
+        return cls(cls.project_state_dir(project_root), durable=durable)
+
+    @staticmethod
+    def project_state_dir(project_root: str | os.PathLike[str]) -> Path:
+        """The folder a project's sessions live in (``.praxis-os/state/workflows``)."""
+        return Path(project_root) / ".praxis-os" / "state" / "workflows"
 
     @property
     def state_dir(self) -> Path:

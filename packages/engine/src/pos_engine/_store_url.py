@@ -80,6 +80,16 @@ def _file_path(url: str) -> Path:
     return Path(rest)
 
 
+def _file_store(url: str, project: Path, *, durable: bool, existing: bool) -> FileSessionStore:
+    if existing and not FileSessionStore.project_state_dir(project).is_dir():
+        raise StoreConfigError(
+            f"store URL {url!r} names a folder that holds no sessions "
+            "(no .praxis-os/state/workflows inside it)",
+            remediation="Name the project folder whose sessions you mean.",
+        )
+    return FileSessionStore.from_project(project, durable=durable)
+
+
 def _backend(scheme: str, url: str) -> _Backend:
     found: list[EntryPoint] = list(entry_points(group=STORE_ENTRY_POINT_GROUP, name=scheme))
     if not found:
@@ -105,6 +115,7 @@ def open_store(
     *,
     project_root: str | os.PathLike[str] | None = None,
     durable: bool = True,
+    existing: bool = False,
 ) -> SessionStore:
     """Open the session store a URL names.
 
@@ -122,6 +133,8 @@ def open_store(
         url: Where the sessions live.
         project_root: The project whose file store is used when ``url`` is empty.
         durable: ``fsync`` every file store write (other backends ignore it).
+        existing: Refuse a file store whose folder does not exist yet, instead of
+            creating it (for a store that is read from, such as a copy's source).
 
     Raises:
         StoreConfigError: the URL is malformed, or its backend is not installed.
@@ -136,7 +149,7 @@ def open_store(
             )
         return FileSessionStore.from_project(project_root, durable=durable)
     if text.startswith("file:"):
-        return FileSessionStore.from_project(_file_path(text), durable=durable)
+        return _file_store(text, _file_path(text), durable=durable, existing=existing)
     match = _SCHEME.match(text)
     if match is None:
         if _CONNINFO.match(text):
@@ -144,7 +157,7 @@ def open_store(
                 "the store setting looks like a libpq key=value string, not a URL",
                 remediation="Write it as a URL: postgresql://user:password@host:5432/dbname.",
             )
-        return FileSessionStore.from_project(text, durable=durable)
+        return _file_store(text, Path(text), durable=durable, existing=existing)
     scheme = match[1].lower()
     store = _backend(scheme, text).from_url(text)
     if not isinstance(store, SessionStore):

@@ -144,7 +144,7 @@ def _copy(args: argparse.Namespace) -> int:
         print("pos-workflow store copy: --from and --to name the same store", file=sys.stderr)
         return 2
     try:
-        source = open_store(args.source)
+        source = open_store(args.source, existing=True)
         try:
             source.check_ready()
             target = open_store(args.target)
