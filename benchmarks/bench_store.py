@@ -29,6 +29,7 @@ import argparse
 import contextlib
 import json
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -257,6 +258,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--check", action="store_true", help="compare with specs/thresholds.json")
     args = parser.parse_args()
+    # A terminated run still stops its throwaway server (SystemExit unwinds the with blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.postgres_url and len(args.sizes) > 1:
         parser.error("--postgres-url takes one size (each size needs an empty database)")
     results = run(args)
