@@ -11,8 +11,9 @@ the engine's model decides which exist, and new ones need no migration.
 
 How many sessions are in each status is kept exact by triggers in
 ``pos_workflow_session_counts``, so a page's ``total`` costs one small read at any
-size. Only creations, deletions and status changes touch it; a status change moves two
-counters, always locking them in status order, so concurrent writers cannot deadlock.
+size. Only creations, deletions and status changes touch it (creations and deletions
+once per statement, so COPY stays fast); a status change moves two counters, always
+locking them in status order, so concurrent writers cannot deadlock.
 (``TRUNCATE`` skips triggers: truncate both tables together, or neither.)
 """
 
@@ -89,39 +90,54 @@ MIGRATIONS: tuple[Migration, ...] = (
                 status   text COLLATE "C" PRIMARY KEY,
                 sessions bigint NOT NULL
             )""",
+            # Creations and deletions: once per statement over its transition table, so a
+            # bulk load (COPY) costs one aggregate, not one counter update per row.
             """
-            CREATE FUNCTION pos_workflow_session_counts_track() RETURNS trigger
+            CREATE FUNCTION pos_workflow_session_counts_add() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
-                IF TG_OP = 'INSERT' THEN
-                    INSERT INTO pos_workflow_session_counts AS c VALUES (NEW.status, 1)
-                        ON CONFLICT (status) DO UPDATE SET sessions = c.sessions + 1;
-                ELSIF TG_OP = 'DELETE' THEN
-                    UPDATE pos_workflow_session_counts SET sessions = sessions - 1
-                        WHERE status = OLD.status;
-                ELSIF OLD.status < NEW.status THEN
-                    UPDATE pos_workflow_session_counts SET sessions = sessions - 1
-                        WHERE status = OLD.status;
-                    INSERT INTO pos_workflow_session_counts AS c VALUES (NEW.status, 1)
-                        ON CONFLICT (status) DO UPDATE SET sessions = c.sessions + 1;
-                ELSE
-                    INSERT INTO pos_workflow_session_counts AS c VALUES (NEW.status, 1)
-                        ON CONFLICT (status) DO UPDATE SET sessions = c.sessions + 1;
-                    UPDATE pos_workflow_session_counts SET sessions = sessions - 1
-                        WHERE status = OLD.status;
-                END IF;
+                INSERT INTO pos_workflow_session_counts AS c (status, sessions)
+                    SELECT status, count(*) FROM added GROUP BY status ORDER BY status
+                    ON CONFLICT (status) DO UPDATE SET sessions = c.sessions + EXCLUDED.sessions;
                 RETURN NULL;
             END
             $$""",
             """
-            CREATE TRIGGER pos_workflow_sessions_count_rows
-                AFTER INSERT OR DELETE ON pos_workflow_sessions
-                FOR EACH ROW EXECUTE FUNCTION pos_workflow_session_counts_track()""",
+            CREATE FUNCTION pos_workflow_session_counts_remove() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE pos_workflow_session_counts AS c SET sessions = c.sessions - gone.n
+                    FROM (SELECT status, count(*) AS n FROM removed GROUP BY status) AS gone
+                    WHERE c.status = gone.status;
+                RETURN NULL;
+            END
+            $$""",
+            # A status change moves two counters: lock them in status order, whichever way
+            # the session moves, so that two writers can never wait on each other.
             """
-            CREATE TRIGGER pos_workflow_sessions_count_status
+            CREATE FUNCTION pos_workflow_session_counts_move() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO pos_workflow_session_counts AS c (status, sessions)
+                    SELECT status, delta FROM (VALUES (OLD.status, -1), (NEW.status, 1))
+                        AS moved (status, delta) ORDER BY status
+                    ON CONFLICT (status) DO UPDATE SET sessions = c.sessions + EXCLUDED.sessions;
+                RETURN NULL;
+            END
+            $$""",
+            """
+            CREATE TRIGGER pos_workflow_sessions_count_added
+                AFTER INSERT ON pos_workflow_sessions REFERENCING NEW TABLE AS added
+                FOR EACH STATEMENT EXECUTE FUNCTION pos_workflow_session_counts_add()""",
+            """
+            CREATE TRIGGER pos_workflow_sessions_count_removed
+                AFTER DELETE ON pos_workflow_sessions REFERENCING OLD TABLE AS removed
+                FOR EACH STATEMENT EXECUTE FUNCTION pos_workflow_session_counts_remove()""",
+            """
+            CREATE TRIGGER pos_workflow_sessions_count_moved
                 AFTER UPDATE OF status ON pos_workflow_sessions
                 FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
-                EXECUTE FUNCTION pos_workflow_session_counts_track()""",
+                EXECUTE FUNCTION pos_workflow_session_counts_move()""",
         ),
     ),
 )
