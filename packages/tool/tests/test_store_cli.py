@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
-from pos_engine import FileSessionStore, Session, open_store
+from pos_engine import CopyReport, FileSessionStore, Session, open_store
 from pos_engine.testing import make_session
 from pos_tool import build_server
+from pos_tool._store_cli import _progress
 from pos_tool.cli import main
 from pos_tool.testing import call_pos_workflow
 
@@ -157,3 +158,14 @@ async def test_a_server_over_another_projects_store_serves_its_sessions(
     assert not (project / ".praxis-os" / "state").exists()
     assert info.structured_content is not None
     assert info.structured_content["sessions"]["active"] == 1
+
+
+def test_a_long_copy_reports_its_progress_on_stderr(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    show = _progress(every_seconds=0)
+    show(CopyReport(source_sessions=500, copied=480))
+    assert capsys.readouterr().err == "... 500 session(s) read, 480 copied\n"
+    quiet = _progress(every_seconds=3600)
+    quiet(CopyReport(source_sessions=500))
+    assert capsys.readouterr().err == ""

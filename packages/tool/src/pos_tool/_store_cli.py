@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 from pos_engine import (
@@ -133,6 +135,22 @@ def _print_copy(source: SessionStore, target: SessionStore, report: CopyReport) 
     )
 
 
+def _progress(every_seconds: float = 5.0) -> Callable[[CopyReport], None]:
+    """A progress callback that says how far a long copy got, on stderr, every few seconds."""
+    last = [time.monotonic()]
+
+    def show(report: CopyReport) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every_seconds:
+            last[0] = now
+            print(
+                f"... {report.source_sessions} session(s) read, {report.copied} copied",
+                file=sys.stderr,
+            )
+
+    return show
+
+
 def _copy(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print(
@@ -151,7 +169,11 @@ def _copy(args: argparse.Namespace) -> int:
             try:
                 target.migrate()  # a new target gets its schema, as `store migrate` would
                 report = copy_sessions(
-                    source, target, overwrite=args.overwrite, batch_size=args.batch_size
+                    source,
+                    target,
+                    overwrite=args.overwrite,
+                    batch_size=args.batch_size,
+                    progress=_progress(),
                 )
                 _print_copy(source, target, report)
             finally:
