@@ -10,15 +10,18 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from pos_engine import (
+    ConflictError,
     CorruptSessionError,
     InternalError,
     SchemaMigration,
+    Session,
     StoreConfigError,
     StoreUnavailableError,
     open_store,
 )
 from pos_engine.testing import make_session
 from pos_store_postgres import MIGRATIONS, SCHEMA_VERSION, PostgresSessionStore
+from pos_store_postgres import _store as store_module
 from pos_store_postgres._store import _PAGE
 from pos_store_postgres.testing import TemporaryPostgres
 from psycopg import sql
@@ -250,6 +253,24 @@ def test_the_counters_stay_exact_under_concurrent_creates_status_changes_and_del
     assert store.count_by_status() == {s: actual.get(s, 0) for s in statuses}
     assert store.list_page().total == sum(actual.values()) == 40 + 8 * 15
     assert store.list_page("paused").total == actual.get("paused", 0)
+
+
+def test_an_update_that_keeps_losing_the_race_gives_up_with_a_conflict(
+    store: PostgresSessionStore, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "MAX_UPDATE_ATTEMPTS", 3)
+    store.create(make_session("hot"))
+    rival = PostgresSessionStore.from_url(database_url)
+
+    def always_overtaken(session: Session) -> Session:
+        rival.update("hot", lambda s: s.model_copy(update={"status": "paused"}))
+        return session
+
+    with pytest.raises(ConflictError, match="'hot' changed under 3 attempts"):
+        store.update("hot", always_overtaken)
+    rival.close()
+    assert store.conflicts == 3
+    assert store.load("hot").version == 4
 
 
 def test_a_wrong_password_is_refused_without_printing_it(database_url: str) -> None:

@@ -7,7 +7,6 @@ caller is root (``initdb`` refuses root). Nothing here is used by the store itse
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import os
 import secrets
@@ -16,7 +15,6 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -222,13 +220,3 @@ class TemporaryPostgres:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def temporary_database(server: TemporaryPostgres, name: str) -> Iterator[str]:
-    """Create a database for the duration of a ``with`` block; yield its URL."""
-    url = server.create_database(name)
-    try:
-        yield url
-    finally:
-        server.drop_database(name)

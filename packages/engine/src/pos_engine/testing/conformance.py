@@ -195,6 +195,15 @@ class StoreConformance:
         assert store.load("s1") == before
         assert store.update("s1", _increment).version == before.version + 1
 
+    def test_an_updater_that_changes_the_id_is_refused_and_nothing_is_written(
+        self, store: SessionStore
+    ) -> None:
+        created = store.create(make_session("s1"))
+        with pytest.raises(ValidationError, match="changed its id"):
+            store.update("s1", lambda s: s.model_copy(update={"session_id": "s2"}))
+        assert store.load("s1") == created
+        assert not store.exists("s2")
+
     def test_updating_a_missing_session_raises_not_found(self, store: SessionStore) -> None:
         with pytest.raises(NotFoundError, match="ghost"):
             store.update("ghost", _increment)
@@ -445,6 +454,7 @@ class StoreConformance:
         found, unreadable = store.load_many(["two", "ghost", "one", "two"])
         assert found == {"two": two, "one": one}
         assert unreadable == []
+        assert store.load_many([]) == ({}, [])
 
     def test_a_snapshot_restores_changed_created_and_deleted_sessions(
         self, store: SessionStore
