@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Iterator
 
 import pytest
+
+# A real PostgreSQL server for the tests that ask for it (the fixtures skip, or fail in CI,
+# where Debian's postgresql binaries are missing), when pos-store-postgres is installed.
+pytest_plugins = (
+    ["pos_store_postgres.pytest_plugin"] if importlib.util.find_spec("pos_store_postgres") else []
+)
 
 
 @pytest.fixture(autouse=True)

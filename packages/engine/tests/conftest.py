@@ -1,4 +1,4 @@
-"""Fixtures: a real engine over a real file store in a temporary project."""
+"""Fixtures: a real engine over each real store (files; PostgreSQL) in a temporary project."""
 
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def engine(project: Path, clock: FakeClock) -> WorkflowEngine:
-    return WorkflowEngine.for_project(project, durable=False, clock=clock)
+@pytest.fixture(params=["file", "postgresql"])
+def engine(request: pytest.FixtureRequest, project: Path, clock: FakeClock) -> WorkflowEngine:
+    """The engine over the project's file store, then over a PostgreSQL store."""
+    if request.param == "file":
+        return WorkflowEngine.for_project(project, durable=False, clock=clock)
+    try:
+        store = request.getfixturevalue("postgres_store")
+    except pytest.FixtureLookupError:
+        pytest.skip("pos-store-postgres is not installed: the engine runs over files only")
+    return WorkflowEngine.for_project(project, store=store, clock=clock)

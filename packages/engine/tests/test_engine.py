@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 from pos_engine import (
+    FileSessionStore,
     LimitError,
     NotFoundError,
     StateError,
@@ -58,17 +59,21 @@ def test_list_workflows_rejects_a_non_string_category(engine: WorkflowEngine) ->
         engine.list_workflows(7)
 
 
-def test_start_creates_a_session_file_and_returns_phase_one(
-    engine: WorkflowEngine, project: Path
-) -> None:
+def test_start_stores_a_session_and_returns_phase_one(engine: WorkflowEngine) -> None:
     result = start(engine)
     assert result["current_phase"] == 1
     assert result["session_status"] == "active"
     assert result["phase_content"]["phase"] == 1
-    state_file = project / ".praxis-os" / "state" / "workflows" / f"{result['session_id']}.json"
-    assert state_file.exists()
-    assert state_file.stat().st_mode & 0o777 == 0o600
+    stored = engine.store.load(result["session_id"])
+    assert (stored.version, stored.current_phase, stored.status) == (1, 1, "active")
     assert result["session_id"].startswith("test_generation_v3_calculator_py_")
+
+
+def test_the_default_store_is_the_projects_session_folder(project: Path) -> None:
+    engine = WorkflowEngine.for_project(project, durable=False)
+    result = start(engine)
+    state_file = project / ".praxis-os" / "state" / "workflows" / f"{result['session_id']}.json"
+    assert state_file.stat().st_mode & 0o777 == 0o600
 
 
 def test_start_resolves_a_workflow_alias_to_its_canonical_type(engine: WorkflowEngine) -> None:
@@ -536,12 +541,15 @@ def test_sessions_survive_a_new_engine_instance(project: Path) -> None:
     assert second.get_workflow_state(started["session_id"])["current_phase"] == 2
 
 
-def test_stored_session_files_validate_against_the_session_schema(
+def test_stored_sessions_validate_against_the_session_schema(
     engine: WorkflowEngine, project: Path
 ) -> None:
     sid = start(engine)["session_id"]
     engine.complete_phase(sid, 1, {})
-    raw = json.loads((project / ".praxis-os/state/workflows" / f"{sid}.json").read_text())
+    if isinstance(engine.store, FileSessionStore):  # the very bytes on disk
+        raw = json.loads((project / ".praxis-os/state/workflows" / f"{sid}.json").read_text())
+    else:  # the record as the store exports it
+        raw = engine.store.snapshot([sid]).to_dict()["records"][sid]
     jsonschema.Draft202012Validator(session_state_schema()).validate(raw)
 
 

@@ -47,8 +47,12 @@ from ._models import (
     SessionStatus,
     SessionSummary,
 )
+from ._paging import SessionPage
+from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
 from ._state import StateManager
-from ._store import SessionStore, Updater
+from ._store import SchemaMigration, SessionStore, Updater
+from ._store_url import STORE_ENTRY_POINT_GROUP, open_store, redact_url
+from ._transfer import CopyConflict, CopyReport, copy_sessions
 from .exceptions import (
     ConflictError,
     CorruptSessionError,
@@ -58,6 +62,8 @@ from .exceptions import (
     NotFoundError,
     PosError,
     StateError,
+    StoreConfigError,
+    StoreUnavailableError,
     ValidationError,
 )
 
@@ -68,10 +74,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "SESSION_STATUSES",
+    "STORE_ENTRY_POINT_GROUP",
     "BoundedInputError",
     "CappedErrors",
     "Checkpoint",
     "ConflictError",
+    "CopyConflict",
+    "CopyReport",
     "CorruptSessionError",
     "DefinitionError",
     "DefinitionProblem",
@@ -86,12 +95,18 @@ __all__ = [
     "PhaseAttempt",
     "PhaseDefinition",
     "PosError",
+    "RestoreReport",
+    "SchemaMigration",
     "Session",
+    "SessionPage",
+    "SessionSnapshot",
     "SessionStatus",
     "SessionStore",
     "SessionSummary",
     "StateError",
     "StateManager",
+    "StoreConfigError",
+    "StoreUnavailableError",
     "TaskDefinition",
     "UnevaluatedValidator",
     "Updater",
@@ -103,6 +118,7 @@ __all__ = [
     "capped_errors",
     "convert_legacy_session",
     "convert_legacy_session_file",
+    "copy_sessions",
     "definition_schema",
     "evaluate_evidence",
     "find_legacy_session_files",
@@ -111,9 +127,13 @@ __all__ = [
     "legacy_session_dir",
     "load_definition",
     "next_actions",
+    "open_store",
     "parse_json_bounded",
     "parse_yaml_bounded",
     "read_bounded_bytes",
     "read_bounded_text",
     "read_legacy_session",
+    "record_digest",
+    "redact_url",
+    "sessions_checksum",
 ]

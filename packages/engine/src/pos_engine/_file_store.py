@@ -32,7 +32,7 @@ import pydantic
 
 from ._bounded import BoundedInputError, check_depth, read_bounded_bytes
 from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary
-from ._store import SessionStore, Updater
+from ._store import SessionStore, Updater, model_problem, require_stored_version
 from .exceptions import (
     ConflictError,
     CorruptSessionError,
@@ -154,12 +154,23 @@ class FileSessionStore(SessionStore):
         cls, project_root: str | os.PathLike[str], *, durable: bool = True
     ) -> FileSessionStore:
         """Open the store of a project: ``<project_root>/.praxis-os/state/workflows``."""
-        return cls(Path(project_root) / ".praxis-os" / "state" / "workflows", durable=durable)
+        return cls(cls.project_state_dir(project_root), durable=durable)
+
+    @staticmethod
+    def project_state_dir(project_root: str | os.PathLike[str]) -> Path:
+        """The folder a project's sessions live in (``.praxis-os/state/workflows``)."""
+        return Path(project_root) / ".praxis-os" / "state" / "workflows"
 
     @property
     def state_dir(self) -> Path:
         """The absolute path of the folder holding the session files."""
         return self._dir
+
+    def describe(self) -> str:
+        """Say where the sessions live: the state folder's name (no absolute path)."""
+        return (
+            f"file store ({self._dir.parent.parent.name}/{self._dir.parent.name}/{self._dir.name})"
+        )
 
     def setup(self) -> None:
         """Create the folder if missing and remove temp files orphaned by dead writers."""
@@ -240,10 +251,7 @@ class FileSessionStore(SessionStore):
         try:
             session = Session.model_validate(data)
         except pydantic.ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "record"
-            problem = f"{exc.error_count()} problem(s), first at {where}: {first['msg']}"
-            raise _corrupt(session_id, f"does not match the session model ({problem})") from None
+            raise _corrupt(session_id, model_problem(exc)) from None
         if session.session_id != session_id:
             raise _corrupt(session_id, f"holds session id {session.session_id!r}")
         return session
@@ -286,6 +294,41 @@ class FileSessionStore(SessionStore):
                 self._fsync_dir()
         self._remember(stored, sig)
         return stored
+
+    def import_session(self, session: Session, *, replace: bool = False) -> bool:
+        """Store ``session`` exactly as given, version included; return whether it was written.
+
+        Without ``replace`` an existing file is left alone (the link is exclusive);
+        with it the file is replaced under the session's lock, atomically.
+
+        Raises:
+            ValidationError: the version is below 1, or the session id is not valid.
+        """
+        session_id = session.session_id
+        final = self._path(session_id)
+        require_stored_version(session)
+        stored = session.model_copy(deep=True)
+        if not replace:
+            with _os_errors(session_id, "import"):
+                tmp, sig = self._write_temp(stored)
+                try:
+                    os.link(tmp, final)
+                except FileExistsError:
+                    return False
+                finally:
+                    os.unlink(tmp)
+                self._fsync_dir()
+        else:
+            with self._locked(session_id), _os_errors(session_id, "import"):
+                tmp, sig = self._write_temp(stored)
+                try:
+                    os.replace(tmp, final)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+                self._fsync_dir()
+        self._remember(stored, sig)
+        return True
 
     def delete(self, session_id: str) -> bool:
         """Remove the session and its lock file; return whether it existed."""

@@ -18,6 +18,8 @@ __all__ = [
     "NotFoundError",
     "PosError",
     "StateError",
+    "StoreConfigError",
+    "StoreUnavailableError",
     "ValidationError",
 ]
 
@@ -120,4 +122,22 @@ class DefinitionError(ValidationError):
     default_remediation = (
         "Fix the named file in the workflow folder; run validation against "
         "specs/workflow-definition.schema.json."
+    )
+
+
+class StoreConfigError(ValidationError):
+    """A session store setting is unusable: a malformed URL, or a backend not installed."""
+
+    default_remediation = (
+        "Pass a store URL such as file:///path/to/project or "
+        "postgresql://user@host:5432/dbname (with its backend package installed)."
+    )
+
+
+class StoreUnavailableError(InternalError):
+    """The session store cannot serve now: unreachable, or its schema is not the one needed."""
+
+    default_remediation = (
+        "Check that the session store is reachable; if its schema is behind, run "
+        "`pos-workflow store migrate --store URL`, then retry."
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from pos_engine import WorkflowEngine
+from pos_engine import SessionStore, WorkflowEngine
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -64,13 +64,20 @@ _INSTRUCTIONS = (
 
 
 def build_server(
-    project_root: str | os.PathLike[str], *, durable: bool = True, monitor: Monitor | None = None
+    project_root: str | os.PathLike[str],
+    *,
+    durable: bool = True,
+    store: SessionStore | None = None,
+    monitor: Monitor | None = None,
 ) -> MCPServer:
     """Create the MCP server for ``project_root`` with the tool groups its registry names.
 
     Args:
-        project_root: The project whose workflows, sessions and registry are used.
-        durable: ``fsync`` every session write (turn off only for tests and scratch runs).
+        project_root: The project whose workflows, registry and (by default) sessions are used.
+        durable: ``fsync`` every session write of the default file store (turn off only
+            for tests and scratch runs).
+        store: Where sessions live instead of the project's file store (see
+            :func:`pos_engine.open_store`); several servers may share one.
         monitor: Records metrics and evaluates alerts (default: one configured by the
             project's ``.praxis-os/config/monitoring.json``, none if it disables metrics).
 
@@ -85,7 +92,7 @@ def build_server(
     root = Path(project_root)
     registry = load_tool_registry(root)
     config = load_monitoring_config(root)
-    engine = WorkflowEngine.for_project(root, durable=durable)
+    engine = WorkflowEngine.for_project(root, durable=durable, store=store)
     if monitor is None and config.enabled:
         monitor = Monitor(root, config=config)
     if monitor is not None:

@@ -1,4 +1,5 @@
-"""Command line: ``pos-workflow serve`` (the MCP server) and ``pos-workflow demo`` (the main job).
+"""Command line: ``pos-workflow serve`` (the MCP server), ``pos-workflow demo`` (the main job)
+and ``pos-workflow store`` (migrate a session store, copy sessions between stores).
 
 ``stats`` prints a project's metrics and ``dashboard`` serves its dashboard page.
 ``python -m pos_tool`` is ``pos-workflow``; without a command it serves. Logs go
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from pos_engine import ValidationError
+from pos_engine import PosError, SessionStore, ValidationError, open_store
 
 from ._dashboard import DEFAULT_RANGE, RANGES, dashboard_data, render_dashboard
 from ._demo import DemoFailure, run_demo
@@ -30,6 +31,7 @@ from ._monitor import monitor_of
 from ._server import build_server, check_exposure, serve_dashboard, serve_http
 from ._stats import load_summary_safely, render_summary
 from ._stdio import serve_stdio
+from ._store_cli import STORE_ENV, add_store_commands, fail, run_store_command, store_setting
 from .exceptions import ServerConfigError
 
 __all__ = ["main"]
@@ -37,7 +39,7 @@ __all__ = ["main"]
 logger = logging.getLogger("pos_tool")
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_COMMANDS = ("serve", "demo", "stats", "dashboard")
+_COMMANDS = ("serve", "demo", "stats", "dashboard", "store")
 _PERIOD = re.compile(r"^([1-9][0-9]{0,5})(m|h|d)$")
 _PERIOD_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
@@ -63,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="pos-workflow",
         description="MCP server for phase-gated workflows (the pos_workflow tool).",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{serve,demo,stats,dashboard}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,demo,stats,dashboard,store}")
     serve = commands.add_parser("serve", help="run the MCP server (default)")
     serve.add_argument(
         "--project-root", type=Path, default=Path.cwd(), help="project folder (default: cwd)"
@@ -120,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
         help="skip fsync of session writes (scratch runs)",
     )
     serve.add_argument(
+        "--store",
+        metavar="URL",
+        help="where sessions live: file:///path/to/project or postgresql://user:pass@host/db "
+        f"(default: ${STORE_ENV}, else the project's file store)",
+    )
+    serve.add_argument(
         "--inject-faults",
         metavar="SPEC",
         default=os.environ.get(FAULTS_ENV),
@@ -141,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
     _add_monitoring_commands(commands)
+    add_store_commands(commands)
     return parser
 
 
@@ -179,11 +188,6 @@ def _add_monitoring_commands(commands: Any) -> None:
     dashboard.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
 
 
-def _cannot(what: str, exc: ValidationError) -> int:
-    print(f"pos-workflow: {what}: {exc.message}\n  fix: {exc.remediation}", file=sys.stderr)
-    return 2
-
-
 def _stop_gracefully_on_sigterm() -> None:
     """Make SIGTERM stop the server as Ctrl-C does, so its last metrics are written."""
 
@@ -219,14 +223,32 @@ def _http_settings(args: argparse.Namespace) -> tuple[StaticTokenVerifier | None
     return (StaticTokenVerifier(tokens) if tokens else None), limits
 
 
+def _open_store(args: argparse.Namespace) -> SessionStore:
+    """Open the store ``serve`` was told to use and check it can serve (schema current)."""
+    store = open_store(
+        store_setting(args.store), project_root=args.project_root, durable=args.durable
+    )
+    try:
+        store.check_ready()
+    except PosError:
+        store.close()
+        raise
+    return store
+
+
 def _serve(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     try:
         faults = parse_faults(args.inject_faults)
         settings = _http_settings(args) if args.transport == "http" else None
-        server = build_server(args.project_root, durable=args.durable)
-    except ValidationError as exc:
-        return _cannot("cannot start", exc)
+        store = _open_store(args)
+    except PosError as exc:
+        return fail("cannot start", exc)
+    try:
+        server = build_server(args.project_root, durable=args.durable, store=store)
+    except PosError as exc:
+        store.close()
+        return fail("cannot start", exc)
     monitor = monitor_of(server)
     if faults:
         if monitor is None:
@@ -236,9 +258,15 @@ def _serve(args: argparse.Namespace) -> int:
                 f"and ${FAULTS_ENV}, or set enabled to true",
                 file=sys.stderr,
             )
+            store.close()
             return 2
         monitor.set_faults(faults)
-    logger.info("serving %s over %s", args.project_root.resolve().name, args.transport)
+    logger.info(
+        "serving %s over %s; sessions: %s",
+        args.project_root.resolve().name,
+        args.transport,
+        store.describe(),
+    )
     _stop_gracefully_on_sigterm()
     try:
         if settings is not None:
@@ -255,6 +283,8 @@ def _serve(args: argparse.Namespace) -> int:
             anyio.run(serve_stdio, server)
     except KeyboardInterrupt:
         return 130
+    finally:
+        store.close()
     return 0
 
 
@@ -264,7 +294,7 @@ def _stats(args: argparse.Namespace) -> int:
     try:
         summary, problem = load_summary_safely(root, args.since)
     except ValidationError as exc:
-        return _cannot("cannot read the metrics", exc)
+        return fail("cannot read the metrics", exc)
     if problem is not None:
         print(f"pos-workflow: {problem}", file=sys.stderr)
         return 1
@@ -298,7 +328,7 @@ def _dashboard(args: argparse.Namespace) -> int:
             return 0
         dashboard_data(root)  # fail now on an unusable monitoring file, not on the first request
     except ValidationError as exc:
-        return _cannot("cannot show the dashboard", exc)
+        return fail("cannot show the dashboard", exc)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(
         f"pos-workflow dashboard of {root.name}: http://{host}:{args.port}/dashboard "
@@ -343,6 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _stats(args)
     if args.command == "dashboard":
         return _dashboard(args)
+    if args.command == "store":
+        return run_store_command(args)
     return _serve(args)
 
 

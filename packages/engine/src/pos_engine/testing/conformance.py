@@ -16,6 +16,7 @@ as two server processes would see it) from that factory.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,8 +24,10 @@ from typing import Any
 import pytest
 
 from .._models import PhaseAttempt, Session, utc_now
+from .._paging import SessionPage
+from .._snapshot import RestoreReport, SessionSnapshot
 from .._store import SessionStore
-from ..exceptions import ConflictError, NotFoundError, StateError
+from ..exceptions import ConflictError, NotFoundError, StateError, ValidationError
 
 __all__ = ["StoreConformance", "StoreFactory", "make_session"]
 
@@ -192,6 +195,15 @@ class StoreConformance:
         assert store.load("s1") == before
         assert store.update("s1", _increment).version == before.version + 1
 
+    def test_an_updater_that_changes_the_id_is_refused_and_nothing_is_written(
+        self, store: SessionStore
+    ) -> None:
+        created = store.create(make_session("s1"))
+        with pytest.raises(ValidationError, match="changed its id"):
+            store.update("s1", lambda s: s.model_copy(update={"session_id": "s2"}))
+        assert store.load("s1") == created
+        assert not store.exists("s2")
+
     def test_updating_a_missing_session_raises_not_found(self, store: SessionStore) -> None:
         with pytest.raises(NotFoundError, match="ghost"):
             store.update("ghost", _increment)
@@ -322,3 +334,190 @@ class StoreConformance:
         final = store.load("hot")
         assert final.options["counter"] == threads_count * updates_each
         assert final.version == 1 + threads_count * updates_each
+
+    # -- paged listing -------------------------------------------------------------------
+
+    def _create_dated(self, store: SessionStore, count: int, **overrides: Any) -> list[str]:
+        """Create ``count`` sessions, two per second of created_at; return their ids newest first."""
+        ids = []
+        for index in range(count):
+            stamp = f"2025-01-01T00:00:{index // 2:02d}.000000+00:00"
+            session_id = f"p{index:03d}"
+            store.create(make_session(session_id, created_at=stamp, **overrides))
+            ids.append(session_id)
+        return [s.session_id for s in store.list_summaries()]
+
+    def test_list_page_walks_the_listing_in_order_with_cursors(self, store: SessionStore) -> None:
+        newest_first = self._create_dated(store, 7)
+        seen: list[str] = []
+        cursors: list[str | None] = []
+        cursor: str | None = None
+        while True:
+            page = store.list_page(limit=3, cursor=cursor)
+            assert page.total == 7
+            seen += [s.session_id for s in page.summaries]
+            cursors.append(page.next_cursor)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == newest_first
+        assert [c is None for c in cursors] == [False, False, True]
+        assert store.list_page(limit=3).summaries == store.list_summaries()[:3]
+
+    def test_list_page_of_an_empty_store_is_empty(self, store: SessionStore) -> None:
+        assert store.list_page() == SessionPage(summaries=[], total=0, next_cursor=None)
+
+    def test_a_page_that_reaches_the_end_has_no_next_cursor(self, store: SessionStore) -> None:
+        newest_first = self._create_dated(store, 4)
+        page = store.list_page(limit=4)
+        assert [s.session_id for s in page.summaries] == newest_first
+        assert (page.total, page.next_cursor) == (4, None)
+
+    def test_list_page_filters_by_status_and_counts_the_filtered_total(
+        self, store: SessionStore
+    ) -> None:
+        for index, status in enumerate(["active", "paused", "active", "failed", "active"]):
+            store.create(
+                make_session(
+                    f"s{index}", status=status, created_at=f"2025-01-0{index + 1}T00:00:00+00:00"
+                )
+            )
+        first = store.list_page("active", limit=2)
+        assert [s.session_id for s in first.summaries] == ["s4", "s2"]
+        assert first.total == 3
+        assert first.next_cursor is not None
+        second = store.list_page("active", limit=2, cursor=first.next_cursor)
+        assert [s.session_id for s in second.summaries] == ["s0"]
+        assert (second.total, second.next_cursor) == (3, None)
+        assert store.list_page("completed") == SessionPage([], 0, None)
+
+    def test_paging_neither_repeats_nor_skips_when_sessions_change_between_pages(
+        self, store: SessionStore
+    ) -> None:
+        newest_first = self._create_dated(store, 6)
+        first = store.list_page(limit=2)
+        # A newer session, and the deletion of one already shown and one not yet shown.
+        store.create(make_session("zz-newest", created_at="2026-01-01T00:00:00+00:00"))
+        store.delete(newest_first[0])
+        store.delete(newest_first[3])
+        rest: list[str] = []
+        cursor = first.next_cursor
+        while cursor is not None:
+            page = store.list_page(limit=2, cursor=cursor)
+            rest += [s.session_id for s in page.summaries]
+            cursor = page.next_cursor
+        assert rest == [newest_first[2], newest_first[4], newest_first[5]]
+
+    def test_list_page_refuses_a_bad_limit_or_cursor(self, store: SessionStore) -> None:
+        store.create(make_session("s1"))
+        for limit in (0, -1, True, 2.5, "10"):
+            with pytest.raises(ValidationError, match="limit"):
+                store.list_page(limit=limit)  # type: ignore[arg-type]
+        for cursor in ("nonsense", "", "eyJhIjoxfQ", "W10"):
+            with pytest.raises(ValidationError, match="cursor"):
+                store.list_page(cursor=cursor)
+
+    # -- import, batch load, snapshot, restore -------------------------------------------
+
+    def test_import_session_keeps_the_version_and_later_updates_continue_from_it(
+        self, store: SessionStore
+    ) -> None:
+        record = make_session("moved", version=41)
+        assert store.import_session(record) is True
+        assert store.load("moved") == record
+        assert store.update("moved", _increment).version == 42
+        assert store.list_summaries() == [store.load("moved").summary()]
+
+    def test_import_session_leaves_an_existing_record_unless_told_to_replace(
+        self, store: SessionStore
+    ) -> None:
+        first = store.create(make_session("s1", target_file="first.py"))
+        other = make_session("s1", target_file="other.py", version=9)
+        assert store.import_session(other) is False
+        assert store.load("s1") == first
+        assert store.import_session(other, replace=True) is True
+        assert store.load("s1") == other
+        assert store.list_summaries() == [other.summary()]
+
+    def test_import_session_refuses_a_record_that_was_never_stored(
+        self, store: SessionStore
+    ) -> None:
+        with pytest.raises(ValidationError, match="version 0"):
+            store.import_session(make_session("fresh", version=0))
+        assert not store.exists("fresh")
+
+    def test_load_many_returns_the_stored_sessions_and_leaves_out_missing_ones(
+        self, store: SessionStore
+    ) -> None:
+        one = store.create(make_session("one"))
+        two = store.create(make_session("two"))
+        found, unreadable = store.load_many(["two", "ghost", "one", "two"])
+        assert found == {"two": two, "one": one}
+        assert unreadable == []
+        assert store.load_many([]) == ({}, [])
+
+    def test_a_snapshot_restores_changed_created_and_deleted_sessions(
+        self, store: SessionStore
+    ) -> None:
+        kept = store.create(make_session("kept"))
+        changed = store.create(make_session("changed"))
+        doomed = store.create(make_session("doomed"))
+        snapshot = store.snapshot(["changed", "doomed", "later", "kept"])
+        assert snapshot.records == {
+            "changed": changed,
+            "doomed": doomed,
+            "later": None,
+            "kept": kept,
+        }
+
+        store.update("changed", _increment)
+        store.delete("doomed")
+        store.create(make_session("later"))
+        store.create(make_session("outsider"))
+        report = store.restore(snapshot)
+
+        assert report == RestoreReport(
+            restored=["changed", "doomed"], deleted=["later"], unchanged=["kept"]
+        )
+        assert store.load_many(["changed", "doomed", "kept", "later"]) == (
+            {"changed": changed, "doomed": doomed, "kept": kept},
+            [],
+        )
+        assert store.exists("outsider")
+        assert store.restore(snapshot) == RestoreReport(
+            unchanged=["changed", "doomed", "kept", "later"]
+        )
+
+    def test_a_snapshot_survives_json_and_restores_into_another_instance(
+        self, store: SessionStore, second_store: SessionStore
+    ) -> None:
+        original = store.create(make_session("s1"))
+        snapshot = store.snapshot(["s1", "s2"])
+        data = json.loads(json.dumps(snapshot.to_dict()))
+        store.update("s1", _increment)
+        store.create(make_session("s2"))
+
+        second_store.restore(SessionSnapshot.from_dict(data))
+
+        assert store.load("s1") == original
+        assert not store.exists("s2")
+        data["records"]["s1"]["version"] = 99
+        with pytest.raises(ValidationError, match="checksum"):
+            SessionSnapshot.from_dict(data)
+
+    def test_any_json_evidence_round_trips_exactly(self, store: SessionStore) -> None:
+        evidence = {
+            "nul": "a\x00b",
+            "control": "\t\n\r\x1f",
+            "emoji": "\U0001f600 \u00e9\u4e2d",
+            "big": 2**63 + 1,
+            "negative": -(2**70),
+            "float": 0.1 + 0.2,
+            "tiny": 5e-324,
+            "nested": {"a": [{"b": [None, True, False, []]}], "": {}},
+            "keys with dots.and/slashes": "ok",
+        }
+        stored = store.create(make_session("s1", evidence={"1": evidence}))
+        loaded = store.load("s1")
+        assert loaded == stored
+        assert loaded.evidence["1"] == evidence

@@ -1,0 +1,57 @@
+"""The throwaway PostgreSQL of the tests and benchmarks, and the shared-store fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pos_engine.testing import make_session
+from pos_store_postgres import PostgresSessionStore
+from pos_store_postgres import testing as pg_testing
+from pos_store_postgres.testing import PostgresNotFound, TemporaryPostgres, find_postgres_bin
+
+pytestmark = pytest.mark.postgres
+
+
+def test_the_binaries_folder_can_be_chosen_by_environment(
+    postgres_server: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POS_POSTGRES_BIN", str(postgres_server.bin))
+    assert find_postgres_bin() == postgres_server.bin
+
+
+def test_missing_binaries_say_how_to_install_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POS_POSTGRES_BIN", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(pg_testing.glob, "glob", lambda pattern: [])
+    with pytest.raises(PostgresNotFound, match=r"apt-get install -y postgresql"):
+        find_postgres_bin()
+
+
+def test_a_server_that_is_not_running_cannot_restart_and_stops_quietly() -> None:
+    server = TemporaryPostgres()
+    with pytest.raises(RuntimeError, match="not running"):
+        server.restart()
+    server.stop()
+
+
+def test_the_shared_store_fixture_starts_empty_with_zeroed_counters(
+    postgres_store: PostgresSessionStore,
+) -> None:
+    assert postgres_store.list_page().total == 0
+    postgres_store.create(make_session("s1"))
+    assert postgres_store.count_by_status()["active"] == 1
+
+
+def test_the_shared_store_fixture_is_emptied_between_tests(
+    postgres_store: PostgresSessionStore,
+) -> None:
+    assert postgres_store.list_summaries() == []
+    assert postgres_store.count_by_status() == {
+        "active": 0,
+        "paused": 0,
+        "completed": 0,
+        "failed": 0,
+    }
