@@ -3,12 +3,19 @@
 Gates fail closed: every required name must be present and not null even when
 the schema would allow its absence, and the whole evidence object must satisfy
 the checkpoint's JSON Schema. Every finding is collected, not just the first.
+A checkpoint that declares no evidence at all (a legacy phase without a gate)
+lets any evidence pass; the definition reports it as a finding.
+
+An itemised checkpoint (one generated from a spec, with ``labels``) reports a
+missing nested item by its path (``tasks/1.3``, ``tasks/1.1/criteria/c2``) among
+the missing evidence, and its errors name what they are about.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._definitions import Checkpoint
@@ -25,12 +32,19 @@ class GateResult:
     passed: bool
     missing_evidence: list[str]
     validation_errors: list[dict[str, str]]
+    missing_labels: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         """Return one sentence that says why the gate failed."""
         parts = []
         if self.missing_evidence:
-            parts.append("missing evidence " + ", ".join(repr(m) for m in self.missing_evidence))
+            parts.append(
+                "missing evidence "
+                + ", ".join(
+                    repr(m) + (f" ({self.missing_labels[m]})" if m in self.missing_labels else "")
+                    for m in self.missing_evidence
+                )
+            )
         if self.validation_errors:
             first = self.validation_errors[0]
             more = len(self.validation_errors) - 1
@@ -84,9 +98,21 @@ def _pointer(path: Any) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
+def _label(labels: Mapping[str, str], pointer: str) -> str | None:
+    """The label of ``pointer`` or of its nearest labelled parent."""
+    while True:
+        if pointer in labels:
+            return labels[pointer]
+        if not pointer:
+            return None
+        pointer = pointer.rsplit("/", 1)[0]
+
+
 def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateResult:
     """Evaluate ``evidence`` against ``checkpoint``; never raises for bad evidence."""
     missing = [name for name in checkpoint.required_evidence if evidence.get(name) is None]
+    labels = checkpoint.labels
+    missing_labels: dict[str, str] = {}
     errors = []
     for error in sorted(
         checkpoint.validator.iter_errors(evidence), key=lambda e: list(map(str, e.absolute_path))
@@ -98,16 +124,30 @@ def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateR
             and any(repr(m) in error.message for m in missing)
         ):
             continue
+        pointer = _pointer(error.absolute_path)
+        required = _REQUIRED_MESSAGE.match(error.message) if error.validator == "required" else None
+        if labels and required is not None and error.absolute_path:
+            item = pointer + _pointer([required.group(1)])
+            missing.append(item[1:])
+            label = _label(labels, item)
+            if label is not None:
+                why = ": a reason is required when met is false"
+                missing_labels[item[1:]] = label + (why if required.group(1) == "reason" else "")
+            continue
         message = error.message
         if len(message) > _MAX_MESSAGE:  # messages embed the instance, which can be megabytes
             message = message[: _MAX_MESSAGE - 3] + "..."
+        label = _label(labels, pointer) if labels else None
         errors.append(
             {
-                "pointer": _pointer(error.absolute_path),
+                "pointer": pointer,
                 "keyword": str(error.validator),
-                "message": message,
+                "message": f"{label}: {message}" if label else message,
             }
         )
     return GateResult(
-        passed=not missing and not errors, missing_evidence=missing, validation_errors=errors
+        passed=not missing and not errors,
+        missing_evidence=missing,
+        validation_errors=errors,
+        missing_labels=missing_labels,
     )
