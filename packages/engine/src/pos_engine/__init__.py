@@ -1,7 +1,9 @@
 """pos_engine: phase-gated workflows with durable sessions and evidence gates.
 
 The engine knows nothing of MCP. Build one with :meth:`WorkflowEngine.for_project`;
-its ``state_manager`` handles session management over the same store.
+its ``state_manager`` handles session management over the same store. A dynamic
+workflow (``spec_execution_v1``) derives its phases from a spec's tasks.md
+(:func:`parse_spec_tasks`) and freezes them in the session (:class:`SpecPlan`).
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -9,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ._definitions import (
     Checkpoint,
     DefinitionProblem,
+    DynamicConfig,
     PhaseDefinition,
     TaskDefinition,
     UnevaluatedValidator,
@@ -35,10 +38,15 @@ from ._models import (
     SESSION_STATUSES,
     ErrorRecord,
     PhaseAttempt,
+    PlanPhase,
+    PlanRevision,
+    PlanTask,
     Session,
     SessionStatus,
     SessionSummary,
+    SpecPlan,
 )
+from ._spec_tasks import ParsedSpec, parse_spec_tasks
 from ._state import StateManager
 from ._store import SessionStore, Updater
 from .exceptions import (
@@ -66,6 +74,7 @@ __all__ = [
     "DefinitionError",
     "DefinitionProblem",
     "DefinitionSource",
+    "DynamicConfig",
     "ErrorRecord",
     "FileSessionStore",
     "GateResult",
@@ -73,13 +82,18 @@ __all__ = [
     "LegacySessionReport",
     "LimitError",
     "NotFoundError",
+    "ParsedSpec",
     "PhaseAttempt",
     "PhaseDefinition",
+    "PlanPhase",
+    "PlanRevision",
+    "PlanTask",
     "PosError",
     "Session",
     "SessionStatus",
     "SessionStore",
     "SessionSummary",
+    "SpecPlan",
     "StateError",
     "StateManager",
     "TaskDefinition",
@@ -100,5 +114,6 @@ __all__ = [
     "legacy_session_dir",
     "load_definition",
     "next_actions",
+    "parse_spec_tasks",
     "read_legacy_session",
 ]
