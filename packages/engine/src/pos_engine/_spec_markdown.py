@@ -1,16 +1,21 @@
-"""Reading the markdown of a spec's tasks.md, line by line: fences, headings, labels, lists.
+"""Reading the markdown of a spec's tasks.md: fences, headings, labels, lists, checkboxes.
 
-The building blocks of :mod:`pos_engine._spec_tasks`. Every regular expression
-matches a line prefix without nested or overlapping quantifiers, so reading is
-linear in the size of the text however long a line is; trimming is done with
-``str`` methods, never with a trailing ``\\s*$``.
+The building blocks of :mod:`pos_engine._spec_tasks`. :class:`Lines` looks at every
+line once and keeps what it is (a heading, a label, a list item, a checkbox, a rule,
+blank, inside a fence); everything after reads those answers. A line is matched
+against a regular expression only when its first character makes it a candidate, and
+every expression matches a line prefix without nested or overlapping quantifiers, so
+reading is linear in the size of the text however long a line is; trimming is done
+with ``str`` methods, never with a trailing ``\\s*$``.
 """
 
 from __future__ import annotations
 
 import re
-import textwrap
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import NamedTuple
 
 __all__ = [
     "DASHES",
@@ -23,19 +28,16 @@ __all__ = [
     "TASK_LABELS",
     "Fields",
     "Label",
-    "block_text",
+    "Lines",
     "clean",
-    "fence_flags",
     "heading_of",
-    "indent",
     "is_gate",
-    "is_rule",
-    "label_of",
     "normalise",
     "task_dependencies",
 ]
 
 FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})")
+_FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)", re.M)
 _HEADING = re.compile(r"[ ]{0,3}(#{1,6})(?:[ \t]|$)")
 PHASE = re.compile(r"phase[ \t]+(\d{1,4})(?:[ \t]*:|[ \t]+[-\u2013\u2014](?:[ \t]|$))", re.I)
 PHASE_NAMED = re.compile(r"phase[ \t]+(\d{1,4})\b", re.I)
@@ -47,10 +49,11 @@ TASK_ITEM = re.compile(
 _CHECKBOX = re.compile(r"([ \t]*)[-*+][ \t]+\[([ xX])\](?:[ \t]+|$)")
 _ITEM = re.compile(r"([ \t]*)(?:[-*+]|\d{1,4}[.)])(?:[ \t]+|$)")
 _BOLD_LABEL = re.compile(r"([ \t]*)(?:[-*+][ \t]+)?\*\*([^*\n]{1,80})\*\*")
-_PLAIN_LABEL = re.compile(r"([ \t]*)(?:[-*+][ \t]+)?([A-Za-z][A-Za-z \t]{0,40}):")
 _TASK_ID = re.compile(r"(\d{1,4})\.(\d{1,4})")
 _SHELL = frozenset({"", "bash", "sh", "shell", "zsh", "console"})
 DASHES = frozenset({"- ", "\u2013 ", "\u2014 "})
+_STARTS = frozenset("#-*+_0123456789")
+_MARK_ENDS = frozenset("\u2705\u274c")
 _DONE_MARKS = ("\u2705/\u274c", "\u2705", "\u274c")
 
 TASK_LABELS = {
@@ -101,8 +104,7 @@ _GATE_PREFIXES = ("validation gate", "exit criteria")
 _GATE_NAMES = frozenset({"phase gate", "gate criteria", "checkpoint", "phase checkpoint"})
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):
     """A ``**Label:** value`` (or plain ``Label: value``) line."""
 
     name: str  # normalised: lower case, single spaces, no "phase N" prefix, no colon
@@ -111,32 +113,50 @@ class Label:
     phase: int | None  # the phase a "Phase N ..." label names
 
 
-def fence_flags(lines: list[str]) -> list[bool]:
-    """Return, per line, whether it belongs to a fenced code block (fence lines included).
+def _line_starts(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
+    """Yield (line index, match) for each line of ``text`` where ``pattern`` matches.
+
+    The pattern is searched over the whole text (``re.M``), so lines that cannot
+    match cost no Python work; line indices come from counting newlines between
+    matches, once over the text.
+    """
+    line, position = 0, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        yield line, match
+
+
+def _fences(text: str, count: int) -> tuple[list[bool], dict[int, int]]:
+    """Return, per line, whether it belongs to a fenced code block (fence lines included),
+    and the code blocks as {opening line: closing line (or the last line)}.
 
     Inside a fence, a line opening a fence of the same marker and length with an
     info string (```` ```bash ````) nests; a bare closing fence closes the innermost.
     """
-    flags: list[bool] = []
-    char, size, depth = "", 0, 0
-    for line in lines:
-        match = FENCE.match(line)
+    flags = [False] * count
+    blocks: dict[int, int] = {}
+    char, size, depth, opened = "", 0, 0, 0
+    for index, match in _line_starts(text, _FENCE_LINE):
+        marker, info = match.group(1), match.group(2).strip()
         if depth == 0:
-            if match:
-                char, size, depth = match.group(1)[0], len(match.group(1)), 1
-            flags.append(match is not None)
-            continue
-        flags.append(True)
-        if match and match.group(1)[0] == char and len(match.group(1)) >= size:
-            info = line[match.end() :].strip()
+            char, size, depth, opened = marker[0], len(marker), 1, index
+        elif marker[0] == char and len(marker) >= size:
             if not info:
                 depth -= 1
-            elif len(match.group(1)) == size:
+                if depth == 0:
+                    flags[opened : index + 1] = [True] * (index + 1 - opened)
+                    blocks[opened] = index
+            elif len(marker) == size:
                 depth += 1
-    return flags
+    if depth:  # an unclosed fence runs to the end
+        flags[opened:] = [True] * (count - opened)
+        blocks[opened] = count - 1
+    return flags, blocks
 
 
 def heading_of(line: str) -> tuple[int, str] | None:
+    """Return (level, text) of an ATX heading line, else None."""
     match = _HEADING.match(line)
     if match is None:
         return None
@@ -148,24 +168,18 @@ def heading_of(line: str) -> tuple[int, str] | None:
     return len(match.group(1)), text
 
 
-def indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
-def is_rule(line: str) -> bool:
-    compact = line.replace(" ", "").replace("\t", "")
-    return len(compact) >= 3 and len(set(compact)) == 1 and compact[0] in "-*_"
-
-
 def clean(text: str) -> str:
     """Strip a checklist mark (``✅/❌``) and surrounding blanks from an item's text."""
     text = text.strip()
+    if text[-1:] not in _MARK_ENDS:
+        return text
     for mark in _DONE_MARKS:
         if text.endswith(mark):
             text = text[: -len(mark)].rstrip()
     return text
 
 
+@lru_cache(maxsize=1024)
 def normalise(label: str) -> tuple[str, int | None]:
     """Lower-case a label, drop leading symbols and a ``Phase N`` prefix."""
     words = label.replace(":", " ").lower().split()
@@ -178,26 +192,210 @@ def normalise(label: str) -> tuple[str, int | None]:
     return " ".join(words), phase
 
 
-def label_of(line: str) -> Label | None:
+def is_gate(name: str) -> bool:
+    """Whether a normalised label or heading names a validation gate."""
+    return name.startswith(_GATE_PREFIXES) or name in _GATE_NAMES
+
+
+def _bold_label(line: str, indent: int) -> Label | None:
+    """``**Label:** value`` or ``**Label**: value`` (after an optional list marker)."""
     match = _BOLD_LABEL.match(line)
-    if match is not None:
-        inner = match.group(2).strip()
-        rest = line[match.end() :]
-        if inner.endswith(":") or rest.lstrip().startswith(":"):
-            name, phase = normalise(inner)
-            return Label(name, rest.lstrip().removeprefix(":").strip(), indent(line), phase)
-        return None
-    match = _PLAIN_LABEL.match(line)
     if match is None:
         return None
-    name, phase = normalise(match.group(2))
+    inner = match.group(2).strip()
+    rest = line[match.end() :]
+    if not (inner.endswith(":") or rest.lstrip().startswith(":")):
+        return None  # bold text, not a label
+    name, phase = normalise(inner)
+    return Label(name, rest.lstrip().removeprefix(":").strip(), indent, phase)
+
+
+def _plain_label(body: str, colon: int, indent: int) -> Label | None:
+    """``Label: value`` for a label name the parser knows (``Depends on: 1.1``)."""
+    words = body[:colon]
+    if not words.replace(" ", "").replace("\t", "").isalpha():
+        return None
+    name, phase = normalise(words)
     if name not in TASK_LABELS and name not in PHASE_LABELS and not is_gate(name):
         return None
-    return Label(name, line[match.end() :].strip(), indent(line), phase)
+    return Label(name, body[colon + 1 :].strip(), indent, phase)
 
 
-def is_gate(name: str) -> bool:
-    return name.startswith(_GATE_PREFIXES) or name in _GATE_NAMES
+def _is_rule(text: str) -> bool:
+    """Whether a stripped line is a thematic break (``---``, ``* * *``, ``___``)."""
+    char = text[0]
+    return char in "-*_" and text.count(char) >= 3 and not text.replace(char, "").strip()
+
+
+def _common_prefix(texts: list[str]) -> int:
+    """Length of the prefix all ``texts`` share (that of the smallest and largest suffices)."""
+    if not texts:
+        return 0
+    low, high = min(texts), max(texts)
+    size = 0
+    while size < len(low) and low[size] == high[size]:
+        size += 1
+    return size
+
+
+class Lines:
+    """A tasks.md as lines; headings, labels, rules and task lines classified once.
+
+    Only lines that may be structure (they start with ``#``, a list marker, a digit,
+    ``*``, ``_`` or a short ``Label:``) are looked at past their first character;
+    list items are classified when a field asks for them (:meth:`item`). Lines
+    inside fenced code blocks are never structure.
+
+    Attributes:
+        text: The lines (``\\r\\n`` and ``\\r`` read as ``\\n``; a byte order mark dropped).
+        fenced: Whether the line belongs to a fenced code block.
+        structural: Whether the line is a heading, a label, a rule or may start a task.
+        head: Line -> ``(level, text)`` of a heading.
+        label: Line -> a ``**Label:**`` (or known plain ``Label:``) line.
+        indent: Line -> leading blanks of a structural line (a tab counts 4).
+        rule: Thematic breaks.
+        label_lines: The lines holding a label, in order.
+        stops: The lines that may end a label's region (headings, rules, labels), in order.
+        blocks: Fenced code blocks as {opening line: closing line}; ``block_lines``
+            their opening lines in order.
+    """
+
+    def __init__(self, text: str) -> None:
+        text = text.removeprefix("\ufeff")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if text.endswith("\n"):
+            text = text[:-1]
+        self.text = lines = text.split("\n") if text else []
+        count = len(lines)
+        self.fenced, self.blocks = _fences(text, count)
+        fenced = self.fenced
+        self.structural = [False] * count
+        self.head: dict[int, tuple[int, str]] = {}
+        self.label: dict[int, Label] = {}
+        self.indent: dict[int, int] = {}
+        self.rule: set[int] = set()
+        self._items: dict[int, tuple[int, int, bool, int] | None] = {}
+        starts = _STARTS
+        for index, line in enumerate(lines):
+            # The first character settles most lines (prose, code, blanks, plain list items).
+            if not line or fenced[index]:
+                continue
+            first = line[0]
+            if first in " \t":
+                stripped = line.lstrip(" \t")
+                if not stripped:
+                    continue
+                first = stripped[0]
+            else:
+                stripped = line
+            if first in starts:
+                if first in "#_" or "**" in stripped[:12] or ":" in stripped[:48]:
+                    self._classify(index, line, stripped, first)
+                elif stripped[1:2] == first or (first != "+" and "ask" in stripped[:40]):
+                    self._classify(index, line, stripped, first)  # a rule, or maybe a task
+            elif ":" in stripped[:42] and first.isalpha():
+                self._classify(index, line, stripped, first)
+        self.label_lines = sorted(self.label)
+        self.stops = sorted([*self.head, *self.rule, *self.label])
+        self.block_lines = sorted(self.blocks)
+
+    def _classify(self, index: int, line: str, stripped: str, first: str) -> None:
+        lead = len(line) - len(stripped)
+        indent = lead if "\t" not in line[:lead] else len(line[:lead].expandtabs(4))
+        if first == "#":
+            heading = heading_of(line) if lead <= 3 else None
+            if heading is not None:
+                self.structural[index] = True
+                self.indent[index] = indent
+                self.head[index] = heading
+            return
+        if first in "-*_" and stripped[1:2] in (first, " ", "\t") and _is_rule(stripped.rstrip()):
+            self.structural[index] = True
+            self.indent[index] = indent
+            self.rule.add(index)
+            return
+        body = stripped
+        if first in "-*+" and stripped[1:2] in ("", " ", "\t"):
+            body = stripped[1:].lstrip(" \t")
+            if body[:1] == "[" and body[2:3] == "]" and body[3:4] in " \t":
+                body = body[3:].lstrip(" \t")
+        elif first.isdigit():
+            item = _ITEM.match(line)
+            body = line[item.end() :] if item is not None else stripped
+        label = None
+        if body.startswith("**"):
+            label = _bold_label(line, indent)
+        else:
+            colon = body.find(":", 0, 42)
+            if colon > 0:
+                label = _plain_label(body, colon, indent)
+        if label is not None:
+            self.label[index] = label
+        if label is not None or "task" in stripped[:40].lower():
+            self.structural[index] = True  # a label, or a line that may start a task
+            self.indent[index] = indent
+
+    def item(self, index: int) -> tuple[int, int, bool, int] | None:
+        """Classify a list item once: (text start, checkbox text start or -1, ticked, indent)."""
+        if index in self._items:
+            return self._items[index]
+        found = None
+        line = self.text[index]
+        stripped = line.lstrip(" \t")
+        if not self.fenced[index] and stripped and index not in self.rule:
+            first = stripped[0]
+            start = -1
+            if first in "-*+" and stripped[1:2] in ("", " ", "\t"):
+                start = len(line) - len(stripped[1:].lstrip(" \t"))
+            elif first.isdigit():
+                match = _ITEM.match(line)
+                start = match.end() if match is not None else -1
+            if start >= 0:
+                body = line[start:]
+                box, ticked = -1, False
+                if (
+                    body[:1] == "["
+                    and body[2:3] == "]"
+                    and body[1:2] in " xX"
+                    and body[3:4] in " \t"
+                ):
+                    box, ticked = len(line) - len(body[3:].lstrip(" \t")), body[1] in "xX"
+                lead = line[: len(line) - len(stripped)]
+                found = (start, box, ticked, len(lead.expandtabs(4)))
+        self._items[index] = found
+        return found
+
+    def indent_of(self, index: int) -> int:
+        """Leading blanks of any line (structural ones are known already)."""
+        known = self.indent.get(index)
+        if known is not None:
+            return known
+        line = self.text[index]
+        lead = line[: len(line) - len(line.lstrip(" \t"))]
+        return len(lead.expandtabs(4))
+
+    def blank(self, index: int) -> bool:
+        """Whether the line is empty or only blanks."""
+        return not self.text[index].strip()
+
+    def block_text(self, block: Sequence[int], *, dedent: bool = True) -> str:
+        """The lines of ``block`` as markdown, trailing blank lines and rules removed.
+
+        With ``dedent``, the indentation all its lines share is removed too.
+        """
+        rows = (
+            self.text[block.start : block.stop]
+            if isinstance(block, range)
+            else [self.text[i] for i in block]
+        )
+        if dedent:
+            leads = [row[: len(row) - len(row.lstrip(" \t"))] for row in rows if row.strip()]
+            cut = _common_prefix(leads)
+            rows = [row[cut:] if row.strip() else "" for row in rows]
+        while rows and (not rows[-1].strip() or _is_rule(rows[-1].strip())):
+            rows.pop()
+        return "\n".join(rows).strip("\n")
 
 
 # -------------------------------------------------------------------- the fields
@@ -206,43 +404,69 @@ def is_gate(name: str) -> bool:
 class Fields:
     """Reads labels, their values and their lists from one block of lines."""
 
-    def __init__(
-        self, lines: list[str], fenced: list[bool], block: list[int], names: dict[str, str]
-    ):
+    def __init__(self, lines: Lines, block: Sequence[int], names: dict[str, str]) -> None:
         self.lines = lines
-        self.fenced = fenced
         self.block = block
+        self._regions: dict[int, Sequence[int]] = {}
+        self._found: list[tuple[int, tuple[int, int, bool, int]]] | None = None
+        self._found_lines: list[int] = []
         self.labels: list[tuple[int, Label, str]] = []  # (position in block, label, kind)
-        for position, index in enumerate(block):
-            if fenced[index]:
-                continue
-            label = label_of(lines[index])
-            if label is None:
-                continue
+        found = lines.label
+        if isinstance(block, range):
+            keys = lines.label_lines
+            within = keys[bisect_left(keys, block.start) : bisect_left(keys, block.stop)]
+            positions = [(index - block.start, index) for index in within]
+        else:
+            positions = [(p, index) for p, index in enumerate(block) if index in found]
+        self._first: dict[str, tuple[int, Label]] = {}
+        for position, index in positions:
+            label = found[index]
             kind = "gate" if is_gate(label.name) else names.get(label.name)
             if kind is not None:
                 self.labels.append((position, label, kind))
+                self._first.setdefault(kind, (position, label))
 
     def first(self, kind: str) -> tuple[int, Label] | None:
-        return next(((p, lab) for p, lab, k in self.labels if k == kind), None)
+        """The first label of ``kind`` and its position in the block."""
+        return self._first.get(kind)
 
-    def region(self, position: int, label: Label) -> list[int]:
+    def region(self, position: int, label: Label) -> Sequence[int]:
         """The block's lines under a label: up to the next label at its indent or less."""
-        region: list[int] = []
-        for index in self.block[position + 1 :]:
-            line = self.lines[index]
-            if not self.fenced[index]:
-                other = label_of(line)
+        if position in self._regions:
+            return self._regions[position]
+        lines = self.lines
+        block = self.block
+        if isinstance(block, range):
+            # Only headings, rules and labels can end a region: look at those alone.
+            stop = block.stop
+            stops = lines.stops
+            at = bisect_right(stops, block.start + position)
+            while at < len(stops) and stops[at] < block.stop:
+                index = stops[at]
+                other = lines.label.get(index)
+                if other is None or other.indent <= label.indent:
+                    stop = index
+                    break
+                at += 1
+            self._regions[position] = range(block.start + position + 1, stop)
+            return self._regions[position]
+        end = position + 1
+        while end < len(block):
+            index = block[end]
+            if lines.structural[index]:
+                other = lines.label.get(index)
                 if (
                     (other is not None and other.indent <= label.indent)
-                    or heading_of(line) is not None
-                    or is_rule(line)
+                    or index in lines.head
+                    or index in lines.rule
                 ):
                     break
-            region.append(index)
-        return region
+            end += 1
+        self._regions[position] = block[position + 1 : end]
+        return self._regions[position]
 
     def inline(self, kind: str) -> str:
+        """The label's value on its line, else its list items joined."""
         found = self.first(kind)
         if found is None:
             return ""
@@ -257,70 +481,87 @@ class Fields:
         if found is None:
             return ""
         position, label = found
+        lines = self.lines
         parts = [label.value] if label.value else []
         for index in self.region(position, label):
-            line = self.lines[index]
-            if not line.strip():
+            if lines.blank(index):
                 if parts:
                     break
                 continue
-            if self.fenced[index] or _ITEM.match(line):
+            if lines.fenced[index] or lines.item(index) is not None:
                 break
-            parts.append(line.strip())
+            parts.append(lines.text[index].strip())
         return " ".join(parts)
 
-    def items(self, region: list[int], *, checkboxes_first: bool = False) -> list[str]:
+    def _list_items(self) -> list[tuple[int, tuple[int, int, bool, int]]]:
+        """Every list item of the block with its classification, found in one pass."""
+        if self._found is None:
+            lines = self.lines
+            text, fenced = lines.text, lines.fenced
+            found = []
+            for index in self.block:
+                line = text[index]
+                if not line or fenced[index]:
+                    continue
+                first = line.lstrip(" \t")[:1]
+                if first and (first in "-*+" or first.isdigit()):
+                    info = lines.item(index)
+                    if info is not None:
+                        found.append((index, info))
+            self._found = found
+            self._found_lines = [index for index, _ in found]
+        return self._found
+
+    def _items_in(self, region: Sequence[int]) -> list[tuple[int, tuple[int, int, bool, int]]]:
+        found = self._list_items()
+        if isinstance(region, range):
+            lines = self._found_lines
+            return found[bisect_left(lines, region.start) : bisect_left(lines, region.stop)]
+        chosen = set(region)
+        return [pair for pair in found if pair[0] in chosen]
+
+    def items(self, region: Sequence[int], *, checkboxes_first: bool = False) -> list[str]:
         """List items of a region: every checkbox (if asked and any), else the top-level items."""
-        plain = [i for i in region if not self.fenced[i]]
+        text = self.lines.text
+        found = self._items_in(region)
         if checkboxes_first:
-            boxes = [
-                clean(self.lines[i][m.end() :])
-                for i in plain
-                if (m := _CHECKBOX.match(self.lines[i])) is not None
-            ]
+            boxes = [clean(text[i][info[1] :]) for i, info in found if info[1] >= 0]
             if boxes:
-                return [text for text in boxes if text]
-        found = [(i, m) for i in plain if (m := _ITEM.match(self.lines[i])) is not None]
+                return [item for item in boxes if item]
         if not found:
             return []
-        top = min(len(m.group(1).expandtabs(4)) for _, m in found)
+        top = min(info[3] for _, info in found)
         items = []
-        for i, match in found:
-            if len(match.group(1).expandtabs(4)) == top:
-                text = self.lines[i][match.end() :]
-                box = _CHECKBOX.match(self.lines[i])
-                if box is not None:
-                    text = self.lines[i][box.end() :]
-                if clean(text):
-                    items.append(clean(text))
+        for i, (start, box, _, indent) in found:
+            if indent == top:
+                item = clean(text[i][box if box >= 0 else start :])
+                if item:
+                    items.append(item)
         return items
 
     def checkboxes(self) -> list[str]:
-        return self.items(self.block, checkboxes_first=True) if self._any_checkbox() else []
-
-    def _any_checkbox(self) -> bool:
-        return any(
-            not self.fenced[i] and _CHECKBOX.match(self.lines[i]) is not None for i in self.block
-        )
+        """Every checkbox of the block (none when it has none)."""
+        text = self.lines.text
+        return [
+            item
+            for i, info in self._list_items()
+            if info[1] >= 0 and (item := clean(text[i][info[1] :]))
+        ]
 
     def first_paragraph(self) -> str:
+        """The first run of plain prose lines of the block."""
+        lines = self.lines
+        text, fenced, structural = lines.text, lines.fenced, lines.structural
+        self._list_items()
+        listed = set(self._found_lines)
         parts: list[str] = []
         for index in self.block:
-            line = self.lines[index]
-            if self.fenced[index] or not line.strip():
+            stripped = text[index].strip()
+            if not stripped or fenced[index] or structural[index] or index in listed:
                 if parts:
                     break
                 continue
-            if (
-                label_of(line) is not None
-                or _ITEM.match(line)
-                or heading_of(line) is not None
-                or is_rule(line)
-            ):
-                if parts:
-                    break
-                continue
-            parts.append(line.strip())
+            parts.append(stripped)
         return " ".join(parts)
 
     def code_after(self, kind: str) -> str | None:
@@ -331,20 +572,21 @@ class Fields:
         position, label = found
         if label.value.startswith("`") and label.value.endswith("`") and len(label.value) > 2:
             return label.value.strip("`").strip() or None
+        lines = self.lines
         region = self.region(position, label)
-        for offset, index in enumerate(region):
-            match = FENCE.match(self.lines[index]) if self.fenced[index] else None
-            if match is None:
-                continue
-            lang = self.lines[index][match.end() :].strip().split(" ")[0].lower()
-            body = []
-            for inner in region[offset + 1 :]:
-                if not self.fenced[inner] or FENCE.match(self.lines[inner]):
-                    break
-                body.append(self.lines[inner])
-            code = textwrap.dedent("\n".join(body)).strip()
-            return code if lang in _SHELL and code else None
-        return None
+        if not region:
+            return None
+        opens = lines.block_lines
+        at = bisect_left(opens, region[0])
+        if at == len(opens) or opens[at] > region[-1] or opens[at] not in region:
+            return None
+        opening = opens[at]
+        match = FENCE.match(lines.text[opening])
+        lang = lines.text[opening][match.end() :].strip().split(" ")[0].lower() if match else ""
+        closing = lines.blocks[opening]
+        inner = range(opening + 1, closing if FENCE.match(lines.text[closing]) else closing + 1)
+        code = lines.block_text(inner).strip()
+        return code if lang in _SHELL and code else None
 
 
 def task_dependencies(text: str) -> list[str]:
@@ -363,11 +605,3 @@ def task_dependencies(text: str) -> list[str]:
             if int(following.group(1)) == phase and number < last <= number + 100:
                 ids.extend(f"{phase}.{n}" for n in range(number + 1, last))
     return list(dict.fromkeys(ids))
-
-
-def block_text(lines: list[str], block: list[int]) -> str:
-    text = textwrap.dedent("\n".join(lines[i] for i in block))
-    rows = text.split("\n")
-    while rows and (not rows[-1].strip() or is_rule(rows[-1])):
-        rows.pop()
-    return "\n".join(rows).strip("\n")

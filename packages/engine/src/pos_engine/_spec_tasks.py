@@ -47,13 +47,9 @@ from ._spec_markdown import (
     TASK_ITEM,
     TASK_LABELS,
     Fields,
-    block_text,
+    Lines,
     clean,
-    fence_flags,
-    heading_of,
-    indent,
     is_gate,
-    label_of,
     normalise,
     task_dependencies,
 )
@@ -79,11 +75,16 @@ class _TaskDraft:
     phase: int
     number: int
     title: str
-    line: int
+    line: int  # 1-based; the body starts on the next line
     indent: int  # list tasks: the item's indent; heading tasks: -1
     level: int  # heading tasks: the heading level; list tasks: 7
     checked: bool | None
-    body: list[int] = field(default_factory=list)
+    end: int = 0  # the index of the first line after the body
+
+    @property
+    def body(self) -> range:
+        """The task's lines (0-based indices): a task's lines are contiguous."""
+        return range(self.line, self.end)
 
 
 @dataclass
@@ -135,6 +136,11 @@ def _task_start(
     return int(match.group(5)), int(match.group(6)), _title(rest), checked
 
 
+def _mentions_task(line: str) -> bool:
+    """A cheap test before the task-item expression: "task" near the start of the line."""
+    return "task" in line[:40].lower()
+
+
 def _title(rest: str) -> str:
     text = rest.strip().lstrip("*:.-\u2013\u2014 \t")
     if text.endswith("**"):
@@ -157,51 +163,64 @@ def _split_timeframe(title: str) -> tuple[str, str]:
 class _Walker:
     """Assigns every line to the spec preamble, a phase's own lines, a gate region or a task."""
 
-    def __init__(self, lines: list[str], fenced: list[bool], name: str) -> None:
+    def __init__(self, lines: Lines, name: str) -> None:
         self.name = name
         self.lines = lines
-        self.fenced = fenced
         self.phases: list[_PhaseDraft] = []
         self.phase: _PhaseDraft | None = None
         self.task: _TaskDraft | None = None
         self.gate: tuple[int, list[int]] | None = None  # (heading level, lines)
         self.ended_by: tuple[int, str] | None = None  # the heading that closed the last phase
         self.seen_tasks: dict[str, int] = {}
-        levels = [
-            h[0]
-            for i, line in enumerate(lines)
-            if not fenced[i] and (h := heading_of(line)) is not None and PHASE.match(h[1])
-        ]
+        self.phase_lines: dict[int, int] = {}
+        levels = [h[0] for h in lines.head.values() if PHASE.match(h[1])]
         self.phase_level = min(levels) if levels else 0
 
     def run(self) -> list[_PhaseDraft]:
-        for index, line in enumerate(self.lines):
-            if self.fenced[index]:
-                self._content(index, opening=index == 0 or not self.fenced[index - 1])
-            else:
-                self._line(index, line)
-        self._close_phase()
+        lines = self.lines
+        structural, fenced, text = lines.structural, lines.fenced, lines.text
+        for index in range(len(text)):
+            if structural[index]:
+                self._line(index, text[index])
+                continue
+            task = self.task
+            if task is not None:
+                # Prose and code belong to the open task, unless a line at the item's indent
+                # or less (a fence opening counts, the code inside it does not) ends a list task.
+                if task.indent < 0 or (fenced[index] and index and fenced[index - 1]):
+                    continue
+                if lines.blank(index) or lines.indent_of(index) > task.indent:
+                    continue
+                self._close_task(index)
+            self._content(index)
+        self._close_phase(len(text))
         return self.phases
 
     # -- structure
 
     def _line(self, index: int, line: str) -> None:
-        heading = heading_of(line)
-        start = _task_start(line, heading)
+        lines = self.lines
+        heading = lines.head.get(index)
+        start = (
+            _task_start(line, heading)
+            if heading is not None or (line.lstrip()[:1] in "-*+" and _mentions_task(line))
+            else None
+        )
         if heading is not None and heading[0] == self.phase_level and PHASE.match(heading[1]):
             self._open_phase(index, heading[1])
         elif heading is not None and start is None and self._is_gate_heading(heading[1]):
-            self._close_task()
+            self._close_task(index)
             self.gate = (heading[0], [])
-            self._content(index, opening=False)
+            self._content(index)
         elif start is not None:
-            self._open_task(index, line, heading, start)
+            self._open_task(index, heading, start)
         elif heading is not None:
             self._heading(index, heading[0])
         else:
-            if self.task is not None and self._ends_task(line):
-                self._close_task()
-            self._content(index, opening=False)
+            if self.task is not None and self._ends_task(index):
+                self._close_task(index)
+            if self.task is None:
+                self._content(index)
 
     def _is_gate_heading(self, text: str) -> bool:
         if self.phase is None:
@@ -216,40 +235,30 @@ class _Walker:
         if self.gate is not None and level <= self.gate[0]:
             self._close_gate()
         if level <= self.phase_level:
-            self._close_phase()
-            self.ended_by = (index + 1, self.lines[index].strip())
+            if self.phase is not None:
+                self.ended_by = (index + 1, self.lines.text[index].strip())
+            self._close_phase(index)
             return
         if self.task is not None and level <= self.task.level:
-            self._close_task()
-        self._content(index, opening=False)
+            self._close_task(index)
+        if self.task is None:
+            self._content(index)
 
-    def _ends_task(self, line: str) -> bool:
-        """Whether a non-heading line ends the current task."""
+    def _ends_task(self, index: int) -> bool:
+        """Whether a structural line that is not a heading ends the current task."""
         assert self.task is not None  # noqa: S101 - checked by the caller
-        if not line.strip():
-            return False
         if self.task.indent >= 0:
-            return indent(line) <= self.task.indent
-        label = label_of(line)
+            return self.lines.indent[index] <= self.task.indent
+        label = self.lines.label.get(index)
         return (
             label is not None
             and label.indent == 0
             and (is_gate(label.name) or label.phase is not None)
         )
 
-    def _content(self, index: int, *, opening: bool) -> None:
-        line = self.lines[index]
-        if (
-            opening
-            and self.task is not None
-            and self.task.indent >= 0
-            and line.strip()
-            and indent(line) <= self.task.indent
-        ):
-            self._close_task()
-        if self.task is not None:
-            self.task.body.append(index)
-        elif self.phase is not None:
+    def _content(self, index: int) -> None:
+        """A line outside every task: the phase's own (and its gate region's, if one is open)."""
+        if self.phase is not None:
             self.phase.zone.append(index)
             if self.gate is not None:
                 self.gate[1].append(index)
@@ -260,14 +269,13 @@ class _Walker:
         match = PHASE.match(text)
         assert match is not None  # noqa: S101 - checked by the caller
         number = int(match.group(1))
-        self._close_phase()
-        for earlier in self.phases:
-            if earlier.number == number:
-                raise _error(
-                    self.name,
-                    index + 1,
-                    f"phase {number} appears twice (first at line {earlier.line})",
-                )
+        self._close_phase(index)
+        if number in self.phase_lines:
+            raise _error(
+                self.name,
+                index + 1,
+                f"phase {number} appears twice (first at line {self.phase_lines[number]})",
+            )
         expected = len(self.phases) + 1
         if number != expected:
             after = (
@@ -281,20 +289,19 @@ class _Walker:
             )
         title = text[match.end() :].strip() or f"Phase {number}"
         self.phase = _PhaseDraft(number, title, index + 1)
+        self.phase_lines[number] = index + 1
         self.ended_by = None
 
     def _open_task(
         self,
         index: int,
-        line: str,
         heading: tuple[int, str] | None,
         start: tuple[int, int, str, bool | None],
     ) -> None:
         phase_no, number, title, checked = start
         task_id = f"{phase_no}.{number}"
         if self.phase is None and task_id in self.seen_tasks:
-            self._content(index, opening=False)  # a later section mentioning a defined task
-            return
+            return  # a later section mentioning a defined task
         if self.phase is None:
             where = (
                 f"it follows {self.ended_by[1]!r} (line {self.ended_by[0]}), which ends the phase "
@@ -316,16 +323,21 @@ class _Walker:
                 index + 1,
                 f"task {task_id} appears twice (first at line {self.seen_tasks[task_id]})",
             )
-        self._close_task()
+        self._close_task(index)
         self._close_gate()
         self.seen_tasks[task_id] = index + 1
         if heading is not None:
             self.task = _TaskDraft(phase_no, number, title, index + 1, -1, heading[0], checked)
         else:
-            self.task = _TaskDraft(phase_no, number, title, index + 1, indent(line), 7, checked)
+            self.task = _TaskDraft(
+                phase_no, number, title, index + 1, self.lines.indent[index], 7, checked
+            )
         self.phase.tasks.append(self.task)
 
-    def _close_task(self) -> None:
+    def _close_task(self, index: int) -> None:
+        """End the open task (if any) before line ``index``."""
+        if self.task is not None:
+            self.task.end = index
         self.task = None
 
     def _close_gate(self) -> None:
@@ -333,8 +345,8 @@ class _Walker:
             self.phase.gates.append(self.gate[1])
         self.gate = None
 
-    def _close_phase(self) -> None:
-        self._close_task()
+    def _close_phase(self, index: int) -> None:
+        self._close_task(index)
         self._close_gate()
         if self.phase is not None:
             if not self.phase.tasks:
@@ -348,8 +360,8 @@ class _Walker:
         self.phase = None
 
 
-def _task(lines: list[str], fenced: list[bool], draft: _TaskDraft) -> PlanTask:
-    fields = Fields(lines, fenced, draft.body, TASK_LABELS)
+def _task(lines: Lines, draft: _TaskDraft) -> PlanTask:
+    fields = Fields(lines, draft.body, TASK_LABELS)
     criteria_label = fields.first("criteria")
     if criteria_label is not None:
         criteria = fields.items(fields.region(*criteria_label), checkboxes_first=True)
@@ -372,12 +384,12 @@ def _task(lines: list[str], fenced: list[bool], draft: _TaskDraft) -> PlanTask:
         acceptance_criteria=criteria,
         validation_command=fields.code_after("validation"),
         checked=draft.checked,
-        body=block_text(lines, draft.body),
+        body=lines.block_text(draft.body, dedent=draft.indent >= 0),
     )
 
 
-def _phase(lines: list[str], fenced: list[bool], draft: _PhaseDraft) -> PlanPhase:
-    fields = Fields(lines, fenced, draft.zone, PHASE_LABELS)
+def _phase(lines: Lines, draft: _PhaseDraft) -> PlanPhase:
+    fields = Fields(lines, draft.zone, PHASE_LABELS)
     gate: list[str] = []
     for position, label, kind in fields.labels:
         if kind == "gate":
@@ -386,7 +398,7 @@ def _phase(lines: list[str], fenced: list[bool], draft: _PhaseDraft) -> PlanPhas
                 gate.append(clean(label.value))
             gate.extend(fields.items(region, checkboxes_first=True))
     for region in draft.gates:
-        gate.extend(Fields(lines, fenced, region, {}).items(region, checkboxes_first=True))
+        gate.extend(Fields(lines, region, {}).items(region, checkboxes_first=True))
     deliverables = fields.first("deliverables")
     name, timeframe = _split_timeframe(draft.title)
     estimate = fields.inline("estimate")
@@ -401,7 +413,7 @@ def _phase(lines: list[str], fenced: list[bool], draft: _PhaseDraft) -> PlanPhas
         dependencies=fields.inline("dependencies"),
         deliverables=fields.items(fields.region(*deliverables)) if deliverables else [],
         validation_gate=list(dict.fromkeys(gate)),
-        tasks=[_task(lines, fenced, t) for t in draft.tasks],
+        tasks=[_task(lines, t) for t in draft.tasks],
     )
 
 
@@ -449,9 +461,8 @@ def parse_spec_tasks(text: str, *, name: str = "tasks.md") -> ParsedSpec:
         DefinitionError: the plan is malformed; the message names the line
             (``details["line"]``) and what is wrong.
     """
-    lines = text.removeprefix("\ufeff").splitlines()
-    fenced = fence_flags(lines)
-    drafts = _Walker(lines, fenced, name).run()
+    lines = Lines(text)
+    drafts = _Walker(lines, name).run()
     if not drafts:
         raise DefinitionError(
             f"{name} has no phase: expected '## Phase 1: <name>' headings (outside code blocks) "
@@ -460,13 +471,6 @@ def parse_spec_tasks(text: str, *, name: str = "tasks.md") -> ParsedSpec:
             remediation="Write the plan as '## Phase N: Name' sections holding 'Task N.M' "
             "entries, then retry.",
         )
-    title = next(
-        (
-            h[1]
-            for i, line in enumerate(lines)
-            if not fenced[i] and (h := heading_of(line)) is not None and h[0] == 1
-        ),
-        "",
-    )
-    phases = [_phase(lines, fenced, draft) for draft in drafts]
+    title = next((h[1] for _, h in sorted(lines.head.items()) if h[0] == 1), "")
+    phases = [_phase(lines, draft) for draft in drafts]
     return ParsedSpec(title=title, phases=tuple(phases), findings=tuple(_findings(phases)))
