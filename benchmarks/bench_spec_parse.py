@@ -48,11 +48,27 @@ def build_spec(tasks: int) -> str:
         phase, number = divmod(index, PER_PHASE)
         if number == 0:
             if index:
-                lines += ["**Validation Gate:**", "- [ ] All tasks completed", "- [ ] Tests pass", ""]
-            lines += [f"## Phase {phase + 1}: Phase {phase + 1} (Days 1-2)", "", "**Objective:** Work.", ""]
+                lines += [
+                    "**Validation Gate:**",
+                    "- [ ] All tasks completed",
+                    "- [ ] Tests pass",
+                    "",
+                ]
+            lines += [
+                f"## Phase {phase + 1}: Phase {phase + 1} (Days 1-2)",
+                "",
+                "**Objective:** Work.",
+                "",
+            ]
         body = bodies[index % len(bodies)]
         body = re.sub(r"Task \d+\.\d+", f"Task {phase + 1}.{max(1, number)}", body)
-        lines += [f"### Task {phase + 1}.{number + 1}: Task number {index + 1}", body, "", "---", ""]
+        lines += [
+            f"### Task {phase + 1}.{number + 1}: Task number {index + 1}",
+            body,
+            "",
+            "---",
+            "",
+        ]
     lines += ["**Validation Gate:**", "- [ ] All tasks completed", ""]
     return "\n".join(lines)
 
@@ -103,7 +119,7 @@ def main() -> int:
     args = parser.parse_args()
     spec = build_spec(args.tasks)
     parsed = parse_spec_tasks(spec)
-    assert parsed.task_count == args.tasks, parsed.task_count  # noqa: S101 - the input is ours
+    assert parsed.task_count == args.tasks, parsed.task_count
     plain = timings(spec, args.repeat)
     hostile_text = build_hostile(len(spec))
     hostile = timings(hostile_text, args.repeat)
@@ -122,7 +138,12 @@ def main() -> int:
     limits = json.loads((ROOT / "specs" / "thresholds.json").read_text())["spec_parse"]
     failures = 0
     figures = [
-        (f"median parse of {args.tasks} tasks", statistics.median(plain), limits["median_ms"], "ms"),
+        (
+            f"median parse of {args.tasks} tasks",
+            statistics.median(plain),
+            limits["median_ms"],
+            "ms",
+        ),
         ("hostile/plain parse time", ratio, limits["hostile_ratio"], "x"),
     ]
     for name, value, limit, unit in figures:
