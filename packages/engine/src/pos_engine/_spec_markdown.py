@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})")
-_FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)", re.M)
+_FENCE_LINE = re.compile(r"\n[ \t]*(`{3,}|~{3,})([^\n]*)")
 _HEADING = re.compile(r"[ ]{0,3}(#{1,6})(?:[ \t]|$)")
 PHASE = re.compile(r"phase[ \t]+(\d{1,4})(?:[ \t]*:|[ \t]+[-\u2013\u2014](?:[ \t]|$))", re.I)
 PHASE_NAMED = re.compile(r"phase[ \t]+(\d{1,4})\b", re.I)
@@ -53,6 +53,8 @@ _TASK_ID = re.compile(r"(\d{1,4})\.(\d{1,4})")
 _SHELL = frozenset({"", "bash", "sh", "shell", "zsh", "console"})
 DASHES = frozenset({"- ", "\u2013 ", "\u2014 "})
 _STARTS = frozenset("#-*+_0123456789")
+_ALL_BOXES = re.compile(r"^[ \t]*[-*+][ \t]+\[[ xX]\](?:[ \t]+|$)(.*)", re.M)
+_ALL_ITEMS = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,4}[.)])(?:[ \t]+|$)(.*)", re.M)
 _MARK_ENDS = frozenset("\u2705\u274c")
 _DONE_MARKS = ("\u2705/\u274c", "\u2705", "\u274c")
 
@@ -116,14 +118,15 @@ class Label(NamedTuple):
 def _line_starts(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
     """Yield (line index, match) for each line of ``text`` where ``pattern`` matches.
 
-    The pattern is searched over the whole text (``re.M``), so lines that cannot
-    match cost no Python work; line indices come from counting newlines between
-    matches, once over the text.
+    ``pattern`` starts with ``\\n``: it is searched over the text behind a newline, so
+    lines that cannot match cost no Python work (and no per-position ``^`` test);
+    line indices come from counting newlines between matches, once over the text.
     """
-    line, position = 0, 0
+    text = "\n" + text
+    line, position = -1, 0
     for match in pattern.finditer(text):
-        line += text.count("\n", position, match.start())
-        position = match.start()
+        line += text.count("\n", position, match.start() + 1)
+        position = match.start() + 1
         yield line, match
 
 
@@ -221,6 +224,24 @@ def _plain_label(body: str, colon: int, indent: int) -> Label | None:
     return Label(name, body[colon + 1 :].strip(), indent, phase)
 
 
+def _listed(line: str) -> bool:
+    """Whether a line is a list item (``- x``, ``* x``, ``1. x``)."""
+    stripped = line.lstrip(" \t")
+    first = stripped[:1]
+    if first and first in "-*+":
+        return stripped[1:2] in ("", " ", "\t")
+    return first.isdigit() and _ITEM.match(line) is not None
+
+
+def _label_of(line: str, body_at: int, indent: int) -> Label | None:
+    """The label of a line whose text (after a list marker) starts at ``body_at``."""
+    body = line[body_at:]
+    if body.startswith("**"):
+        return _bold_label(line, indent)
+    colon = body.find(":", 0, 42)
+    return _plain_label(body, colon, indent) if colon > 0 else None
+
+
 def _is_rule(text: str) -> bool:
     """Whether a stripped line is a thematic break (``---``, ``* * *``, ``___``)."""
     char = text[0]
@@ -243,7 +264,7 @@ class Lines:
 
     Only lines that may be structure (they start with ``#``, a list marker, a digit,
     ``*``, ``_`` or a short ``Label:``) are looked at past their first character;
-    list items are classified when a field asks for them (:meth:`item`). Lines
+    a field finds its list items with one search over its lines (:meth:`joined`). Lines
     inside fenced code blocks are never structure.
 
     Attributes:
@@ -256,6 +277,7 @@ class Lines:
         rule: Thematic breaks.
         label_lines: The lines holding a label, in order.
         stops: The lines that may end a label's region (headings, rules, labels), in order.
+        task_lines: Lines that may start a list or bold task (``- [ ] **Task 1.1**: ...``).
         blocks: Fenced code blocks as {opening line: closing line}; ``block_lines``
             their opening lines in order.
     """
@@ -269,105 +291,114 @@ class Lines:
         self.text = lines = text.split("\n") if text else []
         count = len(lines)
         self.fenced, self.blocks = _fences(text, count)
-        fenced = self.fenced
         self.structural = [False] * count
         self.head: dict[int, tuple[int, str]] = {}
         self.label: dict[int, Label] = {}
         self.indent: dict[int, int] = {}
         self.rule: set[int] = set()
-        self._items: dict[int, tuple[int, int, bool, int] | None] = {}
-        starts = _STARTS
+        self.prose: list[int] = []
+        self.task_lines: set[int] = set()
+        self._seen: dict[tuple[str, int, int], Label | None] = {}
+        fenced = self.fenced
+        prose = self.prose
+        # One loop, kept inline: it runs once per line, and the first character settles
+        # most lines (blanks, code, prose) before anything costly is done.
         for index, line in enumerate(lines):
-            # The first character settles most lines (prose, code, blanks, plain list items).
             if not line or fenced[index]:
                 continue
             first = line[0]
+            lead = 0
             if first in " \t":
                 stripped = line.lstrip(" \t")
                 if not stripped:
                     continue
+                lead = len(line) - len(stripped)
                 first = stripped[0]
             else:
                 stripped = line
-            if first in starts:
-                if first in "#_" or "**" in stripped[:12] or ":" in stripped[:48]:
-                    self._classify(index, line, stripped, first)
-                elif stripped[1:2] == first or (first != "+" and "ask" in stripped[:40]):
-                    self._classify(index, line, stripped, first)  # a rule, or maybe a task
-            elif ":" in stripped[:42] and first.isalpha():
-                self._classify(index, line, stripped, first)
+            if first not in _STARTS and not (":" in stripped[:42] and first.isalpha()):
+                prose.append(index)
+                continue
+            head = stripped[:48]
+            plain_item = (
+                first in "-+" and head[1:2] == " " and head[2:3] not in ("-", "*", "_", " ")
+            ) or (first.isdigit() and (head[1:3] == ". " or head[2:4] == ". "))
+            if (
+                plain_item
+                and "**" not in head
+                and ":" not in head
+                and "ask" not in head
+                and "ASK" not in head
+            ):
+                continue  # a plain list item ("- [ ] Tests pass"): found by its field later
+            self._classify(index, line, stripped, first, lead)
         self.label_lines = sorted(self.label)
         self.stops = sorted([*self.head, *self.rule, *self.label])
         self.block_lines = sorted(self.blocks)
 
-    def _classify(self, index: int, line: str, stripped: str, first: str) -> None:
-        lead = len(line) - len(stripped)
-        indent = lead if "\t" not in line[:lead] else len(line[:lead].expandtabs(4))
+    def _classify(self, index: int, line: str, stripped: str, first: str, lead: int) -> None:
+        """A line that may be structure: a heading, a rule, a list item, a label, a task."""
+        indent = lead if not lead or "\t" not in line[:lead] else len(line[:lead].expandtabs(4))
         if first == "#":
             heading = heading_of(line) if lead <= 3 else None
-            if heading is not None:
-                self.structural[index] = True
-                self.indent[index] = indent
+            if heading is None:
+                self.prose.append(index)
+            else:
+                self._mark(index, indent)
                 self.head[index] = heading
             return
-        if first in "-*_" and stripped[1:2] in (first, " ", "\t") and _is_rule(stripped.rstrip()):
-            self.structural[index] = True
-            self.indent[index] = indent
+        second = stripped[1:2]
+        if (
+            first in "-*_"
+            and second in (first, " ", "\t")
+            and stripped[2:3] in (first, " ", "\t")
+            and _is_rule(stripped.rstrip())
+        ):
+            self._mark(index, indent)
             self.rule.add(index)
             return
-        body = stripped
-        if first in "-*+" and stripped[1:2] in ("", " ", "\t"):
-            body = stripped[1:].lstrip(" \t")
-            if body[:1] == "[" and body[2:3] == "]" and body[3:4] in " \t":
+        listed = (first in "-*+" and second in ("", " ", "\t")) or (
+            first.isdigit() and _ITEM.match(line) is not None
+        )
+        if not listed:
+            self._label(index, line, stripped, stripped, indent)
+        elif "**" in stripped[:12] or ":" in stripped[:48]:
+            # A list item may be a label ("- **Estimated Time**: 2h", "- Depends on: 1.1").
+            rest = _ITEM.match(line)
+            body = line[rest.end() :] if rest is not None else stripped
+            if body[:1] == "[" and body[2:3] == "]":
                 body = body[3:].lstrip(" \t")
-        elif first.isdigit():
-            item = _ITEM.match(line)
-            body = line[item.end() :] if item is not None else stripped
-        label = None
-        if body.startswith("**"):
-            label = _bold_label(line, indent)
-        else:
-            colon = body.find(":", 0, 42)
-            if colon > 0:
-                label = _plain_label(body, colon, indent)
-        if label is not None:
-            self.label[index] = label
-        if label is not None or "task" in stripped[:40].lower():
-            self.structural[index] = True  # a label, or a line that may start a task
-            self.indent[index] = indent
+            self._label(index, line, stripped, body, indent)
+        elif first in "-*+" and ("ask" in stripped[:40] or "ASK" in stripped[:40]):
+            self._mark(index, indent)  # may start a task ("- [ ] **Task 1.1**: ...")
+            self.task_lines.add(index)
 
-    def item(self, index: int) -> tuple[int, int, bool, int] | None:
-        """Classify a list item once: (text start, checkbox text start or -1, ticked, indent)."""
-        if index in self._items:
-            return self._items[index]
-        found = None
-        line = self.text[index]
-        stripped = line.lstrip(" \t")
-        if not self.fenced[index] and stripped and index not in self.rule:
-            first = stripped[0]
-            start = -1
-            if first in "-*+" and stripped[1:2] in ("", " ", "\t"):
-                start = len(line) - len(stripped[1:].lstrip(" \t"))
-            elif first.isdigit():
-                match = _ITEM.match(line)
-                start = match.end() if match is not None else -1
-            if start >= 0:
-                body = line[start:]
-                box, ticked = -1, False
-                if (
-                    body[:1] == "["
-                    and body[2:3] == "]"
-                    and body[1:2] in " xX"
-                    and body[3:4] in " \t"
-                ):
-                    box, ticked = len(line) - len(body[3:].lstrip(" \t")), body[1] in "xX"
-                lead = line[: len(line) - len(stripped)]
-                found = (start, box, ticked, len(lead.expandtabs(4)))
-        self._items[index] = found
-        return found
+    def _label(self, index: int, line: str, stripped: str, body: str, indent: int) -> None:
+        """Record the label a line holds; a line holding none is prose (or a task line)."""
+        # Specs repeat label lines ("**Acceptance Criteria:**") task after task: read each once.
+        key = (line, len(line) - len(body), indent)
+        if key in self._seen:
+            label = self._seen[key]
+        else:
+            label = self._seen[key] = _label_of(*key)
+        may_start_task = stripped[:1] in "-*+" and (
+            "ask" in stripped[:40] or "ASK" in stripped[:40]
+        )
+        if may_start_task:  # "**Task 1.1**: Title" is a task, though it reads like a label
+            self._mark(index, indent)
+            self.task_lines.add(index)
+        if label is not None:
+            self._mark(index, indent)
+            self.label[index] = label
+        elif not may_start_task and body is stripped:
+            self.prose.append(index)
+
+    def _mark(self, index: int, indent: int) -> None:
+        self.structural[index] = True
+        self.indent[index] = indent
 
     def indent_of(self, index: int) -> int:
-        """Leading blanks of any line (structural ones are known already)."""
+        """Leading blanks of any line (structural lines are known already)."""
         known = self.indent.get(index)
         if known is not None:
             return known
@@ -378,6 +409,17 @@ class Lines:
     def blank(self, index: int) -> bool:
         """Whether the line is empty or only blanks."""
         return not self.text[index].strip()
+
+    def joined(self, block: Sequence[int]) -> str:
+        """The lines of ``block`` outside fenced code, joined: one text a pattern can scan."""
+        text, fenced = self.text, self.fenced
+        if isinstance(block, range):
+            opens = self.block_lines
+            at = bisect_left(opens, block.start)
+            starts_inside = at < len(opens) and opens[at] < block.stop
+            if not starts_inside and not (block and fenced[block.start]):
+                return "\n".join(text[block.start : block.stop])
+        return "\n".join(text[i] for i in block if not fenced[i])
 
     def block_text(self, block: Sequence[int], *, dedent: bool = True) -> str:
         """The lines of ``block`` as markdown, trailing blank lines and rules removed.
@@ -390,9 +432,12 @@ class Lines:
             else [self.text[i] for i in block]
         )
         if dedent:
-            leads = [row[: len(row) - len(row.lstrip(" \t"))] for row in rows if row.strip()]
-            cut = _common_prefix(leads)
-            rows = [row[cut:] if row.strip() else "" for row in rows]
+            # Only a block whose first line is indented can share an indentation.
+            first = next((row for row in rows if row.strip()), "")
+            if first[:1] in (" ", "\t"):
+                leads = [row[: len(row) - len(row.lstrip(" \t"))] for row in rows if row.strip()]
+                cut = _common_prefix(leads)
+                rows = [row[cut:] if row.strip() else "" for row in rows]
         while rows and (not rows[-1].strip() or _is_rule(rows[-1].strip())):
             rows.pop()
         return "\n".join(rows).strip("\n")
@@ -408,8 +453,6 @@ class Fields:
         self.lines = lines
         self.block = block
         self._regions: dict[int, Sequence[int]] = {}
-        self._found: list[tuple[int, tuple[int, int, bool, int]]] | None = None
-        self._found_lines: list[int] = []
         self.labels: list[tuple[int, Label, str]] = []  # (position in block, label, kind)
         found = lines.label
         if isinstance(block, range):
@@ -488,80 +531,56 @@ class Fields:
                 if parts:
                     break
                 continue
-            if lines.fenced[index] or lines.item(index) is not None:
+            if lines.fenced[index] or _listed(lines.text[index]):
                 break
             parts.append(lines.text[index].strip())
         return " ".join(parts)
 
-    def _list_items(self) -> list[tuple[int, tuple[int, int, bool, int]]]:
-        """Every list item of the block with its classification, found in one pass."""
-        if self._found is None:
-            lines = self.lines
-            text, fenced = lines.text, lines.fenced
-            found = []
-            for index in self.block:
-                line = text[index]
-                if not line or fenced[index]:
-                    continue
-                first = line.lstrip(" \t")[:1]
-                if first and (first in "-*+" or first.isdigit()):
-                    info = lines.item(index)
-                    if info is not None:
-                        found.append((index, info))
-            self._found = found
-            self._found_lines = [index for index, _ in found]
-        return self._found
-
-    def _items_in(self, region: Sequence[int]) -> list[tuple[int, tuple[int, int, bool, int]]]:
-        found = self._list_items()
-        if isinstance(region, range):
-            lines = self._found_lines
-            return found[bisect_left(lines, region.start) : bisect_left(lines, region.stop)]
-        chosen = set(region)
-        return [pair for pair in found if pair[0] in chosen]
-
     def items(self, region: Sequence[int], *, checkboxes_first: bool = False) -> list[str]:
         """List items of a region: every checkbox (if asked and any), else the top-level items."""
-        text = self.lines.text
-        found = self._items_in(region)
+        text = self.lines.joined(region)
         if checkboxes_first:
-            boxes = [clean(text[i][info[1] :]) for i, info in found if info[1] >= 0]
+            boxes = [item for found in _ALL_BOXES.findall(text) if (item := clean(found))]
             if boxes:
-                return [item for item in boxes if item]
+                return boxes
+        found = [(len(lead.expandtabs(4)), body) for lead, body in _ALL_ITEMS.findall(text)]
         if not found:
             return []
-        top = min(info[3] for _, info in found)
+        top = min(indent for indent, _ in found)
         items = []
-        for i, (start, box, _, indent) in found:
+        for indent, body in found:
             if indent == top:
-                item = clean(text[i][box if box >= 0 else start :])
+                boxed = body[:1] == "[" and body[2:3] == "]" and body[1:2] in " xX"
+                item = clean(body[3:] if boxed else body)
                 if item:
                     items.append(item)
         return items
 
     def checkboxes(self) -> list[str]:
         """Every checkbox of the block (none when it has none)."""
-        text = self.lines.text
-        return [
-            item
-            for i, info in self._list_items()
-            if info[1] >= 0 and (item := clean(text[i][info[1] :]))
-        ]
+        text = self.lines.joined(self.block)
+        return [item for found in _ALL_BOXES.findall(text) if (item := clean(found))]
 
     def first_paragraph(self) -> str:
-        """The first run of plain prose lines of the block."""
+        """The first run of consecutive prose lines of the block."""
         lines = self.lines
-        text, fenced, structural = lines.text, lines.fenced, lines.structural
-        self._list_items()
-        listed = set(self._found_lines)
-        parts: list[str] = []
-        for index in self.block:
-            stripped = text[index].strip()
-            if not stripped or fenced[index] or structural[index] or index in listed:
-                if parts:
+        prose, block = lines.prose, self.block
+        if isinstance(block, range):
+            at = bisect_left(prose, block.start)
+            run: list[int] = []
+            while at < len(prose) and prose[at] < block.stop:
+                if run and prose[at] != run[-1] + 1:
                     break
-                continue
-            parts.append(stripped)
+                run.append(prose[at])
+                at += 1
+            return " ".join(lines.text[index].strip() for index in run)
+        chosen = set(prose)
+        parts: list[str] = []
+        for index in block:
+            if index in chosen:
+                parts.append(lines.text[index].strip())
+            elif parts:
+                break
         return " ".join(parts)
 
     def code_after(self, kind: str) -> str | None:

@@ -136,11 +136,6 @@ def _task_start(
     return int(match.group(5)), int(match.group(6)), _title(rest), checked
 
 
-def _mentions_task(line: str) -> bool:
-    """A cheap test before the task-item expression: "task" near the start of the line."""
-    return "task" in line[:40].lower()
-
-
 def _title(rest: str) -> str:
     text = rest.strip().lstrip("*:.-\u2013\u2014 \t")
     if text.endswith("**"):
@@ -178,23 +173,51 @@ class _Walker:
 
     def run(self) -> list[_PhaseDraft]:
         lines = self.lines
-        structural, fenced, text = lines.structural, lines.fenced, lines.text
-        for index in range(len(text)):
-            if structural[index]:
-                self._line(index, text[index])
-                continue
-            task = self.task
-            if task is not None:
-                # Prose and code belong to the open task, unless a line at the item's indent
-                # or less (a fence opening counts, the code inside it does not) ends a list task.
-                if task.indent < 0 or (fenced[index] and index and fenced[index - 1]):
-                    continue
-                if lines.blank(index) or lines.indent_of(index) > task.indent:
-                    continue
-                self._close_task(index)
-            self._content(index)
+        structural, text = lines.structural, lines.text
+        marked = [index for index, flag in enumerate(structural) if flag]
+        previous = 0
+        for index in marked:
+            self._gap(previous, index)  # the prose, lists and code between structural lines
+            self._line(index, text[index])
+            previous = index + 1
+        self._gap(previous, len(text))
         self._close_phase(len(text))
         return self.phases
+
+    def _gap(self, start: int, stop: int) -> None:
+        """Lines ``start..stop`` hold no structure: they belong to the open task or phase."""
+        if start >= stop:
+            return
+        task = self.task
+        if task is not None:
+            if task.indent < 0:
+                return  # a heading task's body runs on
+            end = self._list_task_end(task, start, stop)
+            if end == stop:
+                return
+            self._close_task(end)
+            start = end
+        if self.phase is not None:
+            self.phase.zone.extend(range(start, stop))
+            if self.gate is not None:
+                self.gate[1].extend(range(start, stop))
+
+    def _list_task_end(self, task: _TaskDraft, start: int, stop: int) -> int:
+        """The first line a list task does not reach: one at its item's indent or less.
+
+        A fence opening counts, the code inside a fence does not.
+        """
+        lines = self.lines
+        fenced, text = lines.fenced, lines.text
+        for index in range(start, stop):
+            line = text[index]
+            if not line or (fenced[index] and index and fenced[index - 1]):
+                continue
+            if line[:1] not in " \t" and task.indent >= 0:
+                return index  # at column 0: outside any list item
+            if line.strip() and lines.indent_of(index) <= task.indent:
+                return index
+        return stop
 
     # -- structure
 
@@ -202,9 +225,7 @@ class _Walker:
         lines = self.lines
         heading = lines.head.get(index)
         start = (
-            _task_start(line, heading)
-            if heading is not None or (line.lstrip()[:1] in "-*+" and _mentions_task(line))
-            else None
+            _task_start(line, heading) if heading is not None or index in lines.task_lines else None
         )
         if heading is not None and heading[0] == self.phase_level and PHASE.match(heading[1]):
             self._open_phase(index, heading[1])
@@ -249,7 +270,9 @@ class _Walker:
         assert self.task is not None  # noqa: S101 - checked by the caller
         if self.task.indent >= 0:
             return self.lines.indent[index] <= self.task.indent
-        label = self.lines.label.get(index)
+        if index not in self.lines.label:
+            return False
+        label = self.lines.label[index]
         return (
             label is not None
             and label.indent == 0
