@@ -13,7 +13,7 @@ from typing import Any
 
 from ._content import phase_content, task_content
 from ._definitions import WorkflowDefinition, WorkflowRegistry
-from ._dynamic import open_items, plan_summary, workflow_of_session
+from ._dynamic import plan_summary, workflow_of_session
 from ._file_store import FileSessionStore
 from ._gates import GateResult, evaluate_evidence
 from ._ids import new_session_id
@@ -21,6 +21,7 @@ from ._legacy_definitions import legacy_findings
 from ._lifecycle import next_actions, require_status
 from ._models import AttemptStatus, ErrorRecord, PhaseAttempt, Session, SpecPlan
 from ._params import require_dict, require_int
+from ._spec_gates import open_items
 from ._spec_plan import plan_at_start, plan_on_completion, replan, set_plan
 from ._state import Clock, StateManager, seconds_between
 from ._store import SessionStore

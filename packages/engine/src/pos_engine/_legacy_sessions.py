@@ -53,7 +53,7 @@ from ._definitions import WorkflowDefinition, WorkflowRegistry
 from ._dynamic import workflow_for
 from ._gates import evaluate_evidence
 from ._models import ErrorRecord, PhaseAttempt, Session, SessionStatus, SpecPlan, utc_now
-from ._spec_plan import legacy_session_plan
+from ._spec_legacy import legacy_session_plan
 from ._state import seconds_between
 from .exceptions import PosError, ValidationError
 from .guards import validate_session_id, validate_target_file

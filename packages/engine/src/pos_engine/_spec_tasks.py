@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ._models import PlanPhase, PlanTask
+from ._spec_fields import Fields
 from ._spec_markdown import (
     DASHES,
     PHASE,
@@ -46,7 +47,6 @@ from ._spec_markdown import (
     TASK,
     TASK_ITEM,
     TASK_LABELS,
-    Fields,
     Lines,
     clean,
     is_gate,
