@@ -1,11 +1,13 @@
-"""Dynamic workflows end to end: ``python -m pos_tool serve`` over stdio, driven by the MCP client.
+"""Dynamic workflows through the real server: stdio end to end, and the archived tools.
 
 An agent that reads only the tool's answers runs spec_execution_v1 on the seed plan from
-start to completion; migrated praxis sessions answer at their phase.
+start to completion; migrated praxis sessions answer at their phase; the archived tools
+serve a dynamic session from its frozen plan.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,8 @@ from pos_engine import (
     convert_legacy_session_file,
     find_legacy_session_files,
 )
-from pos_tool.testing import call_pos_workflow, server_parameters
+from pos_tool import REGISTRY_FILE, build_server
+from pos_tool.testing import call_pos_workflow, server_parameters, tool_response
 
 pytestmark = pytest.mark.anyio
 
@@ -161,3 +164,56 @@ async def test_migrated_praxis_sessions_answer_at_their_phase_through_the_server
     assert by_type["spec_execution_v1"]["source"] == "project"
     assert by_type["spec_execution_v1"]["dynamic"]["spec_option"] == "spec_path"
     assert {f["code"] for f in by_type["standards_creation_v1"]["findings"]} == {"no_gate"}
+
+
+async def test_the_archived_tools_run_a_dynamic_session_from_its_frozen_plan(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "project"
+    (project / SPEC).mkdir(parents=True)
+    shutil.copy(SEED, project / SPEC / "tasks.md")
+    registry = project / REGISTRY_FILE
+    registry.parent.mkdir(parents=True, exist_ok=True)
+    registry.write_text(json.dumps({"version": 1, "groups": ["workflow_legacy"]}))
+
+    async with Client(build_server(project, durable=False)) as client:
+
+        async def legacy(tool: str, **arguments: Any) -> dict[str, Any]:
+            return tool_response(await client.call_tool(tool, arguments))
+
+        started = await legacy(
+            "start_workflow", workflow_type="spec_execution_v1", target_file=SPEC
+        )
+        sid = started["session_id"]
+        phase0 = started["phase_content"]["checkpoint"]["evidence_example"]
+        (project / SPEC / "tasks.md").write_text("## Phase 1: Rewritten\n### Task 1.1: Other\n")
+        done = await legacy("complete_phase", session_id=sid, phase=0, evidence=phase0)
+        current = await legacy("get_current_phase", session_id=sid)
+        task = await legacy("get_task", session_id=sid, phase=1, task_number=3)
+        wrong = await legacy(
+            "complete_phase", session_id=sid, phase=1, evidence={"tasks": {"1.1": {}}}
+        )
+        state = await legacy("get_workflow_state", session_id=sid)
+        checked = await legacy("validate_workflow", workflow_type="spec_execution_v1")
+
+    assert (done["checkpoint_passed"], done["total_phases"]) == (True, 6)
+    assert [t["task_id"] for t in current["phase_content"]["tasks"]] == ["1.1", "1.2", "1.3", "1.4"]
+    assert (task["action"], task["task_content"]["title"]) == (
+        "get_task",
+        "Implement Action Dispatcher",
+    )
+    assert wrong["missing_evidence"] == [
+        "validation_gate",
+        "tasks/1.2",
+        "tasks/1.3",
+        "tasks/1.4",
+        "tasks/1.1/done",
+        "tasks/1.1/note",
+        "tasks/1.1/criteria",
+    ]
+    assert (state["plan"]["task_count"], state["plan"]["revisions"]) == (29, 0)
+    assert (checked["valid"], checked["counts"], checked["warnings"]) == (
+        True,
+        {"phases": 1, "tasks": 3},
+        [],
+    )
