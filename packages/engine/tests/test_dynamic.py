@@ -100,6 +100,13 @@ def phase_zero(started: dict[str, Any]) -> dict[str, Any]:
     return example_evidence(started)
 
 
+def at_phase_1(engine: WorkflowEngine, spec: str) -> tuple[str, dict[str, Any]]:
+    """Start spec_execution_v1 on ``spec``, pass phase 0; return the session and phase 1."""
+    started = engine.start_workflow("spec_execution_v1", spec)
+    sid = started["session_id"]
+    return sid, engine.complete_phase(sid, 0, phase_zero(started))["phase_content"]
+
+
 # ----------------------------------------------------------------------- start
 
 
@@ -216,9 +223,7 @@ def test_an_oversized_or_non_utf8_tasks_md_is_refused(
 def test_phases_and_tasks_come_from_the_spec_with_ids_criteria_and_the_gate(
     engine: WorkflowEngine, project: Path, seeded: str
 ) -> None:
-    started = engine.start_workflow("spec_execution_v1", seeded)
-    sid = started["session_id"]
-    phase1 = engine.complete_phase(sid, 0, phase_zero(started))["phase_content"]
+    sid, phase1 = at_phase_1(engine, seeded)
 
     assert (phase1["phase"], phase1["title"], phase1["task_count"]) == (1, "Foundation", 4)
     assert phase1["tasks"][0] == {
@@ -314,9 +319,7 @@ def test_a_replan_that_changes_a_completed_phase_is_refused_until_a_rollback(
     engine: WorkflowEngine, project: Path
 ) -> None:
     folder = write_spec(project, SMALL)
-    started = engine.start_workflow("spec_execution_v1", folder)
-    sid = started["session_id"]
-    phase1 = engine.complete_phase(sid, 0, phase_zero(started))["phase_content"]
+    sid, phase1 = at_phase_1(engine, folder)
     engine.complete_phase(sid, 1, answers(phase1))
     (project / folder / "tasks.md").write_text(
         SMALL.replace("- [ ] Called from main", "- [ ] Called from main\n- [ ] Documented")
@@ -365,9 +368,7 @@ def test_a_replan_without_changes_writes_nothing_and_a_static_workflow_has_none(
 def test_wrong_evidence_on_a_derived_phase_names_the_missing_tasks_and_criteria(
     engine: WorkflowEngine, seeded: str
 ) -> None:
-    started = engine.start_workflow("spec_execution_v1", seeded)
-    sid = started["session_id"]
-    content = engine.complete_phase(sid, 0, phase_zero(started))["phase_content"]
+    sid, content = at_phase_1(engine, seeded)
     evidence = answers(content)
     del evidence["tasks"]["1.3"]
     del evidence["tasks"]["1.1"]["criteria"]["c2"]
@@ -402,9 +403,7 @@ def test_wrong_evidence_on_a_derived_phase_names_the_missing_tasks_and_criteria(
 def test_unfinished_work_passes_only_with_its_reasons_and_is_listed_as_open_items(
     engine: WorkflowEngine, seeded: str
 ) -> None:
-    started = engine.start_workflow("spec_execution_v1", seeded)
-    sid = started["session_id"]
-    content = engine.complete_phase(sid, 0, phase_zero(started))["phase_content"]
+    sid, content = at_phase_1(engine, seeded)
     evidence = answers(content)
     evidence["tasks"]["1.4"] = {
         "done": False,
@@ -505,9 +504,7 @@ def test_a_session_without_a_plan_is_told_to_send_spec_path_and_plans_when_phase
 def test_every_action_reads_the_frozen_plan(
     engine: WorkflowEngine, project: Path, seeded: str
 ) -> None:
-    started = engine.start_workflow("spec_execution_v1", seeded)
-    sid = started["session_id"]
-    phase1 = engine.complete_phase(sid, 0, phase_zero(started))["phase_content"]
+    sid, phase1 = at_phase_1(engine, seeded)
     engine.complete_phase(sid, 1, answers(phase1))
     shutil.rmtree(project / seeded)  # the spec is gone: the session does not need it
 
@@ -669,8 +666,7 @@ def test_a_template_fills_known_placeholders_and_leaves_the_rest() -> None:
 def test_the_checkpoint_of_a_derived_phase_passes_its_own_example(
     engine: WorkflowEngine, seeded: str
 ) -> None:
-    started = engine.start_workflow("spec_execution_v1", seeded)
-    content = engine.complete_phase(started["session_id"], 0, phase_zero(started))["phase_content"]
+    _, content = at_phase_1(engine, seeded)
     example = content["checkpoint"]["evidence_example"]
     assert example == answers(
         content,

@@ -31,6 +31,14 @@ PRAXIS = PACKAGES / "engine/tests/data/praxis-project"
 SPEC = ".praxis-os/specs/2025-10-22-aos-workflow-tool"
 
 
+def seed_project(tmp_path: Path) -> Path:
+    """A project holding the seed plan as the spec folder SPEC."""
+    project = tmp_path / "project"
+    (project / SPEC).mkdir(parents=True)
+    shutil.copy(SEED, project / SPEC / "tasks.md")
+    return project
+
+
 def evidence_from(content: dict[str, Any]) -> dict[str, Any]:
     """What an agent sends after doing a phase: every listed task, criterion and gate item."""
     evidence: dict[str, Any] = {"tasks": {}}
@@ -51,9 +59,7 @@ def evidence_from(content: dict[str, Any]) -> dict[str, Any]:
 async def test_an_agent_runs_the_seed_plan_from_start_to_completion_on_the_tools_answers(
     tmp_path: Path,
 ) -> None:
-    project = tmp_path / "project"
-    (project / SPEC).mkdir(parents=True)
-    shutil.copy(SEED, project / SPEC / "tasks.md")
+    project = seed_project(tmp_path)
 
     async with Client(server_parameters(project, durable=False)) as client:
 
@@ -169,9 +175,7 @@ async def test_migrated_praxis_sessions_answer_at_their_phase_through_the_server
 async def test_the_archived_tools_run_a_dynamic_session_from_its_frozen_plan(
     tmp_path: Path,
 ) -> None:
-    project = tmp_path / "project"
-    (project / SPEC).mkdir(parents=True)
-    shutil.copy(SEED, project / SPEC / "tasks.md")
+    project = seed_project(tmp_path)
     registry = project / REGISTRY_FILE
     registry.parent.mkdir(parents=True, exist_ok=True)
     registry.write_text(json.dumps({"version": 1, "groups": ["workflow_legacy"]}))
