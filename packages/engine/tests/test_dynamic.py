@@ -444,8 +444,12 @@ def test_phase_0_counts_must_equal_the_plan_the_agent_was_shown(
 
 def planless_session(engine: WorkflowEngine, project: Path, target: str) -> str:
     """A spec_execution_v1 session at phase 0 without a plan, as a migration leaves it."""
+    return planless_session_named(engine, project, target, "0f0e0d0c-0b0a-4908-8706-050403020100")
+
+
+def planless_session_named(engine: WorkflowEngine, project: Path, target: str, sid: str) -> str:
     raw = {
-        "session_id": "0f0e0d0c-0b0a-4908-8706-050403020100",
+        "session_id": sid,
         "workflow_type": "spec_execution_v1",
         "target_file": target,
         "current_phase": 0,
@@ -675,3 +679,80 @@ def test_the_checkpoint_of_a_derived_phase_passes_its_own_example(
             for tid, entry in answers(content)["tasks"].items()
         },
     )
+
+
+def test_a_replan_of_a_session_without_a_plan_plans_it_from_its_target_or_says_what_was_tried(
+    engine: WorkflowEngine, project: Path
+) -> None:
+    found = planless_session(engine, project, ".praxis-os/specs/later")
+    folder = write_spec(project, SMALL, ".praxis-os/specs/later")  # the spec turns up
+    lost = planless_session_named(
+        engine, project, ".praxis-os/specs/gone", "0f0e0d0c-0b0a-4908-8706-0504030201ff"
+    )
+
+    planned = engine.retry_phase(found, 0, replan=True)
+
+    assert planned["replan"]["changes"] == [f"planned from target_file {folder!r}"]
+    assert (planned["total_phases"], planned["replan"]["plan"]["task_count"]) == (3, 3)
+    with pytest.raises(NotFoundError) as caught:
+        engine.retry_phase(lost, 0, replan=True)
+    assert caught.value.message == (
+        "this session has no plan yet and no spec was found (target_file "
+        "'.praxis-os/specs/gone' is not a folder of the project (no spec there))"
+    )
+
+
+def test_plan_changes_name_every_kind_of_edit_in_order(project: Path) -> None:
+    from pos_engine._spec_plan import plan_changes  # noqa: PLC0415 - the function under test
+
+    edited = (
+        SMALL.replace("## Phase 1: Build (Day 1)", "## Phase 1: Build it (Day 1)")
+        .replace("**Objective:** Build the thing.", "**Objective:** Build the better thing.")
+        .replace("- [ ] Tests pass", "- [ ] Tests pass\n- [ ] Linted")
+        .replace("**Priority:** High", "**Priority:** Low")
+        .replace("### Task 2.1: Release it\n\n**Acceptance Criteria:**\n- [ ] Tagged\n", "")
+    ) + "### Task 2.1: Publish\n"
+    engine = WorkflowEngine.for_project(project, durable=False)
+    definition = engine.registry.get("spec_execution_v1")
+    old = build(project, definition, SMALL, "old")
+    new = build(project, definition, edited, "new")
+
+    assert plan_changes(old, new) == [
+        (1, "phase 1: title 'Build (Day 1)' -> 'Build it (Day 1)'"),
+        (1, "phase 1: validation gate changed (1 -> 2 items)"),
+        (1, "phase 1: objective changed"),
+        (1, "task 1.1: its text changed"),
+        (2, "task 2.1: title 'Release it' -> 'Publish'"),
+        (2, "task 2.1: acceptance criteria changed (1 -> 0)"),
+    ]
+    assert plan_changes(
+        new, build(project, definition, SMALL.split("## Phase 2", maxsplit=1)[0], "one")
+    ) == [
+        (1, "phase 1: title 'Build it (Day 1)' -> 'Build (Day 1)'"),
+        (1, "phase 1: validation gate changed (2 -> 1 items)"),
+        (1, "phase 1: objective changed"),
+        (1, "task 1.1: its text changed"),
+        (2, "phase 2 'Ship' removed"),
+    ]
+
+
+def build(project: Path, definition: Any, text: str, name: str) -> Any:
+    from pos_engine._spec_plan import build_plan  # noqa: PLC0415 - the function under test
+
+    folder = write_spec(project, text, f".praxis-os/specs/{name}")
+    return build_plan(
+        project, definition, folder, found_by="test", stamp="2026-01-01T00:00:00+00:00"
+    )
+
+
+def test_a_tasks_md_that_leads_outside_the_project_is_refused(
+    engine: WorkflowEngine, project: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.md"
+    outside.write_text(SMALL)
+    folder = project / ".praxis-os/specs/linked"
+    folder.mkdir(parents=True)
+    (folder / "tasks.md").symlink_to(outside)
+
+    with pytest.raises(NotFoundError, match=r"linked/tasks.md is not a file inside the project"):
+        engine.start_workflow("spec_execution_v1", ".praxis-os/specs/linked")

@@ -183,3 +183,23 @@ def test_a_spec_that_no_longer_parses_leaves_a_session_beyond_phase_0_unmigrated
         "Phase 1: <name>' headings (outside code blocks) with '### Task 1.1: <title>' tasks "
         "under them"
     )
+
+
+def test_a_lenient_phase_0_without_spec_path_plans_from_the_sessions_own_target(
+    praxis: Path,
+) -> None:
+    session, _ = convert_all(praxis)[PHASE0]
+    engine = WorkflowEngine.for_project(praxis, durable=False)
+    engine.store.create(session)
+    target = praxis / session.target_file  # the spec turns up where the session said
+    target.mkdir(parents=True)
+    shutil.copy(praxis / COMPLETED / "tasks.md", target / "tasks.md")
+    example = engine.get_current_phase(PHASE0)["phase_content"]["checkpoint"]["evidence_example"]
+    evidence = {k: v for k, v in example.items() if k != "spec_path"}
+
+    done = engine.complete_phase(PHASE0, 0, evidence)
+
+    # The legacy gate is not strict: the missing spec_path is a warning, and the plan
+    # comes from the session's target_file.
+    assert [w["field"] for w in done["warnings"]] == ["spec_path"]
+    assert (done["plan"]["found_by"], done["plan"]["phase_count"]) == ("target_file", 5)
