@@ -279,23 +279,22 @@ def workflow_of_session(definition: WorkflowDefinition, session: Session) -> Wor
 # ------------------------------------------------------------------------ reports
 
 
-def plan_summary(definition: WorkflowDefinition, session: Session) -> dict[str, Any] | None:
+def plan_summary(session: Session) -> dict[str, Any] | None:
     """Return the ``plan`` field of responses: where the phases come from, or how to get them.
 
-    None for a static workflow.
+    None for a session of a static workflow. Reads the session alone (no definition).
     """
-    config = definition.dynamic
-    if config is None:
+    if not session.dynamic:
         return None
     plan = session.plan
     if plan is None:
-        planning = definition.last_phase
+        planning = session.last_phase  # without a plan, the static phases are all there is
         return {
             "status": "pending",
             "message": (
-                f"this session has no plan yet: send spec_path (the spec folder holding "
-                f"{config.tasks_file}) in the evidence of phase {planning}; its phases become "
-                f"phases {planning + 1}, {planning + 2}, ... of this session"
+                f"this session has no plan yet: send spec_path (the spec folder holding its "
+                f"tasks.md) in the evidence of phase {planning}; its phases become phases "
+                f"{planning + 1}, {planning + 2}, ... of this session"
             ),
         }
     return {

@@ -145,6 +145,7 @@ class WorkflowEngine:
                 created_at=stamp,
                 updated_at=stamp,
                 options=opts,
+                dynamic=definition.dynamic is not None,
                 plan=plan,
             )
             _open_attempt(session, definition.start_phase, stamp)
@@ -169,7 +170,7 @@ class WorkflowEngine:
             "session_status": session.status,
             "next_actions": next_actions(session.status),
         }
-        return _with_plan(result, definition, session)
+        return _with_plan(result, session)
 
     def _definition(self, session: Session) -> WorkflowDefinition:
         """The session's workflow: for a dynamic one, with its frozen plan's phases."""
@@ -188,7 +189,7 @@ class WorkflowEngine:
             "session_status": session.status,
             "next_actions": next_actions(session.status),
         }
-        return _with_plan(result, definition, session, only_planning=session.current_phase)
+        return _with_plan(result, session, only_planning=session.current_phase)
 
     def get_task(self, session_id: object, phase: object, task_number: object) -> dict[str, Any]:
         """Return one task of a reached phase, with parsed execution steps."""
@@ -288,7 +289,6 @@ class WorkflowEngine:
         if isinstance(gate, GateResult) and not gate.passed and not outcome.get("warnings"):
             return _with_plan(
                 _failure(session, number, gate, definition, outcome["attempt"]),
-                definition,
                 session,
                 only_planning=number,
             )
@@ -298,7 +298,7 @@ class WorkflowEngine:
         spec = definition.phase(number).spec
         if spec is not None:
             result["open_items"] = open_items(spec, payload)
-        return _with_plan(result, definition, session, only_planning=number)
+        return _with_plan(result, session, only_planning=number)
 
     def get_workflow_state(self, session_id: object) -> dict[str, Any]:
         """Return the session's progress, artifacts and whether it can be resumed."""
@@ -321,7 +321,7 @@ class WorkflowEngine:
             "checkpoint_note": session.checkpoint_note,
             "next_actions": next_actions(session.status),
         }
-        return _with_plan(result, self.registry.get(session.workflow_type), session)
+        return _with_plan(result, session)
 
     # ------------------------------------------------------------------ recovery
 
@@ -392,7 +392,7 @@ class WorkflowEngine:
             result["replan"] = {
                 "changed": bool(changes),
                 "changes": list(changes),
-                "plan": plan_summary(self.registry.get(session.workflow_type), session),
+                "plan": plan_summary(session),
             }
         return result
 
@@ -632,17 +632,16 @@ def _listed(definition: WorkflowDefinition) -> dict[str, Any]:
 
 def _with_plan(
     result: dict[str, Any],
-    definition: WorkflowDefinition,
     session: Session,
     *,
     only_planning: int | None = None,
 ) -> dict[str, Any]:
     """Add the ``plan`` of a dynamic session (for ``only_planning``: only at the planning phase)."""
-    if definition.dynamic is None:
+    if not session.dynamic:
         return result
     if only_planning is not None:
-        planning = session.plan.phase_offset if session.plan else definition.last_phase
+        planning = session.plan.phase_offset if session.plan else session.last_phase
         if only_planning != planning:
             return result
-    result["plan"] = plan_summary(definition, session)
+    result["plan"] = plan_summary(session)
     return result

@@ -624,6 +624,7 @@ def _convert(
             stamps=stamps,
         ),
         errors=errors,
+        dynamic=definition.dynamic is not None,
         plan=plan,
     )
     session.warnings.append(

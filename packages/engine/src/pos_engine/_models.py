@@ -180,10 +180,10 @@ class Session(_Record):
     """The durable state of one workflow run.
 
     Phase-keyed maps (``artifacts``, ``evidence``) use the phase number as a
-    string key, because JSON object keys are strings. ``plan`` is set for a
-    dynamic workflow once its phases are derived from a spec (at start, or when
-    its planning phase completes); every action reads phases from it, so editing
-    the spec never changes a running session.
+    string key, because JSON object keys are strings. ``dynamic`` marks a session
+    of a dynamic workflow; its ``plan`` is set once its phases are derived from a
+    spec (at start, or when its planning phase completes), and every action reads
+    phases from it, so editing the spec never changes a running session.
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -209,6 +209,7 @@ class Session(_Record):
     phase_history: list[PhaseAttempt] = Field(default_factory=list)
     errors: list[ErrorRecord] = Field(default_factory=list)
     warnings: list[dict[str, Any]] = Field(default_factory=list)
+    dynamic: bool = False
     plan: SpecPlan | None = None
     version: int = Field(default=0, ge=0)
 

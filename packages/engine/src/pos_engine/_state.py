@@ -89,7 +89,7 @@ class StateManager:
         data["evidence_phases"] = sorted(int(k) for k in session.evidence)
         if session.plan is not None:
             # The summary, not the whole plan: get_phase and get_task serve its phases and tasks.
-            data["plan"] = plan_summary(self.registry.get(session.workflow_type), session)
+            data["plan"] = plan_summary(session)
         return {
             "session_id": session.session_id,
             "session": data,
