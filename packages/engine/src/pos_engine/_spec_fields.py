@@ -20,7 +20,6 @@ from ._spec_markdown import (
     Label,
     Lines,
     clean,
-    is_gate,
     listed,
 )
 
@@ -45,7 +44,7 @@ class Fields:
         self._first: dict[str, tuple[int, Label]] = {}
         for position, index in positions:
             label = found[index]
-            kind = "gate" if is_gate(label.name) else names.get(label.name)
+            kind = "gate" if label.gate else names.get(label.name)
             if kind is not None:
                 self.labels.append((position, label, kind))
                 self._first.setdefault(kind, (position, label))

@@ -15,7 +15,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 __all__ = [
     "ALL_BOXES",
@@ -116,6 +116,7 @@ class Label(NamedTuple):
     value: str  # the text after the label on the same line
     indent: int
     phase: int | None  # the phase a "Phase N ..." label names
+    gate: bool  # whether it names a validation gate (``is_gate(name)``)
 
 
 def _line_starts(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
@@ -213,7 +214,7 @@ def _bold_label(line: str, indent: int) -> Label | None:
     if not (inner.endswith(":") or rest.lstrip().startswith(":")):
         return None  # bold text, not a label
     name, phase = normalise(inner)
-    return Label(name, rest.lstrip().removeprefix(":").strip(), indent, phase)
+    return Label(name, rest.lstrip().removeprefix(":").strip(), indent, phase, is_gate(name))
 
 
 def _plain_label(body: str, colon: int, indent: int) -> Label | None:
@@ -222,9 +223,10 @@ def _plain_label(body: str, colon: int, indent: int) -> Label | None:
     if not words.replace(" ", "").replace("\t", "").isalpha():
         return None
     name, phase = normalise(words)
-    if name not in TASK_LABELS and name not in PHASE_LABELS and not is_gate(name):
+    gate = is_gate(name)
+    if name not in TASK_LABELS and name not in PHASE_LABELS and not gate:
         return None
-    return Label(name, body[colon + 1 :].strip(), indent, phase)
+    return Label(name, body[colon + 1 :].strip(), indent, phase, gate)
 
 
 def listed(line: str) -> bool:
@@ -260,6 +262,73 @@ def _common_prefix(texts: list[str]) -> int:
     while size < len(low) and low[size] == high[size]:
         size += 1
     return size
+
+
+_PLAIN, _PROSE, _HEAD, _RULE, _LABEL, _TASK = "plain", "prose", "head", "rule", "label", "task"
+# (kind, indent, heading or label, may start a task)
+_Shape = tuple[str, int, tuple[int, str] | Label | None, bool]
+_NOT_STRUCTURE: _Shape = (_PLAIN, 0, None, False)
+_IS_PROSE: _Shape = (_PROSE, 0, None, False)
+
+
+def _shape(line: str) -> _Shape:
+    """What a line outside code is: prose, a plain list item, a heading, a rule, a label, a task.
+
+    Only lines that may be structure (they start with ``#``, a list marker, a digit,
+    ``*``, ``_`` or a short ``Label:``) are looked at past their first character.
+    """
+    stripped = line.lstrip(" \t")
+    if not stripped:
+        return _NOT_STRUCTURE
+    first = stripped[0]
+    lead = len(line) - len(stripped)
+    if first not in _STARTS and not (":" in stripped[:42] and first.isalpha()):
+        return _IS_PROSE
+    head = stripped[:48]
+    plain_item = (first in "-+" and head[1:2] == " " and head[2:3] not in ("-", "*", "_", " ")) or (
+        first.isdigit() and (head[1:3] == ". " or head[2:4] == ". ")
+    )
+    if (
+        plain_item
+        and "**" not in head
+        and ":" not in head
+        and "ask" not in head
+        and "ASK" not in head
+    ):
+        return _NOT_STRUCTURE  # a plain list item ("- [ ] Tests pass"): found by its field later
+    indent = lead if not lead or "\t" not in line[:lead] else len(line[:lead].expandtabs(4))
+    if first == "#":
+        heading = heading_of(line) if lead <= 3 else None
+        return _IS_PROSE if heading is None else (_HEAD, indent, heading, False)
+    second = stripped[1:2]
+    if (
+        first in "-*_"
+        and second in (first, " ", "\t")
+        and stripped[2:3] in (first, " ", "\t")
+        and _is_rule(stripped.rstrip())
+    ):
+        return (_RULE, indent, None, False)
+    may_start_task = first in "-*+" and ("ask" in stripped[:40] or "ASK" in stripped[:40])
+    listed = (first in "-*+" and second in ("", " ", "\t")) or (
+        first.isdigit() and _ITEM.match(line) is not None
+    )
+    if not listed:
+        body = stripped
+    elif "**" in stripped[:12] or ":" in stripped[:48]:
+        # A list item may be a label ("- **Estimated Time**: 2h", "- Depends on: 1.1").
+        rest = _ITEM.match(line)
+        body = line[rest.end() :] if rest is not None else stripped
+        if body[:1] == "[" and body[2:3] == "]":
+            body = body[3:].lstrip(" \t")
+    else:
+        # "- [ ] **Task 1.1**: ..." may start a task; other list items are plain.
+        return (_TASK, indent, None, True) if may_start_task else _NOT_STRUCTURE
+    label = _label_of(line, len(line) - len(body), indent)
+    if label is not None:  # "**Task 1.1**: Title" is a task, though it reads like a label
+        return (_LABEL, indent, label, may_start_task)
+    if may_start_task:
+        return (_TASK, indent, None, True)
+    return _IS_PROSE if body is stripped else _NOT_STRUCTURE
 
 
 class Lines:
@@ -301,104 +370,42 @@ class Lines:
         self.rule: set[int] = set()
         self.prose: list[int] = []
         self.task_lines: set[int] = set()
-        self._seen: dict[tuple[str, int, int], Label | None] = {}
-        fenced = self.fenced
-        prose = self.prose
-        # One loop, kept inline: it runs once per line, and the first character settles
-        # most lines (blanks, code, prose) before anything costly is done.
+        fenced, structural, indents = self.fenced, self.structural, self.indent
+        head, label, rule, prose, task_lines = (
+            self.head,
+            self.label,
+            self.rule,
+            self.prose,
+            self.task_lines,
+        )
+        # Specs repeat lines ("**Acceptance Criteria:**", "---") task after task: a line's
+        # shape depends on its text alone, so each distinct line is read once.
+        shapes: dict[str, _Shape] = {}
         for index, line in enumerate(lines):
             if not line or fenced[index]:
                 continue
-            first = line[0]
-            lead = 0
-            if first in " \t":
-                stripped = line.lstrip(" \t")
-                if not stripped:
-                    continue
-                lead = len(line) - len(stripped)
-                first = stripped[0]
-            else:
-                stripped = line
-            if first not in _STARTS and not (":" in stripped[:42] and first.isalpha()):
+            shape = shapes.get(line)
+            if shape is None:
+                shape = shapes[line] = _shape(line)
+            kind = shape[0]
+            if kind is _PLAIN:
+                continue
+            if kind is _PROSE:
                 prose.append(index)
                 continue
-            head = stripped[:48]
-            plain_item = (
-                first in "-+" and head[1:2] == " " and head[2:3] not in ("-", "*", "_", " ")
-            ) or (first.isdigit() and (head[1:3] == ". " or head[2:4] == ". "))
-            if (
-                plain_item
-                and "**" not in head
-                and ":" not in head
-                and "ask" not in head
-                and "ASK" not in head
-            ):
-                continue  # a plain list item ("- [ ] Tests pass"): found by its field later
-            self._classify(index, line, stripped, first, lead)
-        self.label_lines = sorted(self.label)
-        self.stops = sorted([*self.head, *self.rule, *self.label])
+            structural[index] = True
+            indents[index] = shape[1]
+            if kind is _HEAD:
+                head[index] = cast(tuple[int, str], shape[2])
+            elif kind is _RULE:
+                rule.add(index)
+            elif kind is _LABEL:
+                label[index] = cast(Label, shape[2])
+            if shape[3]:
+                task_lines.add(index)
+        self.label_lines = sorted(label)
+        self.stops = sorted([*head, *rule, *label])
         self.block_lines = sorted(self.blocks)
-
-    def _classify(self, index: int, line: str, stripped: str, first: str, lead: int) -> None:
-        """A line that may be structure: a heading, a rule, a list item, a label, a task."""
-        indent = lead if not lead or "\t" not in line[:lead] else len(line[:lead].expandtabs(4))
-        if first == "#":
-            heading = heading_of(line) if lead <= 3 else None
-            if heading is None:
-                self.prose.append(index)
-            else:
-                self._mark(index, indent)
-                self.head[index] = heading
-            return
-        second = stripped[1:2]
-        if (
-            first in "-*_"
-            and second in (first, " ", "\t")
-            and stripped[2:3] in (first, " ", "\t")
-            and _is_rule(stripped.rstrip())
-        ):
-            self._mark(index, indent)
-            self.rule.add(index)
-            return
-        listed = (first in "-*+" and second in ("", " ", "\t")) or (
-            first.isdigit() and _ITEM.match(line) is not None
-        )
-        if not listed:
-            self._label(index, line, stripped, stripped, indent)
-        elif "**" in stripped[:12] or ":" in stripped[:48]:
-            # A list item may be a label ("- **Estimated Time**: 2h", "- Depends on: 1.1").
-            rest = _ITEM.match(line)
-            body = line[rest.end() :] if rest is not None else stripped
-            if body[:1] == "[" and body[2:3] == "]":
-                body = body[3:].lstrip(" \t")
-            self._label(index, line, stripped, body, indent)
-        elif first in "-*+" and ("ask" in stripped[:40] or "ASK" in stripped[:40]):
-            self._mark(index, indent)  # may start a task ("- [ ] **Task 1.1**: ...")
-            self.task_lines.add(index)
-
-    def _label(self, index: int, line: str, stripped: str, body: str, indent: int) -> None:
-        """Record the label a line holds; a line holding none is prose (or a task line)."""
-        # Specs repeat label lines ("**Acceptance Criteria:**") task after task: read each once.
-        key = (line, len(line) - len(body), indent)
-        if key in self._seen:
-            label = self._seen[key]
-        else:
-            label = self._seen[key] = _label_of(*key)
-        may_start_task = stripped[:1] in "-*+" and (
-            "ask" in stripped[:40] or "ASK" in stripped[:40]
-        )
-        if may_start_task:  # "**Task 1.1**: Title" is a task, though it reads like a label
-            self._mark(index, indent)
-            self.task_lines.add(index)
-        if label is not None:
-            self._mark(index, indent)
-            self.label[index] = label
-        elif not may_start_task and body is stripped:
-            self.prose.append(index)
-
-    def _mark(self, index: int, indent: int) -> None:
-        self.structural[index] = True
-        self.indent[index] = indent
 
     def indent_of(self, index: int) -> int:
         """Leading blanks of any line (structural lines are known already)."""

@@ -49,7 +49,6 @@ from ._spec_markdown import (
     TASK_LABELS,
     Lines,
     clean,
-    is_gate,
     normalise,
     task_dependencies,
 )
@@ -273,11 +272,7 @@ class _Walker:
         if index not in self.lines.label:
             return False
         label = self.lines.label[index]
-        return (
-            label is not None
-            and label.indent == 0
-            and (is_gate(label.name) or label.phase is not None)
-        )
+        return label is not None and label.indent == 0 and (label.gate or label.phase is not None)
 
     def _content(self, index: int) -> None:
         """A line outside every task: the phase's own (and its gate region's, if one is open)."""
