@@ -124,6 +124,7 @@ def perf(session: nox.Session) -> None:
     """Benchmarks compared with specs/thresholds.json; fails when a figure is over."""
     sync(session, "dev")
     session.run("python", "benchmarks/bench_engine.py", "--check")
+    session.run("python", "benchmarks/bench_spec_parse.py", "--check")
     session.run("python", "scripts/perf.py", *session.posargs)
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "call",
     "deterministic",
     "error_messages",
+    "install_example_spec",
     "install_fixture_workflow",
     "load_schemas",
     "percentile",
@@ -67,6 +68,8 @@ __all__ = [
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPECS_DIR = REPO_ROOT / "specs"
+EXAMPLE_SPEC = REPO_ROOT / "docs" / "examples" / "specs" / "2025-10-22-aos-workflow-tool"
+"""A real spec folder (the plan pos_workflow was built from), for dynamic workflows."""
 WORKFLOW_SPECS = SPECS_DIR / "pos_workflow"
 TOOL_NAME = "pos_workflow"
 SPEC_BASE = "https://pos-workflow.dev/specs/pos_workflow/"
@@ -213,6 +216,18 @@ Expected output: A short list in your notes.
 
 - `notes`: What this task found.
 """
+
+
+def install_example_spec(project_root: str | os.PathLike[str]) -> str:
+    """Copy the example spec into ``<project>/.praxis-os/specs/`` and return its folder.
+
+    A dynamic workflow (spec_execution_v1) starts on a spec folder: this is one.
+    """
+    relative = f".praxis-os/specs/{EXAMPLE_SPEC.name}"
+    folder = Path(project_root) / relative
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tasks.md").write_bytes((EXAMPLE_SPEC / "tasks.md").read_bytes())
+    return relative
 
 
 def install_fixture_workflow(project_root: str | os.PathLike[str]) -> str:

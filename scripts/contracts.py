@@ -49,6 +49,7 @@ from _client import (
     call,
     deterministic,
     error_messages,
+    install_example_spec,
     install_fixture_workflow,
     load_schemas,
     print_table,
@@ -328,11 +329,12 @@ def check_step(step: Step, forbidden: list[str]) -> Check:
     return Check(f"live {step.expect}", subject, not problems, "; ".join(problems))
 
 
-async def walk_workflow(client: Any, workflow_type: str) -> list[Step]:
+async def walk_workflow(client: Any, workflow_type: str, target_file: str) -> list[Step]:
     """Walk ``workflow_type`` from start to completion: every task, every checkpoint's example.
 
     Every bundled workflow's phase and task content is then held to the contract, and
-    each checkpoint's evidence_example is shown to pass, as phase_content promises.
+    each checkpoint's evidence_example is shown to pass, as phase_content promises (a
+    dynamic workflow walks the phases of the example spec it is started on).
     """
     steps: list[Step] = []
 
@@ -342,7 +344,7 @@ async def walk_workflow(client: Any, workflow_type: str) -> list[Step]:
         steps.append(step)
         return step.result.payload
 
-    payload = await run("start", "start", workflow_type=workflow_type, target_file="src/app.py")
+    payload = await run("start", "start", workflow_type=workflow_type, target_file=target_file)
     sid = payload.get("session_id")
     while payload.get("status") == "success" and "phase_content" in payload:
         content = payload["phase_content"]
@@ -452,6 +454,7 @@ async def run_live(project: Path) -> tuple[list[Check], list[Step]]:
     from mcp import Client  # noqa: PLC0415 - the schema and example checks do not need the SDK
 
     install_fixture_workflow(project)
+    spec = install_example_spec(project)
     # Absolute paths of this machine a response must never reveal (DESIGN.md), and tracebacks.
     forbidden = sorted(
         {str(project), str(project.resolve()), str(REPO_ROOT), sys.prefix}
@@ -468,9 +471,12 @@ async def run_live(project: Path) -> tuple[list[Check], list[Step]]:
         steps = [step async for step in scenario(client)]
         steps += await parameter_probes(client)
         listed = await call(client, {"action": "list_workflows"})
+        workflows = sorted(listed.payload.get("workflows", []), key=lambda w: w["workflow_type"])
         walks = {
-            wtype: await walk_workflow(client, wtype)
-            for wtype in sorted(w.get("workflow_type") for w in listed.payload.get("workflows", []))
+            w["workflow_type"]: await walk_workflow(
+                client, w["workflow_type"], spec if "dynamic" in w else "src/app.py"
+            )
+            for w in workflows
         }
     checks = compare_input_schema(tool.input_schema)
     checks += [check_step(step, forbidden) for step in steps]

@@ -327,7 +327,7 @@ def test_a_legacy_project_is_cut_over_its_sessions_continue_and_a_rollback_resto
 # ------------------------------------------------------------------- pre-checks
 
 
-async def test_the_pre_check_reports_validators_mismatches_non_strict_and_dynamic_definitions(
+async def test_the_pre_check_reports_validators_mismatches_non_strict_and_broken_definitions(
     tmp_path: Path, launcher: ServerLauncher
 ) -> None:
     required = {**REQUIRED, 1: ["srd_created", "business_goals_defined"]}
@@ -346,7 +346,7 @@ async def test_the_pre_check_reports_validators_mismatches_non_strict_and_dynami
     gate = ".praxis-os/workflows/spec_creation_legacy/phases/{}/gate-definition.yaml"
     assert (result.status, result.reason) == (
         "WARN",
-        "1 legacy workflow(s) (spec_creation_legacy): 6 finding(s), 1 unsupported, 1 invalid",
+        "1 legacy workflow(s) (spec_creation_legacy): 6 finding(s), 2 invalid",
     )
     assert [(f.location, f.message) for f in result.findings[:4]] == [
         (
@@ -376,9 +376,10 @@ async def test_the_pre_check_reports_validators_mismatches_non_strict_and_dynami
     assert result.findings[4].location == ".praxis-os/workflows/broken_legacy"
     assert "'broken_legacy' cannot be served" in result.findings[4].message
     assert result.findings[5].location == ".praxis-os/workflows/spec_execution_legacy"
-    assert result.findings[5].message.startswith(
-        "workflow 'spec_execution_legacy' is unsupported: metadata.json/total_phases: "
-        "'spec_execution_legacy' is a dynamic legacy workflow"
+    assert result.findings[5].message == (
+        "workflow 'spec_execution_legacy' cannot be served: metadata.json: "
+        "'spec_execution_legacy' is dynamic (its phases come from a spec) but has no "
+        "dynamic_config naming its source and templates"
     )
     assert "rewrite a rule that matters as JSON Schema" in result.remediation
     assert result.details["legacy_workflows"] == ["spec_creation_legacy"]

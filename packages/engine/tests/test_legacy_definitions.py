@@ -257,7 +257,7 @@ def test_list_workflows_shows_the_legacy_workflow_with_format_legacy_beside_the_
     assert by_type["spec_creation_v1"]["format"] == "pos"
 
 
-def test_a_dynamic_legacy_definition_is_reported_and_does_not_hide_the_others(
+def test_a_dynamic_legacy_definition_without_dynamic_config_is_reported_and_hides_nothing(
     legacy_project: Path,
 ) -> None:
     engine = WorkflowEngine.for_project(legacy_project, durable=False)
@@ -269,12 +269,12 @@ def test_a_dynamic_legacy_definition_is_reported_and_does_not_hide_the_others(
         {
             "workflow_folder": DYNAMIC,
             "source": "project",
-            "field": "/total_phases",
-            "message": f"metadata.json/total_phases: {DYNAMIC!r} is a dynamic legacy workflow "
-            "(its phases are generated at run time); dynamic workflows are not supported",
+            "field": "/dynamic_config",
+            "message": f"metadata.json: {DYNAMIC!r} is dynamic (its phases come from a spec) but "
+            "has no dynamic_config naming its source and templates",
         }
     ]
-    with pytest.raises(DefinitionError, match="dynamic workflows are not supported"):
+    with pytest.raises(DefinitionError, match="has no dynamic_config"):
         engine.start_workflow(DYNAMIC, "src/calculator.py")
 
 
@@ -285,7 +285,7 @@ def test_dynamic_phases_true_alone_also_marks_a_definition_dynamic(tmp_path: Pat
     (folder / "metadata.json").write_text(json.dumps({**meta, "dynamic_phases": True}))
     with pytest.raises(DefinitionError, match="dynamic") as caught:
         load_definition(folder, "project")
-    assert caught.value.details["field"] == "/dynamic_phases"
+    assert caught.value.details["field"] == "/dynamic_config"
 
 
 @pytest.mark.parametrize(
@@ -832,13 +832,6 @@ def _patch(folder: Path, change: Any) -> None:
             ),
             "phases[1].tasks[1].phase_file",
             "is missing",
-        ),
-        (
-            lambda f: _patch(
-                f, lambda m: m["phases"][2]["checkpoint"].update(required_evidence=[])
-            ),
-            "phase 2/checkpoint/required_evidence",
-            "a gate must demand evidence",
         ),
         (
             lambda f: (f / "phases/2/phase.md").unlink(),

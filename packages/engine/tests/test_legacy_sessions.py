@@ -183,6 +183,8 @@ def test_a_session_at_a_middle_phase_converts_with_artifacts_evidence_and_histor
             },
         ],
         "errors": [],
+        "dynamic": False,
+        "plan": None,
         "version": 0,
     }
     [entry] = migration

@@ -46,7 +46,7 @@ def test_required_and_optional_parameters_match_the_design_table() -> None:
         "delete_session": (sid, ("reason",)),
         "pause": (sid, ("checkpoint_note",)),
         "resume": (sid, ()),
-        "retry_phase": (("session_id", "phase"), ("reset_evidence",)),
+        "retry_phase": (("session_id", "phase"), ("reset_evidence", "replan")),
         "rollback": (("session_id", "to_phase"), ()),
         "get_errors": (sid, ()),
     }
@@ -55,7 +55,8 @@ def test_required_and_optional_parameters_match_the_design_table() -> None:
 def test_parameters_are_in_the_signature_order_of_the_brief() -> None:
     assert tuple(PARAMETERS) == (
         "action", "session_id", "workflow_type", "target_file", "options", "phase", "task_number",
-        "evidence", "category", "status", "reason", "checkpoint_note", "reset_evidence", "to_phase",
+        "evidence", "category", "status", "reason", "checkpoint_note", "reset_evidence", "replan",
+        "to_phase",
     )  # fmt: skip
 
 

@@ -72,15 +72,28 @@ class Block:
         return f"{self.page}:{self.line}"
 
 
+def _snippet_range(spec: str) -> tuple[str, tuple[int, int] | None]:
+    """Split ``path:start:end`` (a range of lines, as pymdownx.snippets reads it)."""
+    path, _, rest = spec.partition(":")
+    start, _, end = rest.partition(":")
+    if start.isdigit() and end.isdigit():
+        return path, (int(start), int(end))
+    return spec, None
+
+
 def _expand(lines: list[str]) -> tuple[str, tuple[str, ...]]:
     """Replace ``--8<-- "path"`` lines by the file's text, as pymdownx.snippets does."""
     out, included = [], []
     for line in lines:
         match = _SNIPPET.match(line.strip())
         if match:
-            path = match["path"]
+            path, lines_shown = _snippet_range(match["path"])
             included.append(path)
-            out.append((ROOT / path).read_text(encoding="utf-8").rstrip("\n"))
+            text = (ROOT / path).read_text(encoding="utf-8").rstrip("\n")
+            if lines_shown is not None:  # "path:start:end", 1-based and inclusive
+                first, last = lines_shown
+                text = "\n".join(text.split("\n")[first - 1 : last])
+            out.append(text)
         else:
             out.append(line)
     return "\n".join(out), tuple(included)

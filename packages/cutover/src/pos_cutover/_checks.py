@@ -178,6 +178,8 @@ class CheckContext:
         launcher: How to start the server.
         lock_held: Whether the caller holds the cutover lock itself.
         run_id: Identifies this run (probe sessions carry it).
+        spec_map: Spec folders of legacy dynamic sessions to replace (``--spec-map``):
+            the folder a session named -> the folder to use, relative to the project.
     """
 
     project: Path
@@ -185,6 +187,7 @@ class CheckContext:
     launcher: ServerLauncher
     lock_held: bool = False
     run_id: str = "check"
+    spec_map: dict[str, str] = field(default_factory=dict)
 
 
 CheckFn = Callable[[CheckContext], Awaitable[list[CheckResult]]]

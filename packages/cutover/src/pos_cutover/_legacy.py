@@ -9,11 +9,12 @@ pos_cutover registers them:
 - pre-check ``legacy-definitions`` (:func:`check_legacy_definitions`): every
   finding of :func:`pos_engine.legacy_findings` (a validator expression that is
   never evaluated, metadata and gate disagreeing on required evidence, a
-  non-strict gate, ...) and every workflow folder the engine cannot serve (a
-  dynamic workflow is unsupported), each as a WARN with its file;
+  non-strict gate, a phase with no gate, ...) and every workflow folder the engine
+  cannot serve, each as a WARN with its file;
 - pre-check ``legacy-sessions`` (:func:`check_legacy_sessions`): each legacy
   session file with what its conversion maps and what it does not, and whether
-  it can be migrated; changes nothing;
+  it can be migrated (for a dynamic workflow, where its spec was found); changes
+  nothing;
 - migration step ``legacy-sessions`` (:data:`LEGACY_SESSIONS_STEP`): ``apply``
   converts each file (:func:`pos_engine.convert_legacy_session_file`) and
   creates the session in the project's store under the same id; ``rollback``
@@ -39,7 +40,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -117,7 +118,6 @@ _GATE_CODES = frozenset(
         "empty_gate",
     }
 )
-_DYNAMIC_FIELDS = frozenset({"/total_phases", "/dynamic_phases"})
 _INDEXED = re.compile(r"(?P<key>phase_artifacts|checkpoints)\[(?P<n>\d+)\]")
 
 
@@ -227,7 +227,9 @@ def _in_store(project: Path, session_id: str) -> bool:
     return (project / STORE_DIR / f"{session_id}.json").exists()
 
 
-def _surveyed(project: Path) -> list[tuple[LegacySessionFile, Session | None]]:
+def _surveyed(
+    project: Path, spec_map: Mapping[str, str]
+) -> list[tuple[LegacySessionFile, Session | None]]:
     """Convert every legacy session file (in memory; nothing is written)."""
     files = find_legacy_session_files(project)
     if not files:
@@ -235,7 +237,7 @@ def _surveyed(project: Path) -> list[tuple[LegacySessionFile, Session | None]]:
     registry = WorkflowRegistry(project)
     found: list[tuple[LegacySessionFile, Session | None]] = []
     for path in files:
-        session, report = convert_legacy_session_file(path, registry)
+        session, report = convert_legacy_session_file(path, registry, spec_map=spec_map)
         record = LegacySessionFile(
             source=path.name,
             path=f"{LEGACY_STATE_DIR}/{path.name}",
@@ -253,11 +255,17 @@ def _surveyed(project: Path) -> list[tuple[LegacySessionFile, Session | None]]:
     return found
 
 
-def survey_legacy_sessions(project: Path) -> list[LegacySessionFile]:
-    """Return what a migration would do with each legacy session file; change nothing."""
+def survey_legacy_sessions(
+    project: Path, spec_map: Mapping[str, str] | None = None
+) -> list[LegacySessionFile]:
+    """Return what a migration would do with each legacy session file; change nothing.
+
+    ``spec_map`` (``--spec-map``) names the spec folder to use for a legacy session of a
+    dynamic workflow whose spec folder moved or was renamed.
+    """
     surveyed = []
     seen: set[str] = set()
-    for record, session in _surveyed(project):
+    for record, session in _surveyed(project, spec_map or {}):
         if session is not None:
             sid = session.session_id
             if sid in seen:
@@ -267,11 +275,22 @@ def survey_legacy_sessions(project: Path) -> list[LegacySessionFile]:
             else:
                 record.message = (
                     f"{record.source}: migrates to session {sid} ({record.workflow_type}), "
-                    f"{record.status} at phase {record.phase}"
+                    f"{record.status} at phase {record.phase}{_spec_note(record)}"
                 )
             seen.add(sid)
         surveyed.append(record)
     return surveyed
+
+
+def _spec_note(record: LegacySessionFile) -> str:
+    """How the spec of a dynamic session was found, for its message ("" for static ones)."""
+    spec = record.report.get("spec")
+    if not spec:
+        return ""
+    if spec["how"] == "missing":
+        return "; its spec was not found: it migrates without a plan (see the warning)"
+    how = {"moved": "moved to", "mapped": "mapped by --spec-map to", "as named": "at"}[spec["how"]]
+    return f"; spec {how} {spec['found']}"
 
 
 def _present(record: LegacySessionFile, sid: str) -> None:
@@ -317,24 +336,20 @@ async def check_legacy_definitions(ctx: CheckContext) -> list[CheckResult]:
     findings: list[Finding] = []
     for definition in legacy:
         findings += _definition_findings(ctx.project, definition)
-    unsupported = invalid = 0
+    invalid = 0
     for problem in registry.problems():
         if problem.source == "bundled":  # pragma: no cover - the engine's own workflows load
             continue
         folder = _relative(ctx.project, bases[problem.source] / problem.workflow_folder)
-        if problem.field in _DYNAMIC_FIELDS:
-            unsupported += 1
-            what = "is unsupported"
-        else:
-            invalid += 1
-            what = "cannot be served"
+        invalid += 1
         findings.append(
-            Finding(f"workflow {problem.workflow_folder!r} {what}: {problem.message}", folder)
+            Finding(
+                f"workflow {problem.workflow_folder!r} cannot be served: {problem.message}", folder
+            )
         )
     details: dict[str, Any] = {
         "legacy_workflows": [d.workflow_type for d in legacy],
         "findings": [f.to_dict() for f in findings],
-        "unsupported": unsupported,
         "invalid": invalid,
     }
     names = ", ".join(d.workflow_type for d in legacy)
@@ -346,9 +361,7 @@ async def check_legacy_definitions(ctx: CheckContext) -> list[CheckResult]:
             else "no legacy workflow definitions"
         )
         return [CheckResult("legacy-definitions", "PASS", reason, details=details)]
-    extra = [f"{unsupported} unsupported"] if unsupported else []
-    extra += [f"{invalid} invalid"] if invalid else []
-    reason += f": {len(findings)} finding(s)" + (f", {', '.join(extra)}" if extra else "")
+    reason += f": {len(findings)} finding(s)" + (f", {invalid} invalid" if invalid else "")
     return [
         CheckResult(
             "legacy-definitions",
@@ -357,8 +370,8 @@ async def check_legacy_definitions(ctx: CheckContext) -> list[CheckResult]:
             "Legacy workflows keep working as written, but what a finding names is not enforced "
             "as before: validator expressions are never evaluated (rewrite a rule that matters "
             "as JSON Schema: minimum, pattern, enum, ...), the gate wins over metadata.json's "
-            "required_evidence, a non-strict gate passes with warnings; a dynamic workflow "
-            "stays unsupported (keep it on the legacy server or give it a fixed list of phases).",
+            "required_evidence, a non-strict gate passes with warnings, a phase with no gate "
+            "passes any evidence (give it a gate-definition.yaml where that matters).",
             findings,
             details,
         )
@@ -408,7 +421,7 @@ def _session_findings(record: LegacySessionFile) -> list[Finding]:
 
 async def check_legacy_sessions(ctx: CheckContext) -> list[CheckResult]:
     """List each legacy session file with what maps, what does not, and whether it migrates."""
-    records = survey_legacy_sessions(ctx.project)
+    records = survey_legacy_sessions(ctx.project, ctx.spec_map)
     details: dict[str, Any] = {"files": [r.to_dict() for r in records]}
     if not records:
         return [
@@ -436,8 +449,9 @@ async def check_legacy_sessions(ctx: CheckContext) -> list[CheckResult]:
             "WARN",
             reason + (f"; {len(warned)} with conversion warnings" if warned else ""),
             "A file that cannot be migrated stays as it is (the backup keeps a copy) and is "
-            "skipped: fix what its finding names and run again, or finish that session on the "
-            "legacy server. Conversion warnings do not stop the migration.",
+            "skipped: fix what its finding names and run again (a session whose spec folder "
+            "moved: --spec-map OLD=NEW), or finish that session on the legacy server. "
+            "Conversion warnings do not stop the migration.",
             findings,
             details,
         )
@@ -511,7 +525,7 @@ def migrate_legacy_sessions(ctx: MigrationContext) -> MigrationOutcome:
     Raises:
         CutoverError: A session cannot be written (disk, permissions): the cutover stops.
     """
-    surveyed = _surveyed(ctx.project)
+    surveyed = _surveyed(ctx.project, ctx.spec_map)
     if not surveyed:
         return MigrationOutcome(STEP_NAME, f"no legacy session files under {LEGACY_STATE_DIR}")
     previous = read_legacy_migration(ctx.backup)
@@ -550,7 +564,7 @@ def migrate_legacy_sessions(ctx: MigrationContext) -> MigrationOutcome:
             if record.outcome == "migrated":
                 record.message = (
                     f"{record.source}: migrated as session {sid} ({record.workflow_type}), "
-                    f"{record.status} at phase {record.phase}"
+                    f"{record.status} at phase {record.phase}{_spec_note(record)}"
                 )
     finally:
         _write_ledger(ctx.backup, ledger)

@@ -49,11 +49,13 @@ class MigrationContext:
         project: The project root.
         backup: The verified backup of this cutover (its state manifest lists the originals).
         plan: The cutover plan.
+        spec_map: Spec folders of legacy dynamic sessions to replace (``--spec-map``).
     """
 
     project: Path
     backup: Backup
     plan: CutoverPlan
+    spec_map: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

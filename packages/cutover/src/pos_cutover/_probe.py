@@ -191,8 +191,13 @@ async def smoke_actions(
     workflows = listed.payload.get("workflows", [])
     types = [w["workflow_type"] for w in workflows]
     # The walk needs a strict first checkpoint (empty evidence must fail): prefer our format,
-    # since a legacy workflow's first gate may be non-strict.
-    current = [w["workflow_type"] for w in workflows if w.get("format", "pos") == "pos"]
+    # since a legacy workflow's first gate may be non-strict; and a workflow that starts on
+    # any file (a dynamic one starts on a spec folder).
+    current = [
+        w["workflow_type"]
+        for w in workflows
+        if w.get("format", "pos") == "pos" and "dynamic" not in w
+    ]
     wtype = workflow_type or (current or types or [""])[0]
     if wtype not in types:
         smoke.fail("list_workflows", f"workflow {wtype!r} is not listed (listed: {types})")

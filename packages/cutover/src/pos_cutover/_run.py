@@ -185,6 +185,8 @@ class Cutover:
         progress: Receives progress events (default: dropped).
         environment: Shown in the report ("production", "staging", ...).
         tester: Shown in the report (default: the OS user).
+        spec_map: For legacy sessions of dynamic workflows: the spec folder a session
+            named -> the folder to use instead (``--spec-map OLD=NEW``).
     """
 
     def __init__(
@@ -196,8 +198,10 @@ class Cutover:
         progress: Progress | None = None,
         environment: str = "production",
         tester: str | None = None,
+        spec_map: dict[str, str] | None = None,
     ) -> None:
         self.project = Path(project).resolve()
+        self.spec_map = dict(spec_map or {})
         self.plan = plan or default_plan()
         self.launcher = launcher or ServerLauncher()
         self.progress = progress or _quiet
@@ -235,7 +239,12 @@ class Cutover:
         )
         run_id = "check-" + secrets.token_hex(4)
         ctx = CheckContext(
-            self.project, self.plan, self.launcher, lock_held=lock_held, run_id=run_id
+            self.project,
+            self.plan,
+            self.launcher,
+            lock_held=lock_held,
+            run_id=run_id,
+            spec_map=self.spec_map,
         )
         report = await run_checks(ctx, lambda r: self._emit("check", "check", r.reason, r))
         counts = report.counts()
@@ -318,7 +327,9 @@ class Cutover:
         applied = apply_registry(self.project, backup)
         what = "replaced" if applied.changed else "already held the target"
         self._emit("apply", "ok", f"registry {what}: groups {list(plan_of(backup).target_groups)}")
-        outcomes = run_migration_steps(MigrationContext(self.project, backup, plan_of(backup)))
+        outcomes = run_migration_steps(
+            MigrationContext(self.project, backup, plan_of(backup), self.spec_map)
+        )
         for outcome in outcomes:
             self._emit("apply", "info", f"migration {outcome.name}: {outcome.message}")
         return applied, outcomes
@@ -675,7 +686,7 @@ class Cutover:
                 backup=backup,
                 verification=verification,
             )
-        ctx = MigrationContext(self.project, backup, plan_of(backup))
+        ctx = MigrationContext(self.project, backup, plan_of(backup), self.spec_map)
         checks = self._saved_checks(backup)
         try:
             migrations = run_migration_steps(ctx)

@@ -6,6 +6,10 @@ Commands::
     pos-cutover check    [--project P] [--plan F] [--json]                  pre-checks only; changes nothing
     pos-cutover backup   [--project P] [--plan F] [--json]                  verified backup (+ canary session)
     pos-cutover apply    [--project P] [--backup ID] [--json]               atomic, journaled registry replacement
+
+run, check and apply take --spec-map OLD=NEW (repeatable): a legacy session of a
+dynamic workflow (spec_execution_v1) that names the spec folder OLD is planned from
+NEW (folders relative to the project).
     pos-cutover verify   [--project P] [--backup ID] [--json]               fresh server: tools, actions, workflows
     pos-cutover rollback [--project P] [--backup ID] [--json]               restore the registry byte-identical
     pos-cutover report   [--project P] [--backup ID] [--json]               print (and rewrite) the report
@@ -89,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(
-        name: str, text: str, *, plan: bool = False, backup: bool = False
+        name: str, text: str, *, plan: bool = False, backup: bool = False, specs: bool = False
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name,
@@ -133,22 +137,41 @@ def _parser() -> argparse.ArgumentParser:
                 metavar="ID",
                 help="backup folder name (default: the newest)",
             )
+        if specs:
+            sub.add_argument(
+                "--spec-map",
+                action="append",
+                default=[],
+                type=_spec_pair,
+                metavar="OLD=NEW",
+                help="plan legacy sessions that name the spec folder OLD from NEW instead "
+                "(project-relative; repeatable)",
+            )
         return sub
 
     run = command(
         "run",
         "check -> backup -> apply -> verify -> report; rolls back when verify fails",
         plan=True,
+        specs=True,
     )
     run.add_argument(
         "--skip-checks",
         action="store_true",
         help="go ahead even when a pre-check fails (rehearse a rollback; never in production)",
     )
-    command("check", "pre-checks only (PASS/WARN/FAIL with reasons); changes nothing", plan=True)
+    command(
+        "check",
+        "pre-checks only (PASS/WARN/FAIL with reasons); changes nothing",
+        plan=True,
+        specs=True,
+    )
     command("backup", "take a verified backup and start the canary session", plan=True)
     command(
-        "apply", "replace the registry atomically (journaled) with a backup's target", backup=True
+        "apply",
+        "replace the registry atomically (journaled) with a backup's target",
+        backup=True,
+        specs=True,
     )
     command("verify", "verify the cut-over project through a fresh server subprocess", backup=True)
     command(
@@ -170,6 +193,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     guide.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
     return parser
+
+
+def _spec_pair(text: str) -> tuple[str, str]:
+    """Parse one ``--spec-map OLD=NEW`` value."""
+    old, sep, new = text.partition("=")
+    if not sep or not old.strip() or not new.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not OLD=NEW: give the spec folder a legacy session names and the "
+            "folder to use, e.g. .praxis-os/specs/2025-10-20-x=.praxis-os/specs/completed/2025-10-20-x"
+        )
+    return old.strip(), new.strip()
 
 
 class _Printer:
@@ -297,6 +331,7 @@ def _cutover_command(args: argparse.Namespace) -> int:
         progress=_Printer(console, args.command),
         environment=args.environment,
         tester=args.tester,
+        spec_map=dict(getattr(args, "spec_map", None) or []),
     )
     calls: dict[str, Callable[[], Awaitable[CutoverResult]]] = {
         "run": lambda: cutover.run(skip_checks=args.skip_checks),

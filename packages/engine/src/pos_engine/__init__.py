@@ -1,7 +1,9 @@
 """pos_engine: phase-gated workflows with durable sessions and evidence gates.
 
 The engine knows nothing of MCP. Build one with :meth:`WorkflowEngine.for_project`;
-its ``state_manager`` handles session management over the same store.
+its ``state_manager`` handles session management over the same store. A dynamic
+workflow (``spec_execution_v1``) derives its phases from a spec's tasks.md
+(:func:`parse_spec_tasks`) and freezes them in the session (:class:`SpecPlan`).
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -16,6 +18,7 @@ from ._bounded import (
 from ._definitions import (
     Checkpoint,
     DefinitionProblem,
+    DynamicConfig,
     PhaseDefinition,
     TaskDefinition,
     UnevaluatedValidator,
@@ -43,12 +46,17 @@ from ._models import (
     SESSION_STATUSES,
     ErrorRecord,
     PhaseAttempt,
+    PlanPhase,
+    PlanRevision,
+    PlanTask,
     Session,
     SessionStatus,
     SessionSummary,
+    SpecPlan,
 )
 from ._paging import SessionPage
 from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
+from ._spec_tasks import ParsedSpec, parse_spec_tasks
 from ._state import StateManager
 from ._store import SchemaMigration, SessionStore, Updater
 from ._store_url import STORE_ENTRY_POINT_GROUP, open_store, redact_url
@@ -85,6 +93,7 @@ __all__ = [
     "DefinitionError",
     "DefinitionProblem",
     "DefinitionSource",
+    "DynamicConfig",
     "ErrorRecord",
     "FileSessionStore",
     "GateResult",
@@ -92,8 +101,12 @@ __all__ = [
     "LegacySessionReport",
     "LimitError",
     "NotFoundError",
+    "ParsedSpec",
     "PhaseAttempt",
     "PhaseDefinition",
+    "PlanPhase",
+    "PlanRevision",
+    "PlanTask",
     "PosError",
     "RestoreReport",
     "SchemaMigration",
@@ -103,6 +116,7 @@ __all__ = [
     "SessionStatus",
     "SessionStore",
     "SessionSummary",
+    "SpecPlan",
     "StateError",
     "StateManager",
     "StoreConfigError",
@@ -129,6 +143,7 @@ __all__ = [
     "next_actions",
     "open_store",
     "parse_json_bounded",
+    "parse_spec_tasks",
     "parse_yaml_bounded",
     "read_bounded_bytes",
     "read_bounded_text",

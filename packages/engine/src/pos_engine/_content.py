@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._definitions import WorkflowDefinition
-from ._models import Session
+from ._definitions import PhaseDefinition, TaskDefinition, WorkflowDefinition
+from ._models import PlanTask, Session
 
-__all__ = ["MAX_INLINE_ARTIFACT_BYTES", "phase_content"]
+__all__ = ["MAX_INLINE_ARTIFACT_BYTES", "phase_content", "task_content"]
 
 MAX_INLINE_ARTIFACT_BYTES = 64 * 1024
 """Earlier artifacts larger than this are summarised in phase_content, not repeated.
@@ -51,7 +51,7 @@ def phase_content(
         for key, value in sorted(session.artifacts.items(), key=lambda kv: int(kv[0]))
         if int(key) < phase_number
     }
-    return {
+    content: dict[str, Any] = {
         "phase": phase.number,
         "title": phase.title,
         "purpose": phase.purpose,
@@ -64,16 +64,78 @@ def phase_content(
                 "name": task.name,
                 "title": task.content.title,
                 "estimated_duration": task.content.estimated_duration,
+                **_spec_task(task.spec),
             }
             for task in phase.tasks
         ],
         "task_count": len(phase.tasks),
         "checkpoint": phase.checkpoint.to_dict(),
         "artifacts_from_previous_phases": previous,
-        "how_to_complete": (
-            f"Work through tasks 1-{len(phase.tasks)} (get_task), then call complete_phase "
-            f"with phase={phase.number} and evidence holding "
-            + ", ".join(repr(name) for name in phase.checkpoint.required_evidence)
-            + " shaped as checkpoint.evidence_schema."
-        ),
+        "how_to_complete": _how_to_complete(phase),
+    }
+    if phase.spec is not None:
+        content["spec_phase"] = {
+            "number": phase.spec.number,
+            "title": phase.spec.title,
+            "line": phase.spec.line,
+            "objective": phase.spec.objective,
+            "dependencies": phase.spec.dependencies,
+            "validation_gate": _items("g", phase.spec.validation_gate),
+        }
+    return content
+
+
+def _items(prefix: str, texts: list[str]) -> list[dict[str, str]]:
+    return [{"id": f"{prefix}{n}", "text": text} for n, text in enumerate(texts, start=1)]
+
+
+def _spec_task(task: PlanTask | None) -> dict[str, Any]:
+    """The fields a task derived from a spec adds to its listing and its content."""
+    if task is None:
+        return {}
+    return {
+        "task_id": task.id,
+        "priority": task.priority,
+        "dependencies": task.dependencies,
+        "depends_on": list(task.depends_on),
+        "acceptance_criteria": _items("c", task.acceptance_criteria),
+    }
+
+
+def _how_to_complete(phase: PhaseDefinition) -> str:
+    names = ", ".join(repr(name) for name in phase.checkpoint.required_evidence)
+    if not names:
+        return (
+            f"Work through tasks 1-{len(phase.tasks)} (get_task), then call complete_phase with "
+            f"phase={phase.number}; this phase has no gate, so any evidence object passes "
+            "(send what you produced)."
+        )
+    if phase.spec is not None:
+        ids = ", ".join(task.name for task in phase.tasks)
+        return (
+            f"Work through tasks {ids} (get_task with task_number 1-{len(phase.tasks)}), then "
+            f"call complete_phase with phase={phase.number} and evidence holding {names}: an "
+            "entry per task id (done, note, and each acceptance criterion c1, c2, ... answered "
+            "met true, or met false with a reason)"
+            + (
+                ", and each validation-gate item g1, g2, ... answered the same way"
+                if phase.spec.validation_gate
+                else ""
+            )
+            + "; checkpoint.evidence_example shows the shape."
+        )
+    return (
+        f"Work through tasks 1-{len(phase.tasks)} (get_task), then call complete_phase "
+        f"with phase={phase.number} and evidence holding {names} shaped as "
+        "checkpoint.evidence_schema."
+    )
+
+
+def task_content(task: TaskDefinition, target_file: str) -> dict[str, Any]:
+    """Return get_task's ``task_content``: the task with ``{target_file}`` filled in."""
+    return {
+        "task_number": task.number,
+        "name": task.name,
+        **task.content.render(target_file),
+        **_spec_task(task.spec),
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -22,12 +22,14 @@ from jsonschema.protocols import Validator
 
 from ._bounded import BoundedInputError, parse_json_bounded, read_bounded_text
 from ._evidence_schema import SchemaProblem, capped_errors, evidence_validator
+from ._models import PlanPhase, PlanTask
 from ._tasks import TaskContent, TaskFormatError, parse_task
 from .exceptions import DefinitionError, NotFoundError
 
 __all__ = [
     "Checkpoint",
     "DefinitionProblem",
+    "DynamicConfig",
     "PhaseDefinition",
     "TaskDefinition",
     "UnevaluatedValidator",
@@ -83,6 +85,9 @@ class Checkpoint:
     failures let the phase pass with recorded warnings. ``unevaluated_validators``,
     ``evidence_mismatch`` and ``notes`` (pairs of code and message) describe what a
     legacy gate demanded that the engine does not enforce; see ``legacy_findings``.
+    ``labels`` (JSON pointer -> what it is, e.g. ``/tasks/1.3`` -> ``task 1.3
+    'Add the parser'``) itemises a generated checkpoint: a missing nested item is
+    then reported by its path, and errors name what they are about.
     """
 
     required_evidence: tuple[str, ...]
@@ -95,6 +100,7 @@ class Checkpoint:
     unevaluated_validators: tuple[UnevaluatedValidator, ...] = ()
     evidence_mismatch: dict[str, list[str]] | None = None
     notes: tuple[tuple[str, str], ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the checkpoint as shown to agents in phase_content."""
@@ -120,11 +126,12 @@ class TaskDefinition:
     name: str
     file: str
     content: TaskContent
+    spec: PlanTask | None = None
 
 
 @dataclass(frozen=True)
 class PhaseDefinition:
-    """One phase: its page, its tasks and its checkpoint."""
+    """One phase: its page, its tasks and its checkpoint (``spec``: the tasks.md phase it serves)."""
 
     number: int
     title: str
@@ -134,6 +141,7 @@ class PhaseDefinition:
     content: str
     tasks: tuple[TaskDefinition, ...]
     checkpoint: Checkpoint
+    spec: PlanPhase | None = None
 
     def task(self, task_number: int) -> TaskDefinition:
         """Return task ``task_number``; raise NotFoundError naming the valid range."""
@@ -148,8 +156,45 @@ class PhaseDefinition:
 
 
 @dataclass(frozen=True)
+class DynamicConfig:
+    """How a dynamic workflow derives the phases after its static ones from a spec.
+
+    Attributes:
+        spec_option: The ``options`` key naming the spec folder at start (else
+            ``target_file`` is the spec folder).
+        tasks_file: The file of the spec folder that is parsed (``tasks.md``).
+        phase_template: Markdown of a derived phase's page, with placeholders.
+        task_template: Markdown of a derived task's description, with placeholders.
+        placeholders: ``pos`` (``{phase_name}``) or ``legacy`` (``[PHASE_NAME]``).
+    """
+
+    spec_option: str
+    tasks_file: str
+    phase_template: str
+    task_template: str
+    placeholders: Literal["pos", "legacy"] = "pos"
+
+    def summary(self, planning_phase: int) -> dict[str, Any]:
+        """Return what list_workflows says about the derived phases."""
+        return {
+            "source": self.tasks_file,
+            "spec_option": self.spec_option,
+            "first_derived_phase": planning_phase + 1,
+            "how": (
+                f"start with target_file (or options.{self.spec_option}) naming a spec folder; "
+                f"its {self.tasks_file} phases become phases {planning_phase + 1}, "
+                f"{planning_phase + 2}, ... of the session, frozen at start"
+            ),
+        }
+
+
+@dataclass(frozen=True)
 class WorkflowDefinition:
-    """A loaded, validated workflow."""
+    """A loaded, validated workflow.
+
+    A dynamic workflow (``dynamic`` set) lists its static phases here; the phases
+    after them come from a spec's tasks.md, per session (see ``_dynamic``).
+    """
 
     workflow_type: str
     version: str
@@ -166,6 +211,7 @@ class WorkflowDefinition:
     tags: tuple[str, ...] = ()
     author: str = ""
     format: Literal["pos", "legacy"] = "pos"
+    dynamic: DynamicConfig | None = None
 
     @property
     def total_phases(self) -> int:
@@ -208,6 +254,7 @@ class WorkflowDefinition:
             "aliases": list(self.aliases),
             "source": self.source,
             "format": self.format,
+            **({"dynamic": self.dynamic.summary(self.last_phase)} if self.dynamic else {}),
         }
 
 
@@ -364,6 +411,7 @@ def load_definition(folder: Path, source: Source) -> WorkflowDefinition:
     phases = tuple(
         _load_phase(folder, raw, start + index) for index, raw in enumerate(metadata["phases"])
     )
+    dynamic = _load_dynamic(folder, metadata["dynamic"]) if "dynamic" in metadata else None
     return WorkflowDefinition(
         workflow_type=metadata["workflow_type"],
         version=metadata["version"],
@@ -379,6 +427,32 @@ def load_definition(folder: Path, source: Source) -> WorkflowDefinition:
         primary_outputs=tuple(metadata.get("primary_outputs", ())),
         tags=tuple(metadata.get("tags", ())),
         author=metadata.get("author", ""),
+        dynamic=dynamic,
+    )
+
+
+def read_template(folder: Path, name: str, field_name: str) -> str:
+    """Read a template file of a dynamic workflow; it must lie inside ``folder``.
+
+    Raises:
+        DefinitionError: the file is missing, unreadable or outside the folder.
+    """
+    path = folder / name
+    if not path.resolve().is_relative_to(folder.resolve()) or not path.is_file():
+        raise DefinitionError(
+            f"{field_name}: template {name!r} is not a file inside the workflow folder",
+            details={"field": field_name},
+            remediation="Create the template file in the workflow folder or correct its path.",
+        )
+    return read_definition_file(path, folder)
+
+
+def _load_dynamic(folder: Path, raw: dict[str, Any]) -> DynamicConfig:
+    return DynamicConfig(
+        spec_option=raw.get("spec_option", "spec_path"),
+        tasks_file=raw.get("tasks_file", "tasks.md"),
+        phase_template=read_template(folder, raw["phase_template"], "/dynamic/phase_template"),
+        task_template=read_template(folder, raw["task_template"], "/dynamic/task_template"),
     )
 
 

@@ -1,4 +1,8 @@
-"""Workflow execution: start, phases, tasks, checkpoints, retry and rollback."""
+"""Workflow execution: start, phases, tasks, checkpoints, retry and rollback.
+
+Every action reads a session's phases through :func:`workflow_of_session`: for a
+dynamic workflow, the phases its frozen plan derived from the spec.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ._content import phase_content
+from ._content import phase_content, task_content
 from ._definitions import WorkflowDefinition, WorkflowRegistry
+from ._dynamic import plan_summary, workflow_of_session
 from ._file_store import FileSessionStore
 from ._gates import GateResult, evaluate_evidence
 from ._ids import new_session_id
+from ._legacy_definitions import legacy_findings
 from ._lifecycle import next_actions, require_status
-from ._models import AttemptStatus, ErrorRecord, PhaseAttempt, Session
+from ._models import AttemptStatus, ErrorRecord, PhaseAttempt, Session, SpecPlan
 from ._params import require_dict, require_int
+from ._spec_gates import open_items
+from ._spec_plan import plan_at_start, plan_on_completion, replan, set_plan
 from ._state import Clock, StateManager, seconds_between
 from ._store import SessionStore
 from .exceptions import ConflictError, StateError, ValidationError
@@ -95,7 +103,7 @@ class WorkflowEngine:
                 f"category must be a string, got {type(category).__name__}",
                 remediation="Pass a category such as code_generation, or leave it out.",
             )
-        workflows = [w.summary() for w in self.registry.workflows(category)]
+        workflows = [_listed(w) for w in self.registry.workflows(category)]
         result: dict[str, Any] = {
             "workflows": workflows,
             "count": len(workflows),
@@ -120,6 +128,9 @@ class WorkflowEngine:
         validate_evidence_size(opts, MAX_OPTIONS_BYTES)
         definition = self.registry.get(wtype)
         stamp = self.state_manager.stamp()
+        plan: SpecPlan | None = None
+        if definition.dynamic is not None:
+            plan = plan_at_start(self.project_root, definition, target, opts, stamp)
         for _ in range(_ID_ATTEMPTS):
             session = Session(
                 session_id=new_session_id(
@@ -130,10 +141,12 @@ class WorkflowEngine:
                 target_file=target,
                 start_phase=definition.start_phase,
                 current_phase=definition.start_phase,
-                total_phases=definition.total_phases,
+                total_phases=definition.total_phases + (len(plan.phases) if plan else 0),
                 created_at=stamp,
                 updated_at=stamp,
                 options=opts,
+                dynamic=definition.dynamic is not None,
+                plan=plan,
             )
             _open_attempt(session, definition.start_phase, stamp)
             try:
@@ -145,7 +158,7 @@ class WorkflowEngine:
             raise ConflictError(
                 "could not allocate a unique session id", remediation="Retry start."
             )
-        return {
+        result = {
             "session_id": session.session_id,
             "workflow_type": session.workflow_type,
             "workflow_name": definition.name,
@@ -153,26 +166,30 @@ class WorkflowEngine:
             "current_phase": session.current_phase,
             "start_phase": session.start_phase,
             "total_phases": session.total_phases,
-            "phase_content": phase_content(definition, session),
+            "phase_content": phase_content(workflow_of_session(definition, session), session),
             "session_status": session.status,
             "next_actions": next_actions(session.status),
         }
+        return _with_plan(result, session)
 
     def _definition(self, session: Session) -> WorkflowDefinition:
-        return self.registry.get(session.workflow_type)
+        """The session's workflow: for a dynamic one, with its frozen plan's phases."""
+        return workflow_of_session(self.registry.get(session.workflow_type), session)
 
     def get_current_phase(self, session_id: object) -> dict[str, Any]:
         """Return the session's current phase with the artifacts of earlier phases."""
         session = self.state_manager.load(session_id)
-        return {
+        definition = self._definition(session)
+        result = {
             "session_id": session.session_id,
             "current_phase": session.current_phase,
             "total_phases": session.total_phases,
             "completed_phases": session.completed_phases,
-            "phase_content": phase_content(self._definition(session), session),
+            "phase_content": phase_content(definition, session),
             "session_status": session.status,
             "next_actions": next_actions(session.status),
         }
+        return _with_plan(result, session, only_planning=session.current_phase)
 
     def get_task(self, session_id: object, phase: object, task_number: object) -> dict[str, Any]:
         """Return one task of a reached phase, with parsed execution steps."""
@@ -195,11 +212,7 @@ class WorkflowEngine:
             "task_number": task_no,
             "total_tasks": len(phase_def.tasks),
             "next_task": task_no + 1 if task_no < len(phase_def.tasks) else None,
-            "task_content": {
-                "task_number": task_no,
-                "name": task.name,
-                **task.content.render(session.target_file),
-            },
+            "task_content": task_content(task, session.target_file),
             "session_status": session.status,
             "next_actions": next_actions(session.status),
         }
@@ -215,6 +228,11 @@ class WorkflowEngine:
         A non-strict (legacy) checkpoint that fails lets the phase pass: the success
         result carries ``warnings`` (one per missing field and schema error, naming the
         field) and the same warnings, stamped, are appended to ``session.warnings``.
+
+        The planning phase of a dynamic session without a plan derives the plan as it
+        completes (from ``evidence.spec_path``, else the start options or
+        target_file); when no spec is found or it does not parse, the checkpoint
+        fails with the reason, whatever the gate's strictness.
         """
         sid = self.state_manager.load(session_id).session_id
         number = require_int("phase", phase)
@@ -248,7 +266,13 @@ class WorkflowEngine:
             session.updated_at = stamp
             outcome["gate"] = gate
             outcome["attempt"] = attempt.attempt
-            if not gate.passed and checkpoint.strict:
+            unplanned = None
+            if gate.passed or not checkpoint.strict:
+                unplanned = plan_on_completion(
+                    self.project_root, definition, session, number, evidence=payload, stamp=stamp
+                )
+                gate = outcome["gate"] = unplanned or gate
+            if not gate.passed and (checkpoint.strict or unplanned):
                 _close_attempt(attempt, "failed", stamp)
                 session.status = "failed"
                 session.errors.append(_checkpoint_error(number, gate, stamp))
@@ -263,16 +287,23 @@ class WorkflowEngine:
         definition = self._definition(session)
         gate = outcome.get("gate")
         if isinstance(gate, GateResult) and not gate.passed and not outcome.get("warnings"):
-            return _failure(session, number, gate, definition, outcome["attempt"])
+            return _with_plan(
+                _failure(session, number, gate, definition, outcome["attempt"]),
+                session,
+                only_planning=number,
+            )
         result = _success(session, number, definition)
         if outcome.get("warnings"):
             result["warnings"] = outcome["warnings"]
-        return result
+        spec = definition.phase(number).spec
+        if spec is not None:
+            result["open_items"] = open_items(spec, payload)
+        return _with_plan(result, session, only_planning=number)
 
     def get_workflow_state(self, session_id: object) -> dict[str, Any]:
         """Return the session's progress, artifacts and whether it can be resumed."""
         session = self.state_manager.load(session_id)
-        return {
+        result = {
             "session_id": session.session_id,
             "workflow_type": session.workflow_type,
             "target_file": session.target_file,
@@ -290,33 +321,49 @@ class WorkflowEngine:
             "checkpoint_note": session.checkpoint_note,
             "next_actions": next_actions(session.status),
         }
+        return _with_plan(result, session)
 
     # ------------------------------------------------------------------ recovery
 
     def retry_phase(
-        self, session_id: object, phase: object, reset_evidence: object = False
+        self,
+        session_id: object,
+        phase: object,
+        reset_evidence: object = False,
+        replan: object = False,
     ) -> dict[str, Any]:
-        """Open a fresh attempt at the current phase, returning its earlier errors."""
+        """Open a fresh attempt at the current phase, returning its earlier errors.
+
+        With ``replan`` (dynamic workflows only) the session's spec is read again
+        and its plan replaced when tasks.md changed: the answer's ``replan`` says
+        what changed. A change in a phase before the current one is refused.
+        """
         sid = self.state_manager.load(session_id).session_id
         number = require_int("phase", phase)
-        if not isinstance(reset_evidence, bool):
-            raise ValidationError(
-                f"reset_evidence must be true or false, got {type(reset_evidence).__name__}",
-                remediation="Pass reset_evidence=true to discard the stored evidence, or leave it out.",
-            )
+        for name, value in (("reset_evidence", reset_evidence), ("replan", replan)):
+            if not isinstance(value, bool):
+                raise ValidationError(
+                    f"{name} must be true or false, got {type(value).__name__}",
+                    remediation=f"Pass {name}=true, or leave it out.",
+                )
         opened: list[int] = []
+        changes: list[str] = []
 
         def retry(session: Session) -> Session | None:
+            opened.clear()
+            changes.clear()
             require_status(session, ("active", "failed"), "retry_phase")
             if number != session.current_phase:
                 raise StateError(
                     f"retry_phase retries only the current phase ({session.current_phase}), not phase {number}",
                     remediation=f"Call retry_phase with phase={session.current_phase}, or rollback to go back.",
                 )
+            stamp = self.state_manager.stamp()
+            if replan:
+                changes.extend(self._replan(session, stamp))
             has_evidence = str(number) in session.evidence
             if session.status == "active" and not (reset_evidence and has_evidence):
-                return None  # already retrying: a repeated call changes nothing
-            stamp = self.state_manager.stamp()
+                return session if changes else None  # a repeated retry changes nothing
             if session.status == "failed":
                 opened.append(_open_attempt(session, number, stamp).attempt)
             if reset_evidence:
@@ -327,7 +374,7 @@ class WorkflowEngine:
 
         session = self.store.update(sid, retry)
         attempt = next(a.attempt for a in reversed(session.phase_history) if a.phase == number)
-        return {
+        result: dict[str, Any] = {
             "session_id": sid,
             "retrying": True,
             "phase": number,
@@ -336,10 +383,33 @@ class WorkflowEngine:
             "evidence_reset": bool(reset_evidence),
             "previous_errors": [e.model_dump() for e in session.errors if e.phase == number],
             "current_phase": session.current_phase,
+            "total_phases": session.total_phases,
             "phase_content": phase_content(self._definition(session), session),
             "session_status": session.status,
             "next_actions": next_actions(session.status),
         }
+        if replan:
+            result["replan"] = {
+                "changed": bool(changes),
+                "changes": list(changes),
+                "plan": plan_summary(session),
+            }
+        return result
+
+    def _replan(self, session: Session, stamp: str) -> list[str]:
+        """Re-read the session's spec into its plan; return what changed (nothing: [])."""
+        definition = self.registry.get(session.workflow_type)
+        if definition.dynamic is None:
+            raise ValidationError(
+                f"replan applies to dynamic workflows only; {session.workflow_type!r} has fixed "
+                "phases",
+                remediation="Leave replan out: this workflow's phases do not come from a spec.",
+            )
+        plan, changes = replan(self.project_root, definition, session, stamp)
+        if changes:
+            set_plan(session, plan)
+            session.updated_at = stamp
+        return changes
 
     def rollback(self, session_id: object, to_phase: object) -> dict[str, Any]:
         """Return the session to ``to_phase``, clearing artifacts and evidence of later phases.
@@ -553,4 +623,33 @@ def _success(session: Session, phase: int, definition: WorkflowDefinition) -> di
     }
     if not finished:
         result["phase_content"] = phase_content(definition, session, phase + 1)
+    return result
+
+
+def _listed(definition: WorkflowDefinition) -> dict[str, Any]:
+    """A list_workflows entry: the summary, and the definition's findings when it has any."""
+    entry = definition.summary()
+    findings = [
+        {key: value for key, value in finding.items() if key != "workflow_type"}
+        for finding in legacy_findings(definition)
+    ]
+    if findings:
+        entry["findings"] = findings
+    return entry
+
+
+def _with_plan(
+    result: dict[str, Any],
+    session: Session,
+    *,
+    only_planning: int | None = None,
+) -> dict[str, Any]:
+    """Add the ``plan`` of a dynamic session (for ``only_planning``: only at the planning phase)."""
+    if not session.dynamic:
+        return result
+    if only_planning is not None:
+        planning = session.plan.phase_offset if session.plan else session.last_phase
+        if only_planning != planning:
+            return result
+    result["plan"] = plan_summary(session)
     return result

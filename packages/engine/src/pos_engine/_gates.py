@@ -5,12 +5,20 @@ the schema would allow its absence, and the whole evidence object must satisfy
 the checkpoint's JSON Schema. Every missing name is reported, and the first schema
 errors (``MAX_ERRORS_SHOWN`` of them, with a count of all found up to
 ``MAX_ERRORS_COUNTED``): enough to fix the evidence, bounded however bad it is.
+A checkpoint that declares no evidence at all (a legacy phase without a gate)
+lets any evidence pass; the definition reports it as a finding.
+
+An itemised checkpoint (one generated from a spec, with ``labels``) reports a
+missing nested item by its path (``tasks/1.3``, ``tasks/1.1/criteria/c2``) among
+the missing evidence, and its errors name what they are about (nested items count
+among the schema errors found, so at most ``MAX_ERRORS_SHOWN`` of them are listed).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from referencing.exceptions import Unresolvable
@@ -34,12 +42,19 @@ class GateResult:
     """How many schema errors were found; ``validation_errors`` holds the first few."""
     error_count_complete: bool = True
     """False when counting stopped early: ``error_count`` is then a lower bound."""
+    missing_labels: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         """Return one sentence that says why the gate failed."""
         parts = []
         if self.missing_evidence:
-            parts.append("missing evidence " + ", ".join(repr(m) for m in self.missing_evidence))
+            parts.append(
+                "missing evidence "
+                + ", ".join(
+                    repr(m) + (f" ({self.missing_labels[m]})" if m in self.missing_labels else "")
+                    for m in self.missing_evidence
+                )
+            )
         if self.validation_errors:
             first = self.validation_errors[0]
             total = max(self.error_count, len(self.validation_errors))
@@ -95,6 +110,16 @@ def _pointer(path: Any) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
+def _label(labels: Mapping[str, str], pointer: str) -> str | None:
+    """The label of ``pointer`` or of its nearest labelled parent."""
+    while True:
+        if pointer in labels:
+            return labels[pointer]
+        if not pointer:
+            return None
+        pointer = pointer.rsplit("/", 1)[0]
+
+
 def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateResult:
     """Evaluate ``evidence`` against ``checkpoint``; never raises for bad evidence.
 
@@ -113,6 +138,8 @@ def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateR
             f"({type(exc).__name__}); fix the workflow definition",
         }
         return GateResult(False, missing, [problem], error_count=1)
+    labels = checkpoint.labels
+    missing_labels: dict[str, str] = {}
     errors = []
     skipped = 0
     for error in found.errors:
@@ -124,14 +151,26 @@ def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateR
         ):
             skipped += 1
             continue
+        pointer = _pointer(error.absolute_path)
+        required = _REQUIRED_MESSAGE.match(error.message) if error.validator == "required" else None
+        if labels and required is not None and error.absolute_path:
+            item = pointer + _pointer([required.group(1)])
+            missing.append(item[1:])
+            label = _label(labels, item)
+            if label is not None:
+                why = ": a reason is required when met is false"
+                missing_labels[item[1:]] = label + (why if required.group(1) == "reason" else "")
+            skipped += 1
+            continue
         message = error.message
         if len(message) > _MAX_MESSAGE:  # messages embed the instance, which can be megabytes
             message = message[: _MAX_MESSAGE - 3] + "..."
+        label = _label(labels, pointer) if labels else None
         errors.append(
             {
-                "pointer": _pointer(error.absolute_path),
+                "pointer": pointer,
                 "keyword": str(error.validator),
-                "message": message,
+                "message": f"{label}: {message}" if label else message,
             }
         )
     return GateResult(
@@ -140,4 +179,5 @@ def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateR
         validation_errors=errors,
         error_count=found.total - skipped,
         error_count_complete=found.complete,
+        missing_labels=missing_labels,
     )

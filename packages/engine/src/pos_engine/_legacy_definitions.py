@@ -15,12 +15,17 @@ types as our format, with ``format="legacy"``:
 - a gate's ``evidence_schema`` becomes a JSON Schema (boolean, integer, string,
   object/dict, list/array, number); ``required`` fields become required evidence;
   the gate wins over metadata's ``required_evidence`` and any disagreement is
-  recorded; a phase without a gate requires metadata's names (fail closed);
+  recorded; a phase without a gate requires metadata's names; a phase with
+  neither lets any evidence pass and is reported (``no_gate``);
 - validator expressions are code and are NEVER evaluated, compiled or parsed:
   their names and text are kept for display and reported as findings;
 - ``strict: false`` gates let a failing phase pass with recorded warnings
   (see ``WorkflowEngine.complete_phase``); strict gates behave like ours;
-- dynamic workflows (``total_phases: "dynamic"``) are reported as invalid.
+- dynamic workflows (``total_phases: "dynamic"`` or ``dynamic_phases: true``)
+  load their phases with an integer ``phase_number`` as static phases, and their
+  ``dynamic_config`` (``source_type: spec_tasks_md``, ``source_path_key``, the
+  phase and task templates) as a :class:`DynamicConfig` with ``[PLACEHOLDER]``
+  templates: sessions derive the other phases from a spec's tasks.md.
 """
 
 from __future__ import annotations
@@ -37,12 +42,14 @@ from jsonschema import Draft202012Validator
 from ._bounded import BoundedInputError, parse_yaml_bounded
 from ._definitions import (
     Checkpoint,
+    DynamicConfig,
     PhaseDefinition,
     Source,
     TaskDefinition,
     UnevaluatedValidator,
     WorkflowDefinition,
     checkpoint_validator,
+    read_template,
 )
 from ._definitions import read_definition_file as _read
 from ._evidence_schema import capped_errors
@@ -178,7 +185,28 @@ LEGACY_GATE_SCHEMA: dict[str, Any] = {
 }
 """The gate-definition.yaml shape; ``cross_field_validation`` and other keys are kept unevaluated."""
 
+LEGACY_DYNAMIC_CONFIG_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "legacy dynamic_config of a dynamic workflow",
+    "type": "object",
+    "required": ["source_type", "templates"],
+    "properties": {
+        "source_type": {"const": "spec_tasks_md"},
+        "source_path_key": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
+        "templates": {
+            "type": "object",
+            "required": ["phase", "task"],
+            "properties": {
+                "phase": {"type": "string", "minLength": 1},
+                "task": {"type": "string", "minLength": 1},
+            },
+        },
+    },
+}
+"""The ``dynamic_config`` a dynamic legacy workflow needs; ``parser`` and other keys are ignored."""
+
 _METADATA_VALIDATOR = Draft202012Validator(LEGACY_METADATA_SCHEMA)
+_DYNAMIC_VALIDATOR = Draft202012Validator(LEGACY_DYNAMIC_CONFIG_SCHEMA)
 _GATE_VALIDATOR = Draft202012Validator(LEGACY_GATE_SCHEMA)
 
 
@@ -351,14 +379,30 @@ def _with_criteria(sentence: str, phase: dict[str, Any]) -> str:
     return sentence + (" Criteria: " + "; ".join(criteria) + "." if criteria else "")
 
 
+def _open_checkpoint(phase: dict[str, Any], where: str) -> Checkpoint:
+    """The checkpoint of a phase with no gate file and no required evidence: any evidence passes."""
+    schema: dict[str, Any] = {"type": "object"}
+    return Checkpoint(
+        required_evidence=(),
+        evidence_schema=schema,
+        validation=_with_criteria(
+            "This phase has no gate: any evidence object passes (send what you produced).", phase
+        ),
+        evidence_example={},
+        validator=checkpoint_validator(schema, where),
+        notes=(
+            (
+                "no_gate",
+                f"{where} has no gate: any evidence passes (no {GATE_FILE} and no "
+                "checkpoint.required_evidence in metadata.json)",
+            ),
+        ),
+    )
+
+
 def _metadata_checkpoint(names: list[str], phase: dict[str, Any], where: str) -> Checkpoint:
     if not names:
-        raise DefinitionError(
-            f"{where}: the phase has no {GATE_FILE} and checkpoint.required_evidence is empty; "
-            "a gate must demand evidence",
-            details={"field": f"{where}/checkpoint/required_evidence"},
-            remediation=f"Add a {GATE_FILE} to the phase folder or list checkpoint.required_evidence.",
-        )
+        return _open_checkpoint(phase, where)
     schema = {"type": "object", "required": list(names), "properties": {n: {} for n in names}}
     return Checkpoint(
         required_evidence=tuple(names),
@@ -475,24 +519,65 @@ def _load_phase(folder: Path, raw: dict[str, Any], expected: int) -> PhaseDefini
     )
 
 
+def _dynamic_config(folder: Path, metadata: dict[str, Any]) -> DynamicConfig:
+    raw = metadata.get("dynamic_config")
+    if raw is None:
+        raise DefinitionError(
+            f"metadata.json: {folder.name!r} is dynamic (its phases come from a spec) but has no "
+            "dynamic_config naming its source and templates",
+            details={"field": "/dynamic_config"},
+            remediation='Add "dynamic_config": {"source_type": "spec_tasks_md", "source_path_key": '
+            '"spec_path", "templates": {"phase": "phases/dynamic/phase-template.md", "task": '
+            '"phases/dynamic/task-template.md"}}.',
+        )
+    _first_error(
+        _DYNAMIC_VALIDATOR, raw, "metadata.json/dynamic_config", field_prefix="/dynamic_config"
+    )
+    templates = raw["templates"]
+    return DynamicConfig(
+        spec_option=raw.get("source_path_key", "spec_path"),
+        tasks_file="tasks.md",
+        phase_template=read_template(folder, templates["phase"], "/dynamic_config/templates/phase"),
+        task_template=read_template(folder, templates["task"], "/dynamic_config/templates/task"),
+        placeholders="legacy",
+    )
+
+
+def _static_part(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A dynamic legacy metadata without its dynamic parts: the static phases only.
+
+    Its phase list keeps the phases with an integer ``phase_number``; the others
+    (``"1-N"``) describe the derived phases, which come from the spec.
+    """
+    static = [
+        p
+        for p in metadata.get("phases") or []
+        if not isinstance(p, dict) or not isinstance(p.get("phase_number"), str)
+    ]
+    return {
+        **{k: v for k, v in metadata.items() if k != "total_phases"},
+        "phases": static,
+    }
+
+
+def is_dynamic_metadata(metadata: dict[str, Any]) -> bool:
+    """Whether a legacy ``metadata.json`` declares phases generated from a spec."""
+    return metadata.get("total_phases") == "dynamic" or metadata.get("dynamic_phases") is True
+
+
 def load_legacy_definition(
     folder: Path, source: Source, metadata: dict[str, Any]
 ) -> WorkflowDefinition:
     """Load a legacy workflow folder whose ``metadata.json`` is already parsed.
 
     Raises:
-        DefinitionError: the folder is not a valid legacy workflow, or it is dynamic;
+        DefinitionError: the folder is not a valid legacy workflow;
             ``details["field"]`` names the failing field or file.
     """
-    if metadata.get("total_phases") == "dynamic" or metadata.get("dynamic_phases") is True:
-        key = "total_phases" if metadata.get("total_phases") == "dynamic" else "dynamic_phases"
-        raise DefinitionError(
-            f"metadata.json/{key}: {folder.name!r} is a dynamic legacy workflow (its phases are "
-            "generated at run time); dynamic workflows are not supported",
-            details={"field": f"/{key}"},
-            remediation="Keep running this workflow on the legacy server, or rewrite it with a "
-            "fixed list of phases.",
-        )
+    dynamic = None
+    if is_dynamic_metadata(metadata):
+        dynamic = _dynamic_config(folder, metadata)
+        metadata = _static_part(metadata)
     _first_error(_METADATA_VALIDATOR, metadata, "metadata.json (legacy format)")
     if metadata["workflow_type"] != folder.name:
         raise DefinitionError(
@@ -523,6 +608,7 @@ def load_legacy_definition(
         primary_outputs=tuple(metadata.get("primary_outputs", ())),
         author=metadata.get("author", ""),
         format="legacy",
+        dynamic=dynamic,
     )
 
 
@@ -536,7 +622,8 @@ def legacy_findings(definition: WorkflowDefinition) -> list[dict[str, Any]]:
     and validator), metadata/gate evidence disagreement, non-strict gate,
     ``allow_override`` (recorded, not offered), and each checkpoint note
     (``cross_field_validation`` not evaluated, undefined validator, empty gate, phase
-    without a gate, renumbered tasks). A definition in our format has none.
+    without a gate file, phase with no gate at all (``no_gate``: any evidence
+    passes), renumbered tasks). A definition in our format has none.
 
     Each finding: ``{"level": "WARN", "code", "workflow_type", "phase", "message"}``
     plus ``field``/``validator``/``expression`` or the mismatch lists where they apply.

@@ -25,12 +25,21 @@ Mapping (``legacy`` -> session):
 - ``phase_history``: one passed attempt per completed phase (ending at its artifact
   timestamp), one in_progress or failed attempt at the current phase;
 - ``warnings``: one ``migration`` entry naming the legacy file.
+
+A session of a dynamic workflow (spec_execution_v1) gets its phases from its spec,
+``metadata.spec_path`` (else ``target_file``), re-parsed into the session's plan
+(see :func:`pos_engine._spec_plan.legacy_session_plan`: a ``spec_map`` entry wins; a
+spec that moved is found by its folder name under ``.praxis-os/specs/``). The
+report's ``spec`` says where it was found. A session still at the planning phase
+migrates without a plan when its spec is missing (it is planned when that phase
+completes); any other session whose spec is missing is not migrated.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -41,9 +50,11 @@ from pydantic import ValidationError as PydanticValidationError
 
 from ._bounded import BoundedInputError, parse_json_bounded, read_bounded_bytes
 from ._definitions import WorkflowDefinition, WorkflowRegistry
+from ._dynamic import workflow_for
 from ._evidence_schema import capped_errors
 from ._gates import evaluate_evidence
-from ._models import ErrorRecord, PhaseAttempt, Session, SessionStatus, utc_now
+from ._models import ErrorRecord, PhaseAttempt, Session, SessionStatus, SpecPlan, utc_now
+from ._spec_legacy import legacy_session_plan
 from ._state import seconds_between
 from .exceptions import PosError, ValidationError
 from .guards import validate_session_id, validate_target_file
@@ -148,6 +159,8 @@ class LegacySessionReport:
         mapped: ``{"from", "to"}`` pairs: each legacy key and where it went.
         unmapped: ``{"key", "reason"}``: legacy data not carried into the session.
         warnings: ``{"code", "message", "phase"?}``: things the operator should know.
+        spec: For a dynamic workflow: the spec the session named, where it was
+            found (``how``: as named, moved, mapped, missing) and why not.
         raw: The parsed file content (not part of :meth:`to_dict`).
     """
 
@@ -160,10 +173,12 @@ class LegacySessionReport:
     mapped: list[dict[str, str]] = field(default_factory=list)
     unmapped: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    spec: dict[str, Any] | None = None
     raw: dict[str, Any] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as JSON-ready data (without the raw file content)."""
+        extra = {} if self.spec is None else {"spec": dict(self.spec)}
         return {
             "source": self.source,
             "ok": self.ok,
@@ -174,6 +189,7 @@ class LegacySessionReport:
             "mapped": [dict(m) for m in self.mapped],
             "unmapped": [dict(u) for u in self.unmapped],
             "warnings": [dict(w) for w in self.warnings],
+            **extra,
         }
 
     def _fail(self, reason: str) -> LegacySessionReport:
@@ -453,12 +469,74 @@ def _history(
     return history
 
 
+def _dynamic_plan(
+    raw: dict[str, Any],
+    definition: WorkflowDefinition,
+    project_root: Path,
+    spec_map: Mapping[str, str],
+    report: LegacySessionReport,
+) -> SpecPlan | None:
+    """Find and plan the spec of a dynamic session; None when it may migrate without one."""
+    spec = legacy_session_plan(project_root, definition, raw, spec_map=spec_map, stamp=utc_now())
+    report.spec = spec.to_dict()
+    for code, message in spec.warnings:
+        report._warn(code, message)
+    if spec.plan is not None:
+        report._map(
+            spec.requested_by,
+            f"plan ({len(spec.plan.phases)} phases, {spec.plan.task_count} tasks from "
+            f"{spec.plan.spec_path}/{spec.plan.tasks_file})",
+        )
+        return spec.plan
+    planning = definition.last_phase
+    current = raw["current_phase"]
+    if current > planning or any(p >= planning for p in raw["completed_phases"]):
+        raise _Rejected(
+            f"it is at phase {current} of a dynamic workflow, whose phases come from its spec: "
+            f"{spec.problem}"
+        )
+    report._skip(spec.requested_by, "the spec was not found; the session has no plan yet")
+    report._warn(
+        "spec_missing",
+        f"{spec.problem}. The session migrates at phase {current} without a plan: phase "
+        f"{planning}'s evidence must name the spec (spec_path), whose tasks.md then gives the "
+        "next phases",
+        current,
+    )
+    return None
+
+
+def _total_phases_note(
+    legacy_total: object, definition: WorkflowDefinition, plan: SpecPlan | None
+) -> str | None:
+    """Why the legacy ``metadata.total_phases`` is not used, when it disagrees."""
+    if definition.dynamic is not None and plan is None:
+        return (
+            f"metadata.total_phases is {legacy_total!r} (the legacy server's count); the phases "
+            "come from the spec's tasks.md once it is planned"
+        )
+    if legacy_total == definition.total_phases:
+        return None
+    if plan is not None:
+        return (
+            f"metadata.total_phases is {legacy_total!r} but the spec's tasks.md has "
+            f"{len(plan.phases)} phases ({definition.total_phases} with the static ones); "
+            "the plan's count is used"
+        )
+    return (
+        f"metadata.total_phases is {legacy_total!r} but the definition has "
+        f"{definition.total_phases} phases; the definition's count is used"
+    )
+
+
 def _convert(
     raw: dict[str, Any],
     definition: WorkflowDefinition,
     project_root: Path,
     local_tz: tzinfo | None,
     report: LegacySessionReport,
+    *,
+    spec_map: Mapping[str, str],
 ) -> Session:
     sid = _session_id(raw["session_id"], report.source, report)
     report.session_id = sid
@@ -482,6 +560,10 @@ def _convert(
         bad = "created_at" if created is None else "updated_at"
         raise _Rejected(f"{bad} {raw[bad]!r} is not an ISO 8601 timestamp")
     report._map("created_at, updated_at", "created_at, updated_at (UTC)")
+    plan = None
+    if definition.dynamic is not None:
+        plan = _dynamic_plan(raw, definition, project_root, spec_map, report)
+        definition = workflow_for(definition, plan, spec_guess=target)
     completed, current, done = _phase_state(raw, definition, report)
     artifacts, evidence, stamps = _artifacts(
         raw,
@@ -494,12 +576,9 @@ def _convert(
     failed = _checkpoint_failed(raw, completed, current, done, report)
     metadata = dict(raw.get("metadata") or {})
     legacy_total = metadata.pop("total_phases", None)
-    if legacy_total is not None and legacy_total != definition.total_phases:
-        report._warn(
-            "total_phases_mismatch",
-            f"metadata.total_phases is {legacy_total!r} but the definition has "
-            f"{definition.total_phases} phases; the definition's count is used",
-        )
+    note = None if legacy_total is None else _total_phases_note(legacy_total, definition, plan)
+    if note is not None:
+        report._warn("total_phases_mismatch", note)
     report._map("metadata", "options (without total_phases)")
     for key in sorted(set(raw) - _KNOWN_KEYS):
         report._skip(key, "not part of the legacy session format")
@@ -545,6 +624,8 @@ def _convert(
             stamps=stamps,
         ),
         errors=errors,
+        dynamic=definition.dynamic is not None,
+        plan=plan,
     )
     session.warnings.append(
         {
@@ -569,6 +650,7 @@ def convert_legacy_session(
     project_root: str | os.PathLike[str],
     local_tz: tzinfo | None = None,
     source: str = "",
+    spec_map: Mapping[str, str] | None = None,
 ) -> tuple[Session | None, LegacySessionReport]:
     """Convert a parsed legacy session into a :class:`Session`; never raises for bad data.
 
@@ -578,6 +660,8 @@ def convert_legacy_session(
         project_root: The project ``target_file`` must lie in.
         local_tz: The zone of the legacy zone-less timestamps (default: this machine's).
         source: The legacy file's name, quoted in the report and the session.
+        spec_map: For dynamic workflows: spec folder the legacy session named ->
+            the folder to use instead (project-relative paths).
 
     Returns:
         ``(session, report)``: the session (not stored; the caller creates it in a store)
@@ -589,7 +673,9 @@ def convert_legacy_session(
     if problem is not None:
         return None, report._fail(problem)
     try:
-        session = _convert(raw, definition, Path(project_root), local_tz, report)
+        session = _convert(
+            raw, definition, Path(project_root), local_tz, report, spec_map=spec_map or {}
+        )
     except _Rejected as exc:
         return None, report._fail(str(exc))
     except (PosError, PydanticValidationError) as exc:  # pragma: no cover - guarded above
@@ -603,6 +689,7 @@ def convert_legacy_session_file(
     registry: WorkflowRegistry,
     *,
     local_tz: tzinfo | None = None,
+    spec_map: Mapping[str, str] | None = None,
 ) -> tuple[Session | None, LegacySessionReport]:
     """Read, resolve and convert one legacy session file; never raises for bad data.
 
@@ -625,4 +712,5 @@ def convert_legacy_session_file(
         project_root=registry.project_root,
         local_tz=local_tz,
         source=read.source,
+        spec_map=spec_map,
     )

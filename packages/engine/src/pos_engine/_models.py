@@ -17,9 +17,13 @@ __all__ = [
     "ErrorRecord",
     "PauseCheckpoint",
     "PhaseAttempt",
+    "PlanPhase",
+    "PlanRevision",
+    "PlanTask",
     "Session",
     "SessionStatus",
     "SessionSummary",
+    "SpecPlan",
     "utc_now",
 ]
 
@@ -82,11 +86,104 @@ class PauseCheckpoint(_Record):
     note: str | None = None
 
 
+class PlanTask(_Record):
+    """One task of a spec's tasks.md, as parsed and frozen into a session's plan.
+
+    ``id`` is the spec's ``<phase>.<n>`` id; ``number`` is ``n``, the task_number
+    get_task takes. ``acceptance_criteria`` are the task's checklist items in order
+    (evidence answers them as ``c1``, ``c2``, ...). ``body`` is the task's markdown
+    as written in the spec (without its title line).
+    """
+
+    id: str
+    number: int = Field(ge=1)
+    title: str
+    line: int = Field(ge=1)
+    priority: str = ""
+    estimate: str = ""
+    dependencies: str = ""
+    depends_on: list[str] = Field(default_factory=list)
+    description: str = ""
+    steps: list[str] = Field(default_factory=list)
+    acceptance_criteria: list[str] = Field(default_factory=list)
+    validation_command: str | None = None
+    checked: bool | None = None
+    body: str = ""
+
+
+class PlanPhase(_Record):
+    """One ``## Phase N: Name`` section of a spec's tasks.md.
+
+    ``number`` is the spec's phase number (1, 2, ...); the session serves it as
+    phase ``plan.phase_offset + number``. ``validation_gate`` holds the items of
+    the phase's "Validation Gate" checklist (evidence answers them as ``g1``, ...).
+    """
+
+    number: int = Field(ge=1)
+    title: str
+    name: str
+    line: int = Field(ge=1)
+    timeframe: str = ""
+    objective: str = ""
+    estimate: str = ""
+    dependencies: str = ""
+    deliverables: list[str] = Field(default_factory=list)
+    validation_gate: list[str] = Field(default_factory=list)
+    tasks: list[PlanTask] = Field(default_factory=list)
+
+
+class PlanRevision(_Record):
+    """A deliberate re-plan: when, from which tasks.md content, and what changed."""
+
+    at: str
+    sha256: str
+    changes: list[str] = Field(default_factory=list)
+
+
+class SpecPlan(_Record):
+    """The phases a dynamic workflow derived from a spec, frozen into the session.
+
+    Attributes:
+        spec_path: The spec folder, relative to the project.
+        tasks_file: The parsed file, relative to ``spec_path`` (``tasks.md``).
+        sha256: Digest of the tasks.md content the plan was parsed from.
+        found_by: How the spec was found (``options.spec_path``, ``target_file``,
+            ``evidence.spec_path``, a moved folder, a ``--spec-map`` entry).
+        phase_offset: Added to a spec phase number to give the session phase.
+        findings: What the parser noticed but accepted (a phase without a
+            validation gate, a task without acceptance criteria, ...).
+        revisions: Every deliberate re-plan after the first.
+    """
+
+    spec_path: str
+    tasks_file: str = "tasks.md"
+    sha256: str
+    title: str = ""
+    found_by: str = ""
+    phase_offset: int = Field(default=0, ge=0)
+    planned_at: str
+    phases: list[PlanPhase] = Field(min_length=1)
+    findings: list[str] = Field(default_factory=list)
+    revisions: list[PlanRevision] = Field(default_factory=list)
+
+    @property
+    def task_count(self) -> int:
+        """How many tasks the plan holds."""
+        return sum(len(phase.tasks) for phase in self.phases)
+
+    def session_phase(self, spec_phase: int) -> int:
+        """Return the session phase that serves spec phase ``spec_phase``."""
+        return self.phase_offset + spec_phase
+
+
 class Session(_Record):
     """The durable state of one workflow run.
 
     Phase-keyed maps (``artifacts``, ``evidence``) use the phase number as a
-    string key, because JSON object keys are strings.
+    string key, because JSON object keys are strings. ``dynamic`` marks a session
+    of a dynamic workflow; its ``plan`` is set once its phases are derived from a
+    spec (at start, or when its planning phase completes), and every action reads
+    phases from it, so editing the spec never changes a running session.
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -112,6 +209,8 @@ class Session(_Record):
     phase_history: list[PhaseAttempt] = Field(default_factory=list)
     errors: list[ErrorRecord] = Field(default_factory=list)
     warnings: list[dict[str, Any]] = Field(default_factory=list)
+    dynamic: bool = False
+    plan: SpecPlan | None = None
     version: int = Field(default=0, ge=0)
 
     @property

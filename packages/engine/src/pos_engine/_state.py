@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 from ._content import phase_content
 from ._definitions import WorkflowRegistry
+from ._dynamic import plan_summary, workflow_of_session
 from ._lifecycle import next_actions, require_status
 from ._models import PauseCheckpoint, Session, SessionSummary
 from ._params import require_optional_str, require_status_filter
@@ -83,9 +84,12 @@ class StateManager:
     def get_session(self, session_id: object) -> dict[str, Any]:
         """Return one session in full: history, options, errors, artifacts."""
         session = self.load(session_id)
-        data = session.model_dump(mode="json", exclude={"evidence"})
+        data = session.model_dump(mode="json", exclude={"evidence", "plan"})
         data["last_updated"] = data.pop("updated_at")
         data["evidence_phases"] = sorted(int(k) for k in session.evidence)
+        if session.plan is not None:
+            # The summary, not the whole plan: get_phase and get_task serve its phases and tasks.
+            data["plan"] = plan_summary(session)
         return {
             "session_id": session.session_id,
             "session": data,
@@ -153,7 +157,7 @@ class StateManager:
             return session
 
         session = self.store.update(sid, resume)
-        definition = self.registry.get(session.workflow_type)
+        definition = workflow_of_session(self.registry.get(session.workflow_type), session)
         return {
             "session_id": sid,
             "resumed": True,

@@ -218,6 +218,11 @@ PARAMETERS: dict[str, Parameter] = {
             "reset_evidence", "boolean", "Discard the phase's stored evidence (retry_phase)."
         ),
         Parameter(
+            "replan",
+            "boolean",
+            "Re-read the spec's tasks.md into the session's plan (retry_phase, dynamic workflows).",
+        ),
+        Parameter(
             "to_phase", "integer", "Phase to return to; later phases are cleared (rollback)."
         ),
     )
@@ -275,7 +280,9 @@ def _resume(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _retry_phase(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
-    return b.engine.retry_phase(p["session_id"], p["phase"], p.get("reset_evidence", False))
+    return b.engine.retry_phase(
+        p["session_id"], p["phase"], p.get("reset_evidence", False), p.get("replan", False)
+    )
 
 
 def _rollback(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
@@ -397,7 +404,7 @@ ACTIONS: dict[str, ActionSpec] = {
             group="recovery",
             summary="new attempt at the current phase after a failed checkpoint",
             required=("session_id", "phase"),
-            optional=("reset_evidence",),
+            optional=("reset_evidence", "replan"),
             example={**_SID, "phase": 1},
             handler=_retry_phase,
         ),
