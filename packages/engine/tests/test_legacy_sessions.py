@@ -526,7 +526,7 @@ def test_read_legacy_session_reports_readable_files_and_their_problems(project: 
         assert (report.ok, report.error, report.source) == (False, error, name)
     binary = legacy_session_dir(project) / "binary.json"
     binary.write_bytes(b"\xff\xfe\x00")
-    assert read_legacy_session(binary).error == "cannot read the file: UnicodeDecodeError"
+    assert read_legacy_session(binary).error == "the file is not UTF-8 text (byte 0)"
     assert read_legacy_session(project / "missing.json").error == (
         "cannot read the file: FileNotFoundError"
     )

@@ -48,7 +48,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
-from ._bounded import BoundedInputError, parse_json_bounded, read_bounded_bytes
+from ._bounded import BoundedInputError, parse_json_bounded, read_bounded_text
 from ._definitions import WorkflowDefinition, WorkflowRegistry
 from ._dynamic import workflow_for
 from ._evidence_schema import capped_errors
@@ -238,7 +238,7 @@ def read_legacy_session(path: str | os.PathLike[str]) -> LegacySessionReport:
     file = Path(path)
     report = LegacySessionReport(source=file.name)
     try:
-        raw = parse_json_bounded(read_bounded_bytes(file, limit=MAX_LEGACY_SESSION_BYTES))
+        raw = parse_json_bounded(read_bounded_text(file, limit=MAX_LEGACY_SESSION_BYTES))
     except BoundedInputError as exc:
         return report._fail(f"the file {exc}")
     except OSError as exc:

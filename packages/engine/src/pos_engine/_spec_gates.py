@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-
-from ._evidence_schema import evidence_validator
 from ._definitions import Checkpoint
+from ._evidence_schema import evidence_validator
 from ._models import PlanPhase, PlanTask, SpecPlan
 
 __all__ = [
