@@ -528,7 +528,7 @@ def test_read_legacy_session_reports_readable_files_and_their_problems(project: 
     binary.write_bytes(b"\xff\xfe\x00")
     assert read_legacy_session(binary).error == "the file is not UTF-8 text (byte 0)"
     assert read_legacy_session(project / "missing.json").error == (
-        "cannot read the file: FileNotFoundError"
+        "cannot read the file: No such file or directory"
     )
 
 
