@@ -86,7 +86,7 @@ def test_a_backup_copies_every_legacy_session_file_byte_for_byte_and_verifies_th
         "legacy-state/archive/old.json",
     ]
     assert (folder / copies[1]).read_bytes() == nested.read_bytes()
-    assert manifest["version"] == 2
+    assert manifest["version"] == 3
     assert set(copies) <= set(manifest["files"])
     assert verify_backup(folder).legacy_files == 2
 

@@ -10,6 +10,9 @@ A backup is a folder ``.praxis-os/backups/cutover-<UTC timestamp>/`` holding
 - ``legacy-state/``: a copy of every file under ``.praxis-os/.cache/state/``
   (the legacy session files), byte for byte;
 - ``plan.json`` and ``target-registry.json``: what the cutover is about to do;
+- ``project-files.json`` and ``project-files/{before,after}/<path>``: every other
+  project file the cutover rewrites (praxis config.json, client configs, agent
+  instructions): its bytes before and after, and the options that shaped them;
 - ``manifest.json``: the sha256 and size of each of the files above.
 
 The backup is read back and verified against ``manifest.json`` before anything
@@ -30,6 +33,7 @@ from typing import Any
 
 from pos_tool import REGISTRY_FILE
 
+from ._changes import ChangeOptions, FileChange
 from ._files import atomic_write, json_bytes, sha256_bytes, sha256_file
 from ._plan import CutoverPlan
 from .exceptions import BackupError
@@ -39,6 +43,8 @@ __all__ = [
     "LEGACY_COPY_DIR",
     "LEGACY_STATE_DIR",
     "MANIFEST",
+    "PROJECT_FILES",
+    "PROJECT_FILES_DIR",
     "STATE_DIRS",
     "Backup",
     "backup_size_estimate",
@@ -63,8 +69,14 @@ LEGACY_STATE_DIR = ".praxis-os/.cache/state"
 LEGACY_COPY_DIR = "legacy-state"
 """The backup's copy of :data:`LEGACY_STATE_DIR`, relative to the backup folder."""
 
-MANIFEST_VERSION = 2
-"""Version 2 added the legacy copies; version 1 backups still verify (without them)."""
+PROJECT_FILES = "project-files.json"
+"""The record of the other project files the cutover rewrites (and its options)."""
+
+PROJECT_FILES_DIR = "project-files"
+"""The backup's copies of those files: ``before/<path>`` and ``after/<path>``."""
+
+MANIFEST_VERSION = 3
+"""Version 2 added the legacy copies, version 3 the project files; older backups still verify."""
 
 MANIFEST = "manifest.json"
 REGISTRY_COPY = "registry.json"
@@ -213,6 +225,51 @@ class Backup:
         data: dict[str, Any] = json.loads((self.path / TOOLS_LIST).read_text(encoding="utf-8"))
         return data
 
+    def changes(self) -> list[FileChange]:
+        """Return the project files this cutover rewrites, with their bytes before and after."""
+        path = self.path / PROJECT_FILES
+        if not path.exists():
+            return []
+        data = json.loads(path.read_text(encoding="utf-8"))
+        changes = []
+        for record in data["changes"]:
+            before_path = self.path / _copy_name("before", record["path"])
+            before = before_path.read_bytes() if record["existed"] else None
+            after = (self.path / _copy_name("after", record["path"])).read_bytes()
+            change = FileChange(
+                record["path"],
+                record["kind"],
+                before,
+                after,
+                int(record["mode"]),
+                record["summary"],
+            )
+            change.entries = list(record.get("entries", []))
+            changes.append(change)
+        return changes
+
+    def praxis(self) -> dict[str, Any]:
+        """What becomes of the praxis server: mode, groups before and kept, tools lost."""
+        path = self.path / PROJECT_FILES
+        if not path.exists():
+            return {}
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")).get("praxis", {})
+        return data
+
+    def absent_dirs(self) -> list[str]:
+        """Folders that did not exist before the cutover wrote into them (deepest first)."""
+        path = self.path / PROJECT_FILES
+        if not path.exists():
+            return []
+        return list(json.loads(path.read_text(encoding="utf-8")).get("absent_dirs", []))
+
+    def options(self) -> ChangeOptions:
+        """Return the options the backup's project-file changes were planned with."""
+        path = self.path / PROJECT_FILES
+        if not path.exists():
+            return ChangeOptions()
+        return ChangeOptions.from_dict(json.loads(path.read_text(encoding="utf-8"))["options"])
+
     def canary(self) -> dict[str, Any] | None:
         """Return the canary session record, if one was started."""
         path = self.path / CANARY
@@ -286,10 +343,71 @@ def new_backup_folder(project: Path, now: datetime | None = None) -> Path:
     raise BackupError(f"too many backups named {base!r}")  # pragma: no cover - 999 in one second
 
 
+def _copy_name(side: str, path: str) -> str:
+    """The backup's name for the ``before``/``after`` copy of the project file ``path``."""
+    return f"{PROJECT_FILES_DIR}/{side}/{path}"
+
+
+def _absent_dirs(project: Path, changes: list[FileChange]) -> list[str]:
+    """Folders the cutover's writes will create (deepest first); a rollback removes them if empty."""
+    absent = set()
+    for written in (REGISTRY_FILE, *(c.path for c in changes)):
+        for parent in PurePosixPath(written).parents:
+            if str(parent) != "." and not (project / parent).exists():
+                absent.add(parent.as_posix())
+    return sorted(absent, key=lambda p: (-p.count("/"), p))
+
+
+def _project_files(
+    project: Path,
+    changes: list[FileChange],
+    options: ChangeOptions | None,
+    praxis: dict[str, Any] | None,
+) -> dict[str, bytes]:
+    if not changes and options is None and praxis is None:
+        return {}
+    files: dict[str, bytes] = {}
+    records = []
+    for change in changes:
+        if change.before is not None:
+            files[_copy_name("before", change.path)] = change.before
+        files[_copy_name("after", change.path)] = change.after
+        record = change.record()
+        record["before_sha256"] = sha256_bytes(change.before) if change.before is not None else None
+        record["after_sha256"] = sha256_bytes(change.after)
+        records.append(record)
+    opts = (options or ChangeOptions()).to_dict()
+    record_all = {
+        "version": 1,
+        "options": opts,
+        "praxis": praxis or {},
+        "changes": records,
+        "absent_dirs": _absent_dirs(project, changes),
+    }
+    files[PROJECT_FILES] = json_bytes(record_all)
+    return files
+
+
 def write_backup(
-    project: Path, folder: Path, plan: CutoverPlan, tools_wire: dict[str, Any]
+    project: Path,
+    folder: Path,
+    plan: CutoverPlan,
+    tools_wire: dict[str, Any],
+    *,
+    changes: list[FileChange] | None = None,
+    options: ChangeOptions | None = None,
+    praxis: dict[str, Any] | None = None,
 ) -> Backup:
     """Write the backup files and the manifest into ``folder``, then read it back and verify it.
+
+    Args:
+        project: The project.
+        folder: The new, empty backup folder.
+        plan: The cutover plan.
+        tools_wire: The current server's tools/list answer.
+        changes: The other project files the cutover will rewrite (planned whole).
+        options: The options those changes were planned with.
+        praxis: What becomes of the praxis server (mode, groups kept, tools lost).
 
     Raises:
         BackupError: A file could not be written, or the read-back disagrees.
@@ -313,6 +431,7 @@ def write_backup(
     files |= _legacy_copies(project, state)
     files[PLAN_COPY] = json_bytes(plan.to_dict())
     files[TARGET_COPY] = plan.target_bytes()
+    files |= _project_files(project, changes or [], options, praxis)
     try:
         for name, data in files.items():
             atomic_write(folder / name, data, mode=0o600)
@@ -374,11 +493,11 @@ def _load_manifest(folder: Path) -> dict[str, Any]:
 
 
 def _safe_name(folder: Path, name: str) -> bool:
-    """A top-level file name, or a relative path inside ``legacy-state/`` that stays in the folder."""
+    """A top-level file name, or a path inside ``legacy-state/`` or ``project-files/`` in the folder."""
     parts = PurePosixPath(name).parts
     if name.startswith(".") or "\\" in name or not parts or any(p in {"..", "."} for p in parts):
         return False
-    if len(parts) > 1 and parts[0] != LEGACY_COPY_DIR:
+    if len(parts) > 1 and parts[0] not in (LEGACY_COPY_DIR, PROJECT_FILES_DIR):
         return False
     return (folder / name).resolve().is_relative_to(folder.resolve())
 
@@ -413,6 +532,23 @@ def _legacy_copy_problems(files: dict[str, Any], state: dict[str, Any]) -> list[
     return problems
 
 
+def _project_file_problems(folder: Path, files: dict[str, Any]) -> list[str]:
+    """Every planned project-file change has its copies, recorded with the same sha256."""
+    data = json.loads((folder / PROJECT_FILES).read_text(encoding="utf-8"))
+    problems = []
+    for record in data.get("changes", []):
+        for side in ("before", "after"):
+            digest = record.get(f"{side}_sha256")
+            if side == "before" and not record.get("existed"):
+                continue
+            name = _copy_name(side, str(record.get("path")))
+            if not _safe_name(folder, name):
+                problems.append(f"{name}: not a file name")
+            elif files.get(name, {}).get("sha256") != digest:
+                problems.append(f"{name}: the copy of {record.get('path')} is not the one recorded")
+    return problems
+
+
 def verify_backup(folder: Path) -> Backup:
     """Read a backup back and check every file against ``manifest.json``.
 
@@ -440,6 +576,8 @@ def verify_backup(folder: Path) -> Backup:
         state = json.loads((folder / STATE_MANIFEST).read_text(encoding="utf-8"))
         if int(manifest.get("version", 1)) >= 2:
             problems += _legacy_copy_problems(files, state)
+    if PROJECT_FILES in files and not problems:
+        problems += _project_file_problems(folder, files)
     if problems:
         raise BackupError(f"backup {folder.name} failed verification", problems)
     tools_wire = json.loads((folder / TOOLS_LIST).read_text(encoding="utf-8"))

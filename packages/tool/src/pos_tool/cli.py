@@ -71,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
+    root: Path = args.project_root
+    if not root.is_dir():
+        # Creating it would hide a typo: the server would run on an empty project.
+        what = "is not a folder" if root.exists() else "does not exist"
+        print(
+            f"pos-workflow: project root {str(root)!r} {what} (it is not created); "
+            "pass --project-root with the project's folder",
+            file=sys.stderr,
+        )
+        return 2
     try:
         server = build_server(args.project_root, durable=args.durable)
     except RegistryError as exc:
