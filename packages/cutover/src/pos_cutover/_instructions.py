@@ -184,7 +184,7 @@ def rewrite_text(text: str) -> tuple[str, Counter[str], list[str]]:
                 left.append(f"{where} (its parentheses do not close)")
                 continue
             new, end = call
-        elif before in _QUOTES and after == before:
+        elif before and before in _QUOTES and after == before:
             left.append(f"{where} (a quoted name, data rather than a call)")
             continue
         else:

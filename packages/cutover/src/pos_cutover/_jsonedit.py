@@ -375,7 +375,7 @@ class Editor:
             value = parse(text, self.source).value
         except JsonEditError as exc:  # pragma: no cover - the edits above emit valid JSON
             raise JsonEditError(f"editing {self.source} would break it: {exc.message}") from None
-        if value != expected:  # pragma: no cover - a defect of the editor, refused loudly
+        if value != expected:  # a defect of the editor (or the caller's plan): refused loudly
             raise JsonEditError(
                 f"editing {self.source} would not give the planned content; it is left as it is",
                 remediation="Report this with the file (the cutover changed nothing).",

@@ -214,13 +214,13 @@ async def smoke_actions(
         options=probe_options(run_id),
     )
     sid = str(started.payload.get("session_id", ""))
-    if not started.ok:
+    first = started.payload.get("phase_content", {}).get("phase")
+    if not started.ok or not sid or not isinstance(first, int):
         for name in ACTIONS:
             if name not in ("list_workflows", "list_sessions"):
                 smoke.fail(name, "not reached: start failed")
         await smoke.call("list_sessions")
         return smoke.finish()
-    first = int(started.payload["phase_content"]["phase"])
     await smoke.call("get_phase", session_id=sid)
     await smoke.call("get_task", session_id=sid, phase=first, task_number=1)
     failed = await smoke.call(
