@@ -282,7 +282,10 @@ def test_user_level_configs_that_reach_this_project_are_reported_and_never_chang
 
 def test_config_json_keeps_every_other_setting_and_loses_the_workflow_group(tmp_path: Path) -> None:
     root = project(tmp_path)
-    text = '{\n    "mcp": {\n        "enabled_tool_groups": ["rag", "workflow"],\n        "max_tools_warning": 20\n    },\n    "rag": {}\n}\n'
+    text = (
+        '{\n    "mcp": {\n        "enabled_tool_groups": ["rag", "workflow"],\n'
+        '        "max_tools_warning": 20\n    },\n    "rag": {}\n}\n'
+    )
     write(root, ".praxis-os/config.json", text)
 
     change = config_change(read_praxis_config(root))
