@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from pos_cutover import ChangeOptions, default_plan, survey
+from pos_cutover import ChangeOptions, CheckContext, ServerLauncher, default_plan, survey
 from pos_cutover._clients import ClientFormat, plan_client_file, praxis_reason, survey_clients
 from pos_cutover._praxis import config_change, read_praxis_config
+from pos_cutover._praxis_checks import check_clients, check_praxis_server
 
 PROJECT = Path("/srv/app")
 COMMAND = ("/opt/pos/bin/pos-workflow",)
@@ -95,7 +96,7 @@ def test_vs_code_servers_are_rewritten_with_their_comments_and_the_ide_root_vari
 
     change, entries = plan_client_file(
         root,
-        ClientFormat(".vscode/mcp.json", "VS Code", "servers", "${workspaceFolder}"),
+        ClientFormat(".vscode/mcp.json", "VS Code", "servers"),
         OPTIONS,
         "keep",
     )
@@ -351,3 +352,39 @@ def test_with_workflow_as_its_only_group_the_praxis_server_is_switched_away_from
 
     assert (found.mode, found.config, found.lost_tools) == ("remove", None, [])
     assert list(json.loads(found.changes[0].after)["mcpServers"]) == ["pos-workflow"]
+
+
+@pytest.mark.anyio
+async def test_the_checks_fail_an_unusable_config_and_note_a_client_command_in_uvs_cache(
+    tmp_path: Path,
+) -> None:
+    broken = project(tmp_path / "broken")
+    write(broken, ".praxis-os/config.json", "{")
+    write(broken, ".cursor/mcp.json", '{"mcpServers": {"praxis-os": ')
+    cached = project(tmp_path / "cached")
+    write(cached, ".cursor/mcp.json", json.dumps({"mcpServers": {"praxis-os": PRAXIS}}))
+    in_cache = ChangeOptions(client_command=("/home/u/.cache/uv/archive-v0/x1/bin/pos-workflow",))
+    nothing = project(tmp_path / "plain")
+
+    def ctx(root: Path, options: ChangeOptions = OPTIONS) -> CheckContext:
+        return CheckContext(root, default_plan(), ServerLauncher(), options=options)
+
+    praxis, clients = await check_praxis_server(ctx(broken)), await check_clients(ctx(broken))
+    noted = await check_clients(ctx(cached, in_cache))
+    plain = await check_praxis_server(ctx(nothing)), await check_clients(ctx(nothing))
+
+    assert (praxis[0].status, praxis[0].reason) == (
+        "FAIL",
+        ".praxis-os/config.json is not valid JSON: expected a key at line 1, column 2; the praxis "
+        "server would fall back to its default groups, workflow included",
+    )
+    assert (clients[0].status, [f.message for f in clients[0].findings]) == (
+        "FAIL",
+        [".cursor/mcp.json is not valid JSON: a value is missing at line 1, column 30"],
+    )
+    assert noted[0].status == "WARN"
+    assert "lies in uv's cache, which `uv cache clean` removes" in noted[0].remediation
+    assert [(r[0].status, r[0].reason) for r in plain] == [
+        ("PASS", "no praxis-os server in this project"),
+        ("PASS", "no client config launches or reaches the praxis server"),
+    ]

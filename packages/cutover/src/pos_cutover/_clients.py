@@ -81,19 +81,17 @@ class ClientFormat:
         path: The file, relative to the project (or to the home folder for user configs).
         client: Who reads it.
         servers_key: The key of its server table (VS Code: ``servers``).
-        root_variable: How it spells the project root, when it has a way.
     """
 
     path: str
     client: str
     servers_key: str = "mcpServers"
-    root_variable: str | None = None
 
 
 PROJECT_CLIENTS: tuple[ClientFormat, ...] = (
-    ClientFormat(".cursor/mcp.json", "Cursor", root_variable="${workspaceFolder}"),
+    ClientFormat(".cursor/mcp.json", "Cursor"),
     ClientFormat(".mcp.json", "Claude Code"),
-    ClientFormat(".vscode/mcp.json", "VS Code", "servers", "${workspaceFolder}"),
+    ClientFormat(".vscode/mcp.json", "VS Code", "servers"),
     ClientFormat(".roo/mcp.json", "Roo Code"),
     ClientFormat(".kiro/settings/mcp.json", "Kiro"),
     ClientFormat(".gemini/settings.json", "Gemini CLI"),
@@ -104,7 +102,7 @@ CLAUDE_SETTINGS: tuple[str, ...] = (".claude/settings.json", ".claude/settings.l
 """Claude Code project settings (tool permissions, enabled project servers)."""
 
 USER_CLIENTS: tuple[ClientFormat, ...] = (
-    ClientFormat(".cursor/mcp.json", "Cursor (user)", root_variable="${workspaceFolder}"),
+    ClientFormat(".cursor/mcp.json", "Cursor (user)"),
     ClientFormat(".claude.json", "Claude Code (user)"),
     ClientFormat(".codeium/windsurf/mcp_config.json", "Windsurf"),
     ClientFormat(".config/Claude/claude_desktop_config.json", "Claude Desktop"),

@@ -25,7 +25,6 @@ from ._jsonedit import Editor, JsonEditError, parse
 from ._mapping import LEGACY_TOOL_NAMES
 
 __all__ = [
-    "PRAXIS_ALWAYS_TOOLS",
     "PRAXIS_CONFIG",
     "PRAXIS_DEFAULT_GROUPS",
     "PRAXIS_DEFAULT_PORT",
@@ -64,9 +63,6 @@ PRAXIS_GROUP_TOOLS: dict[str, tuple[str, ...]] = {
 }
 """The tools of each praxis tool group, across praxis-os versions (a version has one of
 ``aos_browser``/``pos_browser``, and the seven separate workflow tools or one consolidated one)."""
-
-PRAXIS_ALWAYS_TOOLS: tuple[str, ...] = ("get_server_info", "current_date")
-"""Registered by every praxis server whatever its groups (pos-workflow serves both too)."""
 
 PraxisMode = Literal["keep", "remove"]
 """keep: the praxis server stays registered without its workflow group. remove: clients stop
