@@ -21,8 +21,10 @@ byte for byte, like every other file the cutover changes.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,53 +73,46 @@ def group_mentions(mentions: list[Mention]) -> list[FileMentions]:
     return grouped
 
 
-def _closing(text: str, opening: int) -> int | None:
-    """The index of the parenthesis closing the one at ``opening`` (None: not found)."""
-    depth = 0
-    quote = ""
-    end = min(len(text), opening + _MAX_CALL_CHARS)
-    index = opening
+def _outside_strings(text: str, start: int, end: int) -> Iterator[tuple[int, str, int]]:
+    """Yield (index, character, bracket depth after it) outside strings and ``#`` comments."""
+    depth, quote, comment = 0, "", False
+    index = start
     while index < end:
         char = text[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in _QUOTES:
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-            if depth == 0:
-                return index if char == ")" else None
-        index += 1
-    return None
-
-
-def _split_arguments(inner: str) -> list[str]:
-    """Split an argument list at its top-level commas (not in strings or ``#`` comments)."""
-    pieces, depth, quote, start, comment = [], 0, "", 0, False
-    for index, char in enumerate(inner):
         if comment:
             comment = char != "\n"
         elif quote:
-            if char == quote and inner[index - 1] != "\\":
+            if char == "\\":
+                index += 1
+            elif char == quote:
                 quote = ""
         elif char == "#":
             comment = True
         elif char in _QUOTES:
             quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            pieces.append(inner[start:index])
-            start = index + 1
-    pieces.append(inner[start:])
-    return pieces
+        else:
+            depth += (char in "([{") - (char in ")]}")
+            yield index, char, depth
+        index += 1
+
+
+def _closing(text: str, opening: int) -> int | None:
+    """The index of the parenthesis closing the one at ``opening`` (None: not found)."""
+    for index, char, depth in _outside_strings(
+        text, opening, min(len(text), opening + _MAX_CALL_CHARS)
+    ):
+        if depth == 0:
+            return index if char == ")" else None
+    return None
+
+
+def _split_arguments(inner: str) -> list[str]:
+    """Split an argument list at its top-level commas (not in strings or ``#`` comments)."""
+    cuts = [
+        i for i, char, depth in _outside_strings(inner, 0, len(inner)) if char == "," and depth == 0
+    ]
+    bounds = [-1, *cuts, len(inner)]
+    return [inner[a + 1 : b] for a, b in itertools.pairwise(bounds)]
 
 
 _CODE = re.compile(r"(?:\s|#[^\n]*)*")
