@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from pos_cutover import ChangeOptions, CheckContext, ServerLauncher, default_plan, survey
-from pos_cutover._clients import ClientFormat, plan_client_file, praxis_reason, survey_clients
+from pos_cutover._client_survey import survey_clients
+from pos_cutover._clients import ClientFormat, plan_client_file, praxis_reason
 from pos_cutover._praxis import config_change, read_praxis_config
 from pos_cutover._praxis_checks import check_clients, check_praxis_server
 

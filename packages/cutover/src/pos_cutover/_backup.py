@@ -33,7 +33,14 @@ from typing import Any
 
 from pos_tool import REGISTRY_FILE
 
-from ._changes import ChangeOptions, FileChange
+from ._changes import (
+    PROJECT_FILES,
+    PROJECT_FILES_DIR,
+    ChangeOptions,
+    FileChange,
+    ProjectFiles,
+    project_file_copies,
+)
 from ._files import atomic_write, json_bytes, sha256_bytes, sha256_file
 from ._plan import CutoverPlan
 from .exceptions import BackupError
@@ -68,12 +75,6 @@ LEGACY_STATE_DIR = ".praxis-os/.cache/state"
 
 LEGACY_COPY_DIR = "legacy-state"
 """The backup's copy of :data:`LEGACY_STATE_DIR`, relative to the backup folder."""
-
-PROJECT_FILES = "project-files.json"
-"""The record of the other project files the cutover rewrites (and its options)."""
-
-PROJECT_FILES_DIR = "project-files"
-"""The backup's copies of those files: ``before/<path>`` and ``after/<path>``."""
 
 MANIFEST_VERSION = 3
 """Version 2 added the legacy copies, version 3 the project files; older backups still verify."""
@@ -225,50 +226,25 @@ class Backup:
         data: dict[str, Any] = json.loads((self.path / TOOLS_LIST).read_text(encoding="utf-8"))
         return data
 
+    def project_files(self) -> ProjectFiles:
+        """The other project files this cutover rewrites, and how (see ``_changes``)."""
+        return ProjectFiles.read(self.path)
+
     def changes(self) -> list[FileChange]:
         """Return the project files this cutover rewrites, with their bytes before and after."""
-        path = self.path / PROJECT_FILES
-        if not path.exists():
-            return []
-        data = json.loads(path.read_text(encoding="utf-8"))
-        changes = []
-        for record in data["changes"]:
-            before_path = self.path / _copy_name("before", record["path"])
-            before = before_path.read_bytes() if record["existed"] else None
-            after = (self.path / _copy_name("after", record["path"])).read_bytes()
-            change = FileChange(
-                record["path"],
-                record["kind"],
-                before,
-                after,
-                int(record["mode"]),
-                record["summary"],
-            )
-            change.entries = list(record.get("entries", []))
-            changes.append(change)
-        return changes
+        return self.project_files().changes(self.path)
 
     def praxis(self) -> dict[str, Any]:
         """What becomes of the praxis server: mode, groups before and kept, tools lost."""
-        path = self.path / PROJECT_FILES
-        if not path.exists():
-            return {}
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")).get("praxis", {})
-        return data
+        return self.project_files().praxis
 
     def absent_dirs(self) -> list[str]:
         """Folders that did not exist before the cutover wrote into them (deepest first)."""
-        path = self.path / PROJECT_FILES
-        if not path.exists():
-            return []
-        return list(json.loads(path.read_text(encoding="utf-8")).get("absent_dirs", []))
+        return self.project_files().absent_dirs
 
     def options(self) -> ChangeOptions:
         """Return the options the backup's project-file changes were planned with."""
-        path = self.path / PROJECT_FILES
-        if not path.exists():
-            return ChangeOptions()
-        return ChangeOptions.from_dict(json.loads(path.read_text(encoding="utf-8"))["options"])
+        return self.project_files().options
 
     def canary(self) -> dict[str, Any] | None:
         """Return the canary session record, if one was started."""
@@ -343,51 +319,6 @@ def new_backup_folder(project: Path, now: datetime | None = None) -> Path:
     raise BackupError(f"too many backups named {base!r}")  # pragma: no cover - 999 in one second
 
 
-def _copy_name(side: str, path: str) -> str:
-    """The backup's name for the ``before``/``after`` copy of the project file ``path``."""
-    return f"{PROJECT_FILES_DIR}/{side}/{path}"
-
-
-def _absent_dirs(project: Path, changes: list[FileChange]) -> list[str]:
-    """Folders the cutover's writes will create (deepest first); a rollback removes them if empty."""
-    absent = set()
-    for written in (REGISTRY_FILE, *(c.path for c in changes)):
-        for parent in PurePosixPath(written).parents:
-            if str(parent) != "." and not (project / parent).exists():
-                absent.add(parent.as_posix())
-    return sorted(absent, key=lambda p: (-p.count("/"), p))
-
-
-def _project_files(
-    project: Path,
-    changes: list[FileChange],
-    options: ChangeOptions | None,
-    praxis: dict[str, Any] | None,
-) -> dict[str, bytes]:
-    if not changes and options is None and praxis is None:
-        return {}
-    files: dict[str, bytes] = {}
-    records = []
-    for change in changes:
-        if change.before is not None:
-            files[_copy_name("before", change.path)] = change.before
-        files[_copy_name("after", change.path)] = change.after
-        record = change.record()
-        record["before_sha256"] = sha256_bytes(change.before) if change.before is not None else None
-        record["after_sha256"] = sha256_bytes(change.after)
-        records.append(record)
-    opts = (options or ChangeOptions()).to_dict()
-    record_all = {
-        "version": 1,
-        "options": opts,
-        "praxis": praxis or {},
-        "changes": records,
-        "absent_dirs": _absent_dirs(project, changes),
-    }
-    files[PROJECT_FILES] = json_bytes(record_all)
-    return files
-
-
 def write_backup(
     project: Path,
     folder: Path,
@@ -431,7 +362,8 @@ def write_backup(
     files |= _legacy_copies(project, state)
     files[PLAN_COPY] = json_bytes(plan.to_dict())
     files[TARGET_COPY] = plan.target_bytes()
-    files |= _project_files(project, changes or [], options, praxis)
+    if changes or options is not None or praxis is not None:
+        files |= project_file_copies(project, changes or [], options, praxis, REGISTRY_FILE)
     try:
         for name, data in files.items():
             atomic_write(folder / name, data, mode=0o600)
@@ -532,23 +464,6 @@ def _legacy_copy_problems(files: dict[str, Any], state: dict[str, Any]) -> list[
     return problems
 
 
-def _project_file_problems(folder: Path, files: dict[str, Any]) -> list[str]:
-    """Every planned project-file change has its copies, recorded with the same sha256."""
-    data = json.loads((folder / PROJECT_FILES).read_text(encoding="utf-8"))
-    problems = []
-    for record in data.get("changes", []):
-        for side in ("before", "after"):
-            digest = record.get(f"{side}_sha256")
-            if side == "before" and not record.get("existed"):
-                continue
-            name = _copy_name(side, str(record.get("path")))
-            if not _safe_name(folder, name):
-                problems.append(f"{name}: not a file name")
-            elif files.get(name, {}).get("sha256") != digest:
-                problems.append(f"{name}: the copy of {record.get('path')} is not the one recorded")
-    return problems
-
-
 def verify_backup(folder: Path) -> Backup:
     """Read a backup back and check every file against ``manifest.json``.
 
@@ -577,7 +492,9 @@ def verify_backup(folder: Path) -> Backup:
         if int(manifest.get("version", 1)) >= 2:
             problems += _legacy_copy_problems(files, state)
     if PROJECT_FILES in files and not problems:
-        problems += _project_file_problems(folder, files)
+        record = ProjectFiles.read(folder)
+        unsafe = [name for name in record.copy_names() if not _safe_name(folder, name)]
+        problems += [f"{name}: not a file name" for name in unsafe] or record.problems(files)
     if problems:
         raise BackupError(f"backup {folder.name} failed verification", problems)
     tools_wire = json.loads((folder / TOOLS_LIST).read_text(encoding="utf-8"))

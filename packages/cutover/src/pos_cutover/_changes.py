@@ -10,22 +10,35 @@ byte for byte by a rollback.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
+
+from ._files import json_bytes, sha256_bytes
 
 __all__ = [
     "DEFAULT_HTTP_URL",
+    "PROJECT_FILES",
+    "PROJECT_FILES_DIR",
     "ChangeKind",
     "ChangeOptions",
     "FileChange",
+    "ProjectFiles",
     "default_client_command",
+    "project_file_copies",
 ]
 
 DEFAULT_HTTP_URL = "http://127.0.0.1:8765/mcp"
 """Where a client reaches ``pos-workflow serve --transport http`` with its default port."""
+
+PROJECT_FILES = "project-files.json"
+"""The backup's record of the project files the cutover rewrites (and its options)."""
+
+PROJECT_FILES_DIR = "project-files"
+"""The backup's copies of those files: ``before/<path>`` and ``after/<path>``."""
 
 ChangeKind = Literal["praxis-config", "client", "instructions"]
 
@@ -120,3 +133,129 @@ class FileChange:
             "summary": self.summary,
             "entries": self.entries,
         }
+
+
+def _copy_name(side: str, path: str) -> str:
+    """The backup's name for the ``before``/``after`` copy of the project file ``path``."""
+    return f"{PROJECT_FILES_DIR}/{side}/{path}"
+
+
+def _absent_dirs(project: Path, written: list[str]) -> list[str]:
+    """Folders the cutover's writes will create (deepest first); a rollback removes them if empty."""
+    absent = set()
+    for path in written:
+        for parent in PurePosixPath(path).parents:
+            if str(parent) != "." and not (project / parent).exists():
+                absent.add(parent.as_posix())
+    return sorted(absent, key=lambda p: (-p.count("/"), p))
+
+
+def project_file_copies(
+    project: Path,
+    changes: list[FileChange],
+    options: ChangeOptions | None,
+    praxis: dict[str, Any] | None,
+    registry: str,
+) -> dict[str, bytes]:
+    """The files a backup holds for ``changes``: each copy, and :data:`PROJECT_FILES`.
+
+    Args:
+        project: The project (to know which folders the writes will create).
+        changes: The planned changes.
+        options: The options they were planned with.
+        praxis: What becomes of the praxis server.
+        registry: The registry file, which the cutover writes too.
+    """
+    files: dict[str, bytes] = {}
+    records = []
+    for change in changes:
+        if change.before is not None:
+            files[_copy_name("before", change.path)] = change.before
+        files[_copy_name("after", change.path)] = change.after
+        record = change.record()
+        record["before_sha256"] = sha256_bytes(change.before) if change.before is not None else None
+        record["after_sha256"] = sha256_bytes(change.after)
+        records.append(record)
+    files[PROJECT_FILES] = json_bytes(
+        {
+            "version": 1,
+            "options": (options or ChangeOptions()).to_dict(),
+            "praxis": praxis or {},
+            "changes": records,
+            "absent_dirs": _absent_dirs(project, [registry, *(c.path for c in changes)]),
+        }
+    )
+    return files
+
+
+@dataclass(frozen=True)
+class ProjectFiles:
+    """A backup's record of the project files its cutover rewrites (empty for older backups)."""
+
+    data: dict[str, Any]
+
+    @classmethod
+    def read(cls, folder: Path) -> ProjectFiles:
+        """Read the record of the backup ``folder``."""
+        path = folder / PROJECT_FILES
+        if not path.exists():
+            return cls({})
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data)
+
+    @property
+    def options(self) -> ChangeOptions:
+        """The options the changes were planned with."""
+        return ChangeOptions.from_dict(self.data.get("options", {}))
+
+    @property
+    def praxis(self) -> dict[str, Any]:
+        """What becomes of the praxis server: mode, groups before and kept, tools lost."""
+        found: dict[str, Any] = self.data.get("praxis", {})
+        return found
+
+    @property
+    def absent_dirs(self) -> list[str]:
+        """Folders that did not exist before the cutover wrote into them (deepest first)."""
+        return list(self.data.get("absent_dirs", []))
+
+    def copy_names(self) -> list[str]:
+        """The names of every copy the record implies, relative to the backup folder."""
+        names = []
+        for record in self.data.get("changes", []):
+            sides = ("before", "after") if record.get("existed") else ("after",)
+            names += [_copy_name(side, str(record.get("path"))) for side in sides]
+        return names
+
+    def changes(self, folder: Path) -> list[FileChange]:
+        """The planned changes, their bytes read from the backup ``folder``."""
+        changes = []
+        for record in self.data.get("changes", []):
+            existed = record["existed"]
+            before = (
+                (folder / _copy_name("before", record["path"])).read_bytes() if existed else None
+            )
+            after = (folder / _copy_name("after", record["path"])).read_bytes()
+            change = FileChange(
+                record["path"],
+                record["kind"],
+                before,
+                after,
+                int(record["mode"]),
+                record["summary"],
+            )
+            change.entries = list(record.get("entries", []))
+            changes.append(change)
+        return changes
+
+    def problems(self, files: dict[str, Any]) -> list[str]:
+        """Every copy the record implies is in the manifest ``files`` with the recorded sha256."""
+        problems = []
+        for record in self.data.get("changes", []):
+            for side in ("before", "after") if record.get("existed") else ("after",):
+                name = _copy_name(side, str(record.get("path")))
+                if files.get(name, {}).get("sha256") != record.get(f"{side}_sha256"):
+                    problems.append(
+                        f"{name}: the copy of {record.get('path')} is not the one recorded"
+                    )
+        return problems

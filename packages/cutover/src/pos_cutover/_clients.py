@@ -1,9 +1,10 @@
 """IDE and client configs: find the entries that launch or reach the praxis server, plan their rewrite.
 
 Project-level configs (see :data:`PROJECT_CLIENTS`) are rewritten; user-level ones
-(:data:`USER_CLIENTS`, in the home folder and shared by every project) are only
-read, and an entry there that reaches this project's praxis server is reported
-with the entry to add by hand: the cutover changes nothing outside the project.
+(``pos_cutover._client_survey.USER_CLIENTS``, in the home folder and shared by every
+project) are only read, and an entry there that reaches this project's praxis
+server is reported with the entry to add by hand: the cutover changes nothing
+outside the project.
 
 An entry reaches the praxis server when it launches ``python -m mcp_server``, runs
 something under ``.praxis-os/`` (its venv, its PYTHONPATH), points at the praxis
@@ -20,7 +21,7 @@ removed, its first entry is replaced in place by the ``pos-workflow`` entry (old
 workflow names in its lists become ``pos_workflow``, other names are kept) and its
 other entries are removed. Claude Code's ``.claude/settings*.json`` get the same
 treatment for ``permissions.allow`` (``mcp__<server>__<tool>``) and
-``enabledMcpjsonServers``.
+``enabledMcpjsonServers`` (see ``pos_cutover._client_survey``).
 """
 
 from __future__ import annotations
@@ -35,24 +36,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._changes import ChangeOptions, FileChange
-from ._jsonedit import Editor, JsonEditError, Member, Node, parse
-from ._praxis import PraxisMode, praxis_ports, recorded_port, workflow_tool_names
+from ._jsonedit import Editor, JsonEditError, Member, Node
+from ._praxis import PraxisMode, praxis_ports, workflow_tool_names
 
 __all__ = [
     "AUTO_APPROVE_KEYS",
-    "CLAUDE_SETTINGS",
     "NEW_ENTRY",
     "PROJECT_CLIENTS",
     "ROOT_VARIABLES",
-    "USER_CLIENTS",
     "ClientFormat",
-    "ClientSurvey",
     "PraxisEntry",
     "launches_pos_workflow",
+    "plan_client_file",
     "praxis_reason",
     "reaches_pos_workflow",
+    "read_config",
     "resolve_root",
-    "survey_clients",
+    "server_tables",
+    "transport_of",
 ]
 
 NEW_ENTRY = "pos-workflow"
@@ -70,7 +71,6 @@ ROOT_VARIABLES: tuple[str, ...] = (
 
 _PRAXIS_NAME = re.compile(r"praxis|agent-os", re.IGNORECASE)
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-_PERMISSION = re.compile(r"mcp__(?P<server>.+?)(?:__(?P<tool>.+))?")
 
 
 @dataclass(frozen=True)
@@ -97,26 +97,6 @@ PROJECT_CLIENTS: tuple[ClientFormat, ...] = (
     ClientFormat(".gemini/settings.json", "Gemini CLI"),
 )
 """Project-level client configs the cutover rewrites."""
-
-CLAUDE_SETTINGS: tuple[str, ...] = (".claude/settings.json", ".claude/settings.local.json")
-"""Claude Code project settings (tool permissions, enabled project servers)."""
-
-USER_CLIENTS: tuple[ClientFormat, ...] = (
-    ClientFormat(".cursor/mcp.json", "Cursor (user)"),
-    ClientFormat(".claude.json", "Claude Code (user)"),
-    ClientFormat(".codeium/windsurf/mcp_config.json", "Windsurf"),
-    ClientFormat(".config/Claude/claude_desktop_config.json", "Claude Desktop"),
-    ClientFormat("Library/Application Support/Claude/claude_desktop_config.json", "Claude Desktop"),
-    *(
-        ClientFormat(
-            f"{base}/{app}/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json",
-            "Cline",
-        )
-        for base in (".config", "Library/Application Support")
-        for app in ("Code", "Cursor")
-    ),
-)
-"""User-level client configs (relative to the home folder): read and reported, never changed."""
 
 
 @dataclass
@@ -145,25 +125,6 @@ class PraxisEntry:
         }
 
 
-@dataclass
-class ClientSurvey:
-    """What the clients of a project look like and how the cutover would change them.
-
-    Attributes:
-        changes: The planned rewrite of each project config that needs one.
-        entries: Every praxis entry found in project configs.
-        user_entries: Praxis entries of this project found in user-level configs.
-        notes: Things to know that change nothing (one line each, for a WARN).
-        problems: Configs that cannot be read or rewritten (one line each, for a FAIL).
-    """
-
-    changes: list[FileChange] = field(default_factory=list)
-    entries: list[PraxisEntry] = field(default_factory=list)
-    user_entries: list[PraxisEntry] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
 # ------------------------------------------------------------------ recognition
 
 
@@ -186,6 +147,11 @@ def reaches_pos_workflow(name: str, entry: dict[str, Any], http_url: str) -> boo
     if url is not None:
         return name == NEW_ENTRY or url.rstrip("/") == http_url.rstrip("/")
     return launches_pos_workflow(entry)
+
+
+def transport_of(entry: dict[str, Any]) -> str:
+    """``http`` for an entry with a URL, ``stdio`` for one with a command."""
+    return "http" if _url(entry) is not None else "stdio"
 
 
 def _url(entry: dict[str, Any]) -> str | None:
@@ -398,8 +364,8 @@ def _describe(entry: dict[str, Any]) -> str:
     return what + (f"; {'; '.join(lists)}" if lists else "")
 
 
-def _sections(root: Node, fmt: ClientFormat, project: Path) -> list[tuple[Node, list[str]]]:
-    """Server tables of a config: (node, path of keys to it)."""
+def server_tables(root: Node, fmt: ClientFormat, project: Path) -> list[tuple[Node, list[str]]]:
+    """The server tables of a config: (node, the keys that lead to it)."""
     found = []
     table = root.get(fmt.servers_key)
     if table is not None and isinstance(table.value, dict):
@@ -412,7 +378,12 @@ def _sections(root: Node, fmt: ClientFormat, project: Path) -> list[tuple[Node, 
     return found
 
 
-def _read(path: Path, label: str) -> str:
+def read_config(path: Path, label: str) -> str:
+    """The text of a config file.
+
+    Raises:
+        JsonEditError: It is not UTF-8 or cannot be read.
+    """
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -430,12 +401,12 @@ def plan_client_file(
         JsonEditError: The file cannot be read, parsed or rewritten safely.
     """
     path = project / fmt.path
-    text = _read(path, fmt.path)
+    text = read_config(path, fmt.path)
     plan = _Plan(Editor(text, fmt.path), fmt, project, options, mode)
     plan.expected = copy.deepcopy(plan.editor.root.value)
     ports = praxis_ports(project)
     entries: list[PraxisEntry] = []
-    for section, keys in _sections(plan.editor.root, fmt, project):
+    for section, keys in server_tables(plan.editor.root, fmt, project):
         found = []
         for member in section.members:
             value = member.value.value
@@ -446,8 +417,7 @@ def plan_client_file(
             )
             if reason:
                 found.append((member, reason))
-                transport = "http" if _url(value) is not None else "stdio"
-                entries.append(PraxisEntry(fmt.path, member.key, transport, reason))
+                entries.append(PraxisEntry(fmt.path, member.key, transport_of(value), reason))
         if found:
             _rewrite_section(plan, section, keys, found)
     if not plan.summary:
@@ -457,130 +427,3 @@ def plan_client_file(
     change = FileChange(fmt.path, "client", text.encode("utf-8"), after, mode_bits, plan.summary)
     change.entries = plan.entries
     return change, entries
-
-
-def plan_claude_settings(
-    project: Path, relative: str, names: set[str], mode: PraxisMode
-) -> FileChange | None:
-    """Plan the rewrite of a Claude Code settings file's permissions and enabled servers.
-
-    Raises:
-        JsonEditError: The file cannot be read or parsed.
-    """
-    path = project / relative
-    text = _read(path, relative)
-    editor = Editor(text, relative)
-    expected = copy.deepcopy(editor.root.value)
-    summary: list[str] = []
-    old = workflow_tool_names()
-    permissions = editor.root.get("permissions")
-    allow = permissions.get("allow") if permissions is not None else None
-    if allow is not None and isinstance(allow.value, list):
-        new: list[Any] = []
-        for item in allow.value:
-            match = _PERMISSION.fullmatch(item) if isinstance(item, str) else None
-            replaced = item
-            if match and match["server"] in names and (match["tool"] in old or not match["tool"]):
-                replaced = (
-                    f"mcp__{NEW_ENTRY}__pos_workflow" if match["tool"] else f"mcp__{NEW_ENTRY}"
-                )
-                if not match["tool"] and item not in new:
-                    new.append(item)
-            if replaced not in new:
-                new.append(replaced)
-        if new != allow.value:
-            editor.replace(allow, new)
-            expected["permissions"]["allow"] = new
-            summary.append(
-                f"permissions.allow: old workflow tools -> mcp__{NEW_ENTRY}__pos_workflow"
-            )
-    enabled = editor.root.get("enabledMcpjsonServers")
-    if enabled is not None and isinstance(enabled.value, list) and NEW_ENTRY not in enabled.value:
-        listed: list[Any] = []
-        for item in enabled.value:
-            if item in names:
-                if mode == "keep":
-                    listed.append(item)
-                if NEW_ENTRY not in listed:
-                    listed.append(NEW_ENTRY)
-            else:
-                listed.append(item)
-        if listed != enabled.value:
-            editor.replace(enabled, listed)
-            expected["enabledMcpjsonServers"] = listed
-            summary.append(f"enabledMcpjsonServers: {enabled.value} -> {listed}")
-    if not summary:
-        return None
-    after = editor.result(expected).encode("utf-8")
-    bits = path.stat().st_mode & 0o777
-    return FileChange(relative, "client", text.encode("utf-8"), after, bits, summary)
-
-
-def _user_entries(project: Path, ports: set[int]) -> tuple[list[PraxisEntry], list[str]]:
-    found: list[PraxisEntry] = []
-    notes: list[str] = []
-    home = Path.home()
-    for fmt in USER_CLIENTS:
-        path = home / fmt.path
-        if not path.is_file():
-            continue
-        label = f"~/{fmt.path}"
-        try:
-            root = parse(_read(path, label), label)
-        except JsonEditError as exc:
-            notes.append(f"{label} ({fmt.client}) was not read: {exc.message}")
-            continue
-        for section, _ in _sections(root, fmt, project):
-            for member in section.members:
-                value = member.value.value
-                if not isinstance(value, dict):
-                    continue
-                reason = praxis_reason(member.key, value, project, ports, user_level=True)
-                if reason:
-                    transport = "http" if _url(value) is not None else "stdio"
-                    found.append(PraxisEntry(label, member.key, transport, reason))
-    return found, notes
-
-
-def survey_clients(project: Path, options: ChangeOptions, mode: PraxisMode) -> ClientSurvey:
-    """Find every praxis entry of the project's clients and plan each config's rewrite."""
-    survey = ClientSurvey()
-    for fmt in PROJECT_CLIENTS:
-        path = project / fmt.path
-        if not path.exists() and not path.is_symlink():
-            continue
-        if path.is_symlink():
-            survey.notes.append(
-                f"{fmt.path} is a symbolic link: not rewritten (change the file it points to by hand)"
-            )
-            continue
-        try:
-            change, entries = plan_client_file(project, fmt, options, mode)
-        except JsonEditError as exc:
-            survey.problems.append(exc.message)
-            continue
-        survey.entries += entries
-        if change is not None:
-            survey.changes.append(change)
-            survey.notes += [
-                f"{fmt.path}: {NEW_ENTRY} reaches {options.http_url} over HTTP: nothing starts that "
-                f"server for the client; run `pos-workflow serve --transport http --project-root "
-                f"{project}` (with --host/--port of that URL), or cut over with --client-transport stdio"
-                for e in change.entries
-                if e["transport"] == "http"
-            ]
-    names = {e.name for e in survey.entries}
-    for relative in CLAUDE_SETTINGS:
-        path = project / relative
-        if names and path.is_file() and not path.is_symlink():
-            try:
-                settings = plan_claude_settings(project, relative, names, mode)
-            except JsonEditError as exc:
-                survey.problems.append(exc.message)
-                continue
-            if settings is not None:
-                survey.changes.append(settings)
-    recorded = recorded_port(project)
-    survey.user_entries, notes = _user_entries(project, {recorded} if recorded else set())
-    survey.notes += notes
-    return survey

@@ -27,7 +27,7 @@ from typing import Any
 
 from ._changes import ChangeOptions, FileChange
 from ._checks import registry_groups
-from ._clients import ClientSurvey, survey_clients
+from ._client_survey import ClientSurvey, survey_clients
 from ._instructions import plan_instruction_changes
 from ._jsonedit import JsonEditError
 from ._legacy import LegacySessionFile, survey_legacy_sessions
