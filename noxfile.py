@@ -8,6 +8,7 @@ packages when a venv is reused.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -209,6 +210,18 @@ def docs(session: nox.Session) -> None:
 DEMO_PROJECT = ROOT / ".nox" / "_demo" / "cutover-demo"
 """The embedded demo project that `cutover` and `rollback` share (`.nox` is not tracked)."""
 DEMO_REGISTRY_BEFORE = DEMO_PROJECT.parent / "tool-registry.before.json"
+DEMO_TREE_BEFORE = DEMO_PROJECT.parent / "tree.before.json"
+"""sha256 of every file of the demo as materialised, before any cutover."""
+
+
+def _tree(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root``, the cutover's backups aside."""
+    return {
+        rel: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and not (rel := p.relative_to(root).as_posix()).startswith(".praxis-os/backups/")
+    }
 
 
 def _demo_project(session: nox.Session, *, fresh: bool = False) -> Path:
@@ -220,12 +233,16 @@ def _demo_project(session: nox.Session, *, fresh: bool = False) -> Path:
         session.run("pos-cutover", "demo", str(DEMO_PROJECT), env={"PYTHONUNBUFFERED": "1"})
         registry = DEMO_PROJECT / ".praxis-os" / "config" / "tool-registry.json"
         shutil.copyfile(registry, DEMO_REGISTRY_BEFORE)
+        DEMO_TREE_BEFORE.write_text(json.dumps(_tree(DEMO_PROJECT), indent=1), encoding="utf-8")
     return DEMO_PROJECT
 
 
 def _cutover_args(session: nox.Session) -> tuple[list[str], bool]:
-    """Split the session's arguments into pos-cutover's and whether the demo project is used."""
-    args = [a for a in session.posargs if a != "--fresh"]
+    """Split the session's arguments into pos-cutover's and whether the demo project is used.
+
+    A ``--`` among them (``nox -s cutover -- -- --project P``) is dropped.
+    """
+    args = [a for a in session.posargs if a not in ("--fresh", "--")]
     if "--project" in args:
         return args, False
     demo = _demo_project(session, fresh="--fresh" in session.posargs)
@@ -236,9 +253,11 @@ def _cutover_args(session: nox.Session) -> tuple[list[str], bool]:
 def cutover(session: nox.Session) -> None:
     """`pos-cutover run` on the embedded demo project, printing the report.
 
-    The demo project is kept between sessions: a second `nox -s cutover` is a no-op that
-    says so, and `nox -s rollback` rolls it back. `-- --fresh` starts from a new demo;
-    `-- --project PATH` runs on a real project instead.
+    The demo is a praxis-os project (config.json, client configs, legacy sessions) whose
+    registry also names the old tools. It is kept between sessions: a second
+    `nox -s cutover` is a no-op that says so, and `nox -s rollback` rolls it back.
+    `-- --fresh` starts from a new demo; `-- --project PATH` runs on a real project
+    instead (any other pos-cutover run option may follow, e.g. `--accept-unmigrated`).
     """
     sync(session)
     args, _ = _cutover_args(session)
@@ -247,10 +266,12 @@ def cutover(session: nox.Session) -> None:
 
 @nox.session
 def rollback(session: nox.Session) -> None:
-    """`pos-cutover rollback` of the demo project, checking its registry is byte-identical.
+    """`pos-cutover rollback` of the demo project, checking every file is byte-identical.
 
     A demo project that was never cut over is cut over first, so there is something to
-    roll back. `-- --project PATH` rolls a real project back instead.
+    roll back. Afterwards every file of the demo (its backups aside) must have the
+    sha256 it had when the demo was made. `-- --project PATH` rolls a real project
+    back instead.
     """
     sync(session)
     args, on_demo = _cutover_args(session)
@@ -268,6 +289,12 @@ def rollback(session: nox.Session) -> None:
         session.error("the registry after rollback differs from the one before the cutover")
     digest = hashlib.sha256(after).hexdigest()
     session.log(f"registry byte-identical after rollback: {len(after)} bytes, sha256 {digest}")
+    if DEMO_TREE_BEFORE.exists():
+        before, now = json.loads(DEMO_TREE_BEFORE.read_text(encoding="utf-8")), _tree(DEMO_PROJECT)
+        differ = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+        if differ:
+            session.error(f"after rollback these files differ from the demo as made: {differ}")
+        session.log(f"every file byte-identical after rollback: {len(now)} files (backups aside)")
 
 
 @nox.session(venv_backend="none")

@@ -6,7 +6,9 @@
     python3 run.py lint      # any other nox session: security, contracts, smoke, perf, ...
 
 It creates ``.tools/`` (a virtualenv holding uv and nox) on first use, then runs
-``nox -s <session>`` with it. Arguments after the session go to the session.
+``nox -s <session>`` with it. Arguments after the session go to the session, with
+or without a ``--`` of their own (``run.py cutover --project P`` and
+``run.py cutover -- --project P`` are the same).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     ensure_tools()
     session, *extra = argv
+    if extra[:1] == ["--"]:  # nox's own separator, typed by habit: run.py adds it
+        extra = extra[1:]
     env = {
         **os.environ,
         "UV_PYTHON_DOWNLOADS": "never",

@@ -1,7 +1,9 @@
-"""Fixtures: the real server as a subprocess, one materialised demo project copied per test.
+"""Fixtures: the real server as a subprocess, the demo and the praxis-os projects, copied per test.
 
 Materialising the demo starts a real server and drives the old tools, so it is
-done once per session; each test that changes a project gets its own copy.
+done once per session; each test that changes a project gets its own copy. The
+praxis-os project is ``tests/fixtures/praxis-project`` at the repository root (a copy of the team's shared
+fixture, see its NOTICE.md), copied writable for each test that asks.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import shlex
 import shutil
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,9 @@ from pos_cutover import ServerLauncher
 from pos_cutover.cli import main
 from pos_cutover.demo import DemoProject, materialise
 from pos_tool import REGISTRY_FILE
+
+PRAXIS_FIXTURE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "praxis-project"
+"""A real praxis-os project, trimmed (its NOTICE.md says from where)."""
 
 LAUNCHER = ServerLauncher()
 """The real server: ``python -m pos_tool serve`` with this interpreter."""
@@ -59,6 +65,53 @@ def _snapshot(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {
+        rel: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and not (rel := p.relative_to(root).as_posix()).startswith(".praxis-os/backups/")
+    }
+
+
+def _praxis_copy(dest: Path) -> Path:
+    shutil.copytree(PRAXIS_FIXTURE, dest)
+    for path in [dest, *dest.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return dest
+
+
+def _free_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/mcp"
+
+
+@pytest.fixture
+def tree() -> Callable[[Path], dict[str, str]]:
+    """``tree(root)``: every file under ``root`` with its sha256, the cutover's backups aside."""
+    return _tree
+
+
+@pytest.fixture
+def praxis_copy() -> Callable[[Path], Path]:
+    """``praxis_copy(dest)``: a writable copy of the praxis-os project fixture at ``dest``."""
+    return _praxis_copy
+
+
+@pytest.fixture
+def praxis_project(tmp_path: Path) -> Path:
+    """A writable copy of the praxis-os project fixture."""
+    return _praxis_copy(tmp_path / "praxis-project")
+
+
+@pytest.fixture
+def free_url() -> Callable[[], str]:
+    """``free_url()``: a pos-workflow HTTP URL on a port nothing listens on now."""
+    return _free_url
 
 
 @pytest.fixture

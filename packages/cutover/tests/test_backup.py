@@ -10,6 +10,8 @@ import pytest
 from pos_cutover import (
     LEGACY_COPY_DIR,
     BackupError,
+    ChangeOptions,
+    FileChange,
     default_plan,
     find_backup,
     list_backups,
@@ -86,7 +88,7 @@ def test_a_backup_copies_every_legacy_session_file_byte_for_byte_and_verifies_th
         "legacy-state/archive/old.json",
     ]
     assert (folder / copies[1]).read_bytes() == nested.read_bytes()
-    assert manifest["version"] == 2
+    assert manifest["version"] == 3
     assert set(copies) <= set(manifest["files"])
     assert verify_backup(folder).legacy_files == 2
 
@@ -240,3 +242,42 @@ def test_find_backup_picks_the_newest_and_names_the_known_ones(tmp_path: Path) -
     assert find_backup(project, first.name).path == first
     with pytest.raises(BackupError, match=f"backups: {first.name}, {second.name}"):
         find_backup(project, "cutover-19990101T000000Z")
+
+
+def test_a_backup_keeps_each_project_file_before_and_after_and_notices_a_changed_copy(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path, registry=None)
+    config = project / ".cursor/mcp.json"
+    config.parent.mkdir()
+    config.write_bytes(b'{"mcpServers": {}}')
+    changes = [
+        FileChange(".cursor/mcp.json", "client", config.read_bytes(), b'{"mcpServers": {"a": {}}}'),
+        FileChange(".praxis-os/config.json", "praxis-config", None, b'{"mcp": {}}\n', 0o600),
+    ]
+    folder = new_backup_folder(project)
+    options = ChangeOptions(client_command=("/x/pos-workflow",))
+
+    backup = write_backup(
+        project, folder, default_plan(), {"tools": []}, changes=changes, options=options
+    )
+
+    assert [(c.path, c.before, c.after, c.mode) for c in backup.changes()] == [
+        (c.path, c.before, c.after, c.mode) for c in changes
+    ]
+    assert backup.options() == options
+    assert backup.absent_dirs() == [".praxis-os/config"]
+    assert sorted(
+        p.relative_to(folder).as_posix() for p in (folder / "project-files").rglob("*.json")
+    ) == [
+        "project-files/after/.cursor/mcp.json",
+        "project-files/after/.praxis-os/config.json",
+        "project-files/before/.cursor/mcp.json",
+    ]
+
+    (folder / "project-files/after/.cursor/mcp.json").write_bytes(b"{}")
+    with pytest.raises(BackupError) as caught:
+        verify_backup(folder)
+    assert (
+        "project-files/after/.cursor/mcp.json: size 2 != 25 in the manifest" in caught.value.message
+    )

@@ -40,22 +40,43 @@ async def test_the_pre_check_of_the_demo_passes_and_lists_old_tool_names_with_fi
         "actions": "PASS",
         "backup-space": "PASS",
         "lock": "PASS",
-        "agent-instructions": "WARN",
         "legacy-definitions": "WARN",
         "legacy-sessions": "PASS",
+        "praxis-server": "PASS",
+        "clients": "WARN",
+        "agent-instructions": "WARN",
+        "surface": "PASS",
     }
     assert (result.outcome, int(result.exit_code)) == ("ok", 0)
     assert result.checks is not None
-    mentions = result.checks.get("agent-instructions").findings
-    assert [(f.location, f.message.split(":")[0]) for f in mentions[:2]] == [
+    instructions = result.checks.get("agent-instructions")
+    assert [(f.location, f.message) for f in instructions.findings] == [
+        (
+            ".cursorrules",
+            "6 mention(s): start_workflow, get_current_phase, get_task, complete_phase, "
+            "create_workflow, validate_workflow",
+        ),
+        (
+            ".praxis-os/workflows/release_checklist/phases/0/phase.md",
+            "1 mention(s): get_workflow_state",
+        ),
+        (
+            ".praxis-os/workflows/release_checklist/phases/1/phase.md",
+            "1 mention(s): complete_phase",
+        ),
+        (
+            "CLAUDE.md",
+            "5 mention(s): start_workflow, get_current_phase, get_task, complete_phase, "
+            "get_workflow_state",
+        ),
+    ]
+    every = instructions.details["mentions"]
+    assert [(m["location"], m["tool"]) for m in every[:2]] == [
         (".cursorrules:3", "start_workflow"),
         (".cursorrules:4", "get_current_phase"),
     ]
     assert ("CLAUDE.md:7", 'pos_workflow(action="start", workflow_type=..., target_file=...)') in [
-        (f.location, f.replacement) for f in mentions
-    ]
-    assert ".praxis-os/workflows/release_checklist/phases/0/phase.md:4" in [
-        f.location for f in mentions
+        (m["location"], m["replacement"]) for m in every
     ]
     assert result.checks.get("server-current").details["count"] == 9
     assert result.checks.get("server-target").details["tools"] == [
@@ -128,9 +149,14 @@ async def test_registered_checks_run_with_the_others_and_a_crashing_one_becomes_
         assert list(registered_checks()) == [
             "legacy-definitions",
             "legacy-sessions",
+            "praxis-server",
+            "clients",
+            "agent-instructions",
+            "surface",
             "house-rules",
             "broken",
         ]
+        (tmp_path / ".praxis-os").mkdir()
         result = await Cutover(tmp_path, launcher=launcher).check()
     finally:
         assert unregister_check("house-rules")
@@ -156,14 +182,21 @@ async def test_registered_checks_run_with_the_others_and_a_crashing_one_becomes_
 async def test_a_project_without_registry_is_checked_against_the_default_groups(
     tmp_path: Path, launcher: ServerLauncher
 ) -> None:
+    (tmp_path / ".praxis-os").mkdir()
+
     result = await Cutover(tmp_path, launcher=launcher).check()
 
     assert result.checks is not None
     registry = result.checks.get("registry")
     assert (registry.status, registry.reason) == (
-        "WARN",
-        "no registry file (default groups ['workflow', 'server_info']); the plan removes "
-        "['workflow_legacy'], which the registry does not name",
+        "PASS",
+        "no registry file (default groups ['workflow', 'server_info']); without the file "
+        "pos-workflow serves the target groups, and the old surface is whatever else the "
+        "clients launch (see praxis-server and clients)",
     )
-    assert result.checks.get("server-current").status == "WARN"
+    assert result.checks.get("server-current").status == "PASS"
     assert result.checks.get("agent-instructions").status == "PASS"
+    assert (result.checks.get("surface").status, result.checks.get("surface").reason) == (
+        "PASS",
+        "already cut over: nothing to do",
+    )

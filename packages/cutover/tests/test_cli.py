@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pos_cutover import default_plan
 
 
@@ -16,11 +17,12 @@ def test_help_documents_every_exit_code(cli: Callable[..., Any]) -> None:
     assert ran.code == 0
     for line in (
         "0  done, or nothing to do (already cut over)",
-        "1  a pre-check, the backup or verification failed; the registry was not changed",
-        "2  usage: bad arguments, an invalid plan, an unknown backup",
-        "3  verification failed after apply; rolled back, the registry is byte-identical to the backup",
-        "4  rollback failed, or the registry matches neither backup nor target: a human must look",
+        "1  a pre-check, the backup or verification failed; nothing of the project was changed",
+        "2  usage: bad arguments, an invalid plan, an unknown backup, a folder without .praxis-os/",
+        "3  verification failed after apply; rolled back, every file byte-identical to the backup",
+        "4  rollback failed, or a file matches neither backup nor target: a human must look",
         "5  another cutover (run, apply, rollback) is running on this project",
+        "6  cut over and verified, but partial: legacy sessions were left behind (see the report);",
     ):
         assert line in ran.out
 
@@ -31,7 +33,28 @@ def test_usage_errors_exit_2(cli: Callable[..., Any], tmp_path: Path) -> None:
     not_a_folder = cli("check", "--project", str(tmp_path / "missing"))
 
     assert [r.code for r in (no_command, unknown_option, not_a_folder)] == [2, 2, 2]
-    assert "is not a folder" in not_a_folder.err
+    assert not_a_folder.err == (
+        f"pos-cutover check: no folder {str(tmp_path / 'missing')!r}; pass --project PATH "
+        "(the folder that holds .praxis-os/)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "command", ["run", "check", "backup", "apply", "verify", "rollback", "report"]
+)
+def test_a_folder_without_praxis_os_is_refused_with_exit_2_and_left_untouched(
+    cli: Callable[..., Any], tmp_path: Path, command: str
+) -> None:
+    (tmp_path / "README.md").write_text("not a praxis-os project\n")
+
+    ran = cli(command, "--project", str(tmp_path))
+
+    assert (ran.code, ran.out) == (2, "")
+    assert ran.err == (
+        f"pos-cutover {command}: no .praxis-os/ in {str(tmp_path)!r}: not a praxis-os project; "
+        "pass --project PATH (the folder that holds .praxis-os/)\n"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["README.md"]
 
 
 def test_an_invalid_plan_exits_2_naming_every_problem(
@@ -59,6 +82,8 @@ def test_guide_prints_the_migration_table(cli: Callable[..., Any]) -> None:
 def test_check_json_output_parses_and_progress_goes_to_stderr(
     cli: Callable[..., Any], tmp_path: Path
 ) -> None:
+    (tmp_path / ".praxis-os").mkdir()
+
     ran = cli("check", "--project", str(tmp_path), "--json")
 
     result = json.loads(ran.out)
@@ -69,7 +94,7 @@ def test_check_json_output_parses_and_progress_goes_to_stderr(
         "registry",
         "target-registry",
     ]
-    assert "WARN registry" in " ".join(ran.err.split())
+    assert "PASS surface already cut over: nothing to do" in " ".join(ran.err.split())
 
 
 def test_demo_command_materialises_a_project_and_refuses_a_non_empty_folder(

@@ -19,8 +19,12 @@ def test_materialise_copies_the_template_and_starts_sessions_through_the_old_too
     root = demo_template.root
 
     assert sorted(p.name for p in root.iterdir()) == [
+        ".claude",
+        ".cursor",
         ".cursorrules",
+        ".mcp.json",
         ".praxis-os",
+        ".vscode",
         "CLAUDE.md",
         "README.md",
         "docs",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pos_cutover import CutoverLock, apply_registry, default_plan, load_plan, verify_backup
+from pos_cutover import CutoverLock, apply_changes, default_plan, load_plan, verify_backup
 from pos_cutover._backup import new_backup_folder, write_backup
 from pos_cutover._journal import set_journal_state
 from pos_tool import REGISTRY_FILE
@@ -51,7 +51,9 @@ def test_apply_refuses_a_registry_changed_since_the_backup(
     ran = cli("apply", "--project", str(project), "--json")
 
     assert ran.code == 1
-    assert json.loads(ran.out)["message"].startswith("the registry changed since backup")
+    assert json.loads(ran.out)["message"].startswith(
+        ".praxis-os/config/tool-registry.json changed since backup"
+    )
 
 
 @pytest.mark.parametrize("command", ["run", "apply"])
@@ -59,13 +61,16 @@ def test_a_registry_that_matches_neither_backup_nor_target_is_left_to_a_human(
     tmp_path: Path, cli: Callable[..., Any], command: str
 ) -> None:
     project = _project(tmp_path)
-    apply_registry(project, verify_backup(project / ".praxis-os/backups" / _fake_backup(project)))
+    apply_changes(project, verify_backup(project / ".praxis-os/backups" / _fake_backup(project)))
     (project / REGISTRY_FILE).write_bytes(b'{"version": 1, "groups": ["server_info"]}')
 
     ran = cli(command, "--project", str(project), "--json")
 
     assert ran.code == 4
-    assert "matches neither the backup" in json.loads(ran.out)["message"]
+    assert (
+        "match neither the backup nor the target: .praxis-os/config/tool-registry.json"
+        in (json.loads(ran.out)["message"])
+    )
     assert (project / REGISTRY_FILE).read_bytes() == b'{"version": 1, "groups": ["server_info"]}'
 
 
@@ -73,7 +78,7 @@ def test_a_run_after_a_verified_but_unfinished_cutover_just_finishes_it(
     tmp_path: Path, cli: Callable[..., Any]
 ) -> None:
     project = _project(tmp_path)
-    apply_registry(project, verify_backup(project / ".praxis-os/backups" / _fake_backup(project)))
+    apply_changes(project, verify_backup(project / ".praxis-os/backups" / _fake_backup(project)))
     set_journal_state(project, "verified")
 
     ran = cli("run", "--project", str(project), "--json")

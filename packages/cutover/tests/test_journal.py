@@ -15,11 +15,11 @@ from pos_cutover import (
     Backup,
     BackupError,
     JournalError,
-    apply_registry,
+    apply_changes,
     default_plan,
     read_journal,
     recover,
-    restore_registry,
+    restore_changes,
 )
 from pos_cutover._backup import new_backup_folder, write_backup
 from pos_cutover._files import atomic_write, json_bytes
@@ -50,8 +50,8 @@ def _leftovers(root: Path) -> list[str]:
 def test_apply_replaces_the_registry_keeps_its_mode_and_journals_it(tmp_path: Path) -> None:
     backup = _backed_up(tmp_path)
 
-    applied = apply_registry(tmp_path, backup)
-    again = apply_registry(tmp_path, backup)
+    applied = apply_changes(tmp_path, backup)
+    again = apply_changes(tmp_path, backup)
 
     assert (tmp_path / REGISTRY_FILE).read_bytes() == default_plan().target_bytes()
     assert (tmp_path / REGISTRY_FILE).stat().st_mode & 0o777 == 0o640
@@ -67,9 +67,9 @@ def test_apply_replaces_the_registry_keeps_its_mode_and_journals_it(tmp_path: Pa
 
 def test_restore_puts_back_the_exact_bytes_and_clears_the_journal(tmp_path: Path) -> None:
     backup = _backed_up(tmp_path)
-    apply_registry(tmp_path, backup)
+    apply_changes(tmp_path, backup)
 
-    sha = restore_registry(tmp_path, backup)
+    sha = restore_changes(tmp_path, backup)
 
     assert (tmp_path / REGISTRY_FILE).read_bytes() == BEFORE
     assert (tmp_path / REGISTRY_FILE).stat().st_mode & 0o777 == 0o640
@@ -79,9 +79,9 @@ def test_restore_puts_back_the_exact_bytes_and_clears_the_journal(tmp_path: Path
 
 def test_restore_of_a_project_that_had_no_registry_removes_the_file(tmp_path: Path) -> None:
     backup = _backed_up(tmp_path, registry=None)
-    apply_registry(tmp_path, backup)
+    apply_changes(tmp_path, backup)
 
-    assert restore_registry(tmp_path, backup) is None
+    assert restore_changes(tmp_path, backup) is None
     assert not (tmp_path / REGISTRY_FILE).exists()
 
 
@@ -89,8 +89,8 @@ def test_apply_refuses_a_registry_changed_since_the_backup(tmp_path: Path) -> No
     backup = _backed_up(tmp_path)
     (tmp_path / REGISTRY_FILE).write_bytes(b'{"version": 1, "groups": ["server_info"]}')
 
-    with pytest.raises(BackupError, match="the registry changed since backup"):
-        apply_registry(tmp_path, backup)
+    with pytest.raises(BackupError, match=r"tool-registry\.json changed since backup"):
+        apply_changes(tmp_path, backup)
     assert read_journal(tmp_path) is None
 
 
@@ -102,7 +102,7 @@ def _reset(root: Path) -> None:
 def _apply_time(root: Path, backup: Backup) -> float:
     began = time.perf_counter()
     for _ in range(5):
-        apply_registry(root, backup)
+        apply_changes(root, backup)
         _reset(root)
     return (time.perf_counter() - began) / 5
 
@@ -122,7 +122,7 @@ def test_sigkill_at_random_points_of_apply_leaves_backup_or_target_and_the_next_
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child is killed or exits at once
             os.write(write, b"x")
-            apply_registry(tmp_path, backup)
+            apply_changes(tmp_path, backup)
             os._exit(0)
         os.read(read, 1)
         time.sleep(rng.uniform(0, window))
@@ -166,7 +166,7 @@ def _journal(root: Path, state: str, backup: Backup, target_sha: str) -> None:
 
 def test_recover_finishes_an_interrupted_rollback(tmp_path: Path) -> None:
     backup = _backed_up(tmp_path)
-    applied = apply_registry(tmp_path, backup)
+    applied = apply_changes(tmp_path, backup)
     _journal(tmp_path, "rolling_back", backup, applied.target_sha256)
 
     recovery = recover(tmp_path)
@@ -179,7 +179,7 @@ def test_recover_finishes_an_interrupted_rollback(tmp_path: Path) -> None:
 
 def test_recover_of_a_verified_cutover_needs_no_more_verification(tmp_path: Path) -> None:
     backup = _backed_up(tmp_path)
-    applied = apply_registry(tmp_path, backup)
+    applied = apply_changes(tmp_path, backup)
     _journal(tmp_path, "verified", backup, applied.target_sha256)
 
     recovery = recover(tmp_path)
@@ -190,10 +190,10 @@ def test_recover_of_a_verified_cutover_needs_no_more_verification(tmp_path: Path
 
 def test_recover_leaves_a_registry_that_matches_neither_side_to_a_human(tmp_path: Path) -> None:
     backup = _backed_up(tmp_path)
-    apply_registry(tmp_path, backup)
+    apply_changes(tmp_path, backup)
     (tmp_path / REGISTRY_FILE).write_bytes(b'{"version": 1, "groups": ["server_info"]}')
 
-    with pytest.raises(JournalError, match="matches neither the backup"):
+    with pytest.raises(JournalError, match="match neither the backup nor the target"):
         recover(tmp_path)
     assert (tmp_path / REGISTRY_FILE).read_bytes() == b'{"version": 1, "groups": ["server_info"]}'
 
@@ -208,7 +208,7 @@ def test_an_unreadable_journal_is_a_journal_error(tmp_path: Path) -> None:
 
 def test_an_interrupted_rollback_without_its_backup_is_left_to_a_human(tmp_path: Path) -> None:
     backup = _backed_up(tmp_path)
-    applied = apply_registry(tmp_path, backup)
+    applied = apply_changes(tmp_path, backup)
     _journal(tmp_path, "rolling_back", backup, applied.target_sha256)
     (backup.path / "manifest.json").unlink()
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pos_cutover import Latency, ServerLauncher, connect
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
+from pos_cutover import ActionResult, Latency, LiveServer, ServerLauncher, Verification, connect
 from pos_cutover._canary import start_canary
 from pos_cutover._probe import (
     complete_workflow,
@@ -13,6 +16,8 @@ from pos_cutover._probe import (
     remove_probe_sessions,
     smoke_actions,
 )
+from pos_cutover._report import _group_lines
+from pos_tool import ACTIONS
 
 pytestmark = pytest.mark.anyio
 
@@ -79,3 +84,39 @@ def test_a_latency_is_ok_only_under_its_target_and_with_samples() -> None:
     }
     assert Latency("start", [], 25.0).to_dict()["p95_ms"] is None
     assert not Latency("start", [], 25.0).ok
+
+
+def _impostor() -> MCPServer:
+    """A server with a tool named pos_workflow that says success to everything, and nothing else."""
+    server = MCPServer("impostor")
+
+    @server.tool()
+    def pos_workflow(action: str, session_id: str | None = None) -> dict[str, Any]:
+        return {"status": "success"}
+
+    return server
+
+
+async def test_an_action_passes_only_when_pos_workflow_was_called_and_answered_it() -> None:
+    async with Client(_impostor()) as client:
+        smoke = await smoke_actions(LiveServer(client, ServerLauncher()), "t", "test_generation_v3")
+
+    by_action = {r.action: r for r in smoke}
+    assert [r.ok for r in smoke] == [False] * 14
+    assert by_action["list_workflows"].detail.startswith(
+        "no answer from pos_workflow's list_workflows"
+    )
+    assert by_action["start"].detail.startswith("no answer from pos_workflow's start")
+    assert by_action["pause"].detail == "not reached: start failed"
+    assert by_action["list_sessions"].calls == 1
+
+
+def test_a_verification_missing_an_action_is_not_reported_as_all_tested(tmp_path: Path) -> None:
+    actions = [ActionResult(name, spec.group, ok=True, calls=1) for name, spec in ACTIONS.items()]
+    actions[3] = ActionResult(actions[3].action, actions[3].group, ok=True, calls=0)
+    verification = Verification(ok=True, actions=actions[:-1])
+
+    lines, verdict = _group_lines(verification)
+
+    assert lines[0] == "- [ ] All 14 actions tested ❌"
+    assert verdict == {"discovery": True, "execution": False, "management": True, "recovery": False}

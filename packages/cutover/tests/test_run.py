@@ -17,7 +17,7 @@ from pos_cutover import (
     MigrationOutcome,
     MigrationStep,
     ServerLauncher,
-    apply_registry,
+    apply_changes,
     default_plan,
     find_backup,
     register_migration_step,
@@ -152,7 +152,8 @@ def test_rollback_restores_a_byte_identical_registry_and_the_old_tools(
     assert result["rollback"]["tools"] == OLD_TOOLS
     assert (
         result["rollback"]["message"]
-        == "registry byte-identical to the backup; the server lists the 9 tools of before"
+        == "registry byte-identical to the backup; 5 project file(s) byte-identical; the server "
+        "lists the 9 tools of before"
     )
 
 
@@ -237,7 +238,7 @@ def test_a_failing_migration_step_rolls_the_cutover_back(
 def _backup_then_apply(demo: Path, launcher: ServerLauncher) -> str:
     result = anyio.run(Cutover(demo, launcher=launcher).backup)
     assert result.backup is not None
-    apply_registry(demo, result.backup)
+    apply_changes(demo, result.backup)
     return result.backup.backup_id
 
 
@@ -327,6 +328,8 @@ def test_backup_apply_verify_report_and_rollback_work_as_separate_commands(
 def test_commands_that_need_a_backup_say_there_is_none(
     tmp_path: Path, cli: Callable[..., Any], command: str
 ) -> None:
+    (tmp_path / ".praxis-os").mkdir()
+
     ran = cli(command, "--project", str(tmp_path), "--json")
 
     assert ran.code == 2

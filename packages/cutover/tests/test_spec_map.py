@@ -14,7 +14,7 @@ from pos_cutover._backup import new_backup_folder, write_backup
 from pos_cutover._legacy import migrate_legacy_sessions, survey_legacy_sessions
 from pos_engine import FileSessionStore
 
-PRAXIS = Path(__file__).resolve().parents[2] / "engine/tests/data/praxis-project"
+PRAXIS = Path(__file__).resolve().parents[3] / "tests/fixtures/praxis-project"
 MOVED = "21d44e1a-e1f7-4b0b-9c6a-c95257d7cadd"
 NAMED = ".praxis-os/specs/2025-10-20-evidence-validation-system"
 COMPLETED = ".praxis-os/specs/completed/2025-10-20-evidence-validation-system"

@@ -25,7 +25,7 @@ from pos_engine.testing.drive import FakeClock, complete_all, example_evidence
 
 REPO = Path(__file__).resolve().parents[3]
 SEED = REPO / "docs/examples/specs/2025-10-22-aos-workflow-tool/tasks.md"
-FIXTURE = Path(__file__).parent / "data/praxis-project"
+FIXTURE = Path(__file__).resolve().parents[3] / "tests/fixtures/praxis-project"
 SPEC = ".praxis-os/specs/2025-10-22-aos-workflow-tool"
 
 SMALL = """\

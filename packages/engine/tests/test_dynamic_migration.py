@@ -14,7 +14,7 @@ from pos_engine import (
     find_legacy_session_files,
 )
 
-FIXTURE = Path(__file__).parent / "data/praxis-project"
+FIXTURE = Path(__file__).resolve().parents[3] / "tests/fixtures/praxis-project"
 MOVED = "21d44e1a-e1f7-4b0b-9c6a-c95257d7cadd"
 PHASE0 = "61e24eb6-7c13-4e7c-b0cc-5a6c9347b6e1"
 NAMED = ".praxis-os/specs/2025-10-20-evidence-validation-system"

@@ -40,6 +40,27 @@ def test_a_bad_registry_file_stops_serve_with_a_message_and_no_traceback(project
     assert str(project) not in result.stderr
 
 
+def test_serve_refuses_a_missing_project_root_and_does_not_create_it(tmp_path: Path) -> None:
+    missing = tmp_path / "does" / "not" / "exist"
+
+    result = _run("serve", "--project-root", str(missing))
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"pos-workflow: project root {str(missing)!r} does not exist (it is not created); "
+        "pass --project-root with the project's folder\n"
+    )
+    assert not (tmp_path / "does").exists()
+
+
+def test_serve_refuses_a_project_root_that_is_a_file(tmp_path: Path) -> None:
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x", encoding="utf-8")
+
+    assert main(["serve", "--project-root", str(afile)]) == 2
+    assert afile.read_text(encoding="utf-8") == "x"
+
+
 def test_python_m_pos_tool_serves_by_default(project: Path) -> None:
     (project / REGISTRY_FILE).parent.mkdir(parents=True)
     (project / REGISTRY_FILE).write_text("{", encoding="utf-8")

@@ -442,7 +442,8 @@ def _command_lines(program: str) -> list[tuple[Block, list[str]]]:
             continue
         for line in block.text.splitlines():
             match = re.match(rf"^(?:\$ )?(?:uv run )?{re.escape(program)} (.*)$", line.strip())
-            if match:
+            # "pos-cutover run: no .praxis-os/ in ..." is a message the command printed.
+            if match and not match[1].split(" ")[0].endswith(":"):
                 shown = match[1].split(" #")[0].replace("[", "").replace("]", "")
                 found.append((block, shlex.split(shown)))
     return found

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.anyio
 
 PACKAGES = Path(__file__).resolve().parents[2]
 SEED = PACKAGES.parent / "docs/examples/specs/2025-10-22-aos-workflow-tool/tasks.md"
-PRAXIS = PACKAGES / "engine/tests/data/praxis-project"
+PRAXIS = PACKAGES.parent / "tests/fixtures/praxis-project"
 SPEC = ".praxis-os/specs/2025-10-22-aos-workflow-tool"
 
 

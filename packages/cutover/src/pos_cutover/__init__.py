@@ -9,13 +9,18 @@ Importing the package registers the legacy support: the pre-checks
 ``legacy-definitions`` and ``legacy-sessions`` and the migration step
 ``legacy-sessions`` (:data:`LEGACY_SESSIONS_STEP`), which moves the legacy
 session files of ``.praxis-os/.cache/state/`` into the session store and whose
-undo removes exactly what it created.
+undo removes exactly what it created; and the praxis-os support: the pre-checks
+``praxis-server``, ``clients``, ``agent-instructions`` and ``surface``. On a
+praxis-os project the cutover also rewrites ``.praxis-os/config.json`` and the
+client configs that launch the praxis server (see :class:`ChangeOptions`), all
+journaled and rolled back byte for byte.
 """
 
 from ._backup import (
     BACKUPS_DIR,
     LEGACY_COPY_DIR,
     LEGACY_STATE_DIR,
+    PROJECT_FILES,
     STATE_DIRS,
     Backup,
     find_backup,
@@ -23,6 +28,7 @@ from ._backup import (
     state_manifest,
     verify_backup,
 )
+from ._changes import DEFAULT_HTTP_URL, ChangeOptions, FileChange, default_client_command
 from ._checks import (
     CheckContext,
     CheckFn,
@@ -37,15 +43,17 @@ from ._checks import (
 )
 from ._journal import (
     JOURNAL_FILE,
+    KEPT_FILES_DIR,
     ApplyResult,
     Journal,
     Recovery,
-    apply_registry,
+    apply_changes,
     read_journal,
     recover,
     registry_sha256,
-    restore_registry,
+    restore_changes,
 )
+from ._launch import GUI_PATH, ClientCheck
 from ._legacy import (
     LEGACY_MIGRATION_FILE,
     LEGACY_SESSIONS_STEP,
@@ -81,11 +89,14 @@ from ._plan import (
     plan_schema,
     thresholds,
 )
+from ._praxis_checks import project_survey
 from ._probe import PROBE_DIR, ActionResult, Latency, WorkflowRun
 from ._report import Report, build_report
-from ._run import Cutover, CutoverResult, Event, ExitCode, Progress, package_version
+from ._result import CutoverResult, Event, ExitCode, Progress, package_version
+from ._run import Cutover
 from ._scan import Mention, scan_project
 from ._server import LiveServer, ServerLauncher, ToolCall, connect
+from ._survey import Survey, survey
 from ._verify import Verification, verify
 from .exceptions import (
     BackupError,
@@ -100,8 +111,11 @@ __version__ = package_version()
 
 __all__ = [
     "BACKUPS_DIR",
+    "DEFAULT_HTTP_URL",
     "DEFAULT_PLAN",
+    "GUI_PATH",
     "JOURNAL_FILE",
+    "KEPT_FILES_DIR",
     "LEGACY_COPY_DIR",
     "LEGACY_GROUP",
     "LEGACY_MIGRATION_FILE",
@@ -111,16 +125,19 @@ __all__ = [
     "LEGACY_TOOL_NAMES",
     "LOCK_FILE",
     "PROBE_DIR",
+    "PROJECT_FILES",
     "STATE_DIRS",
     "ActionResult",
     "ApplyResult",
     "Backup",
     "BackupError",
+    "ChangeOptions",
     "CheckContext",
     "CheckFn",
     "CheckReport",
     "CheckResult",
     "CheckStatus",
+    "ClientCheck",
     "Cutover",
     "CutoverBusyError",
     "CutoverError",
@@ -129,6 +146,7 @@ __all__ = [
     "CutoverResult",
     "Event",
     "ExitCode",
+    "FileChange",
     "Finding",
     "Journal",
     "JournalError",
@@ -148,13 +166,15 @@ __all__ = [
     "Report",
     "ServerLauncher",
     "ServerStartError",
+    "Survey",
     "ToolCall",
     "Verification",
     "WorkflowRun",
     "__version__",
-    "apply_registry",
+    "apply_changes",
     "build_report",
     "connect",
+    "default_client_command",
     "default_plan",
     "find_backup",
     "list_backups",
@@ -163,6 +183,7 @@ __all__ = [
     "migration_table_markdown",
     "parse_plan",
     "plan_schema",
+    "project_survey",
     "read_journal",
     "read_legacy_migration",
     "recover",
@@ -172,10 +193,11 @@ __all__ = [
     "registered_migration_steps",
     "registry_sha256",
     "replacement_for",
-    "restore_registry",
+    "restore_changes",
     "run_checks",
     "scan_project",
     "state_manifest",
+    "survey",
     "survey_legacy_sessions",
     "thresholds",
     "unregister_check",

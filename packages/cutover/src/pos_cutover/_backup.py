@@ -10,6 +10,9 @@ A backup is a folder ``.praxis-os/backups/cutover-<UTC timestamp>/`` holding
 - ``legacy-state/``: a copy of every file under ``.praxis-os/.cache/state/``
   (the legacy session files), byte for byte;
 - ``plan.json`` and ``target-registry.json``: what the cutover is about to do;
+- ``project-files.json`` and ``project-files/{before,after}/<path>``: every other
+  project file the cutover rewrites (praxis config.json, client configs, agent
+  instructions): its bytes before and after, and the options that shaped them;
 - ``manifest.json``: the sha256 and size of each of the files above.
 
 The backup is read back and verified against ``manifest.json`` before anything
@@ -30,6 +33,14 @@ from typing import Any
 
 from pos_tool import REGISTRY_FILE
 
+from ._changes import (
+    PROJECT_FILES,
+    PROJECT_FILES_DIR,
+    ChangeOptions,
+    FileChange,
+    ProjectFiles,
+    project_file_copies,
+)
 from ._files import atomic_write, json_bytes, sha256_bytes, sha256_file
 from ._plan import CutoverPlan
 from .exceptions import BackupError
@@ -39,6 +50,8 @@ __all__ = [
     "LEGACY_COPY_DIR",
     "LEGACY_STATE_DIR",
     "MANIFEST",
+    "PROJECT_FILES",
+    "PROJECT_FILES_DIR",
     "STATE_DIRS",
     "Backup",
     "backup_size_estimate",
@@ -63,8 +76,8 @@ LEGACY_STATE_DIR = ".praxis-os/.cache/state"
 LEGACY_COPY_DIR = "legacy-state"
 """The backup's copy of :data:`LEGACY_STATE_DIR`, relative to the backup folder."""
 
-MANIFEST_VERSION = 2
-"""Version 2 added the legacy copies; version 1 backups still verify (without them)."""
+MANIFEST_VERSION = 3
+"""Version 2 added the legacy copies, version 3 the project files; older backups still verify."""
 
 MANIFEST = "manifest.json"
 REGISTRY_COPY = "registry.json"
@@ -213,6 +226,26 @@ class Backup:
         data: dict[str, Any] = json.loads((self.path / TOOLS_LIST).read_text(encoding="utf-8"))
         return data
 
+    def project_files(self) -> ProjectFiles:
+        """The other project files this cutover rewrites, and how (see ``_changes``)."""
+        return ProjectFiles.read(self.path)
+
+    def changes(self) -> list[FileChange]:
+        """Return the project files this cutover rewrites, with their bytes before and after."""
+        return self.project_files().changes(self.path)
+
+    def praxis(self) -> dict[str, Any]:
+        """What becomes of the praxis server: mode, groups before and kept, tools lost."""
+        return self.project_files().praxis
+
+    def absent_dirs(self) -> list[str]:
+        """Folders that did not exist before the cutover wrote into them (deepest first)."""
+        return self.project_files().absent_dirs
+
+    def options(self) -> ChangeOptions:
+        """Return the options the backup's project-file changes were planned with."""
+        return self.project_files().options
+
     def canary(self) -> dict[str, Any] | None:
         """Return the canary session record, if one was started."""
         path = self.path / CANARY
@@ -287,9 +320,25 @@ def new_backup_folder(project: Path, now: datetime | None = None) -> Path:
 
 
 def write_backup(
-    project: Path, folder: Path, plan: CutoverPlan, tools_wire: dict[str, Any]
+    project: Path,
+    folder: Path,
+    plan: CutoverPlan,
+    tools_wire: dict[str, Any],
+    *,
+    changes: list[FileChange] | None = None,
+    options: ChangeOptions | None = None,
+    praxis: dict[str, Any] | None = None,
 ) -> Backup:
     """Write the backup files and the manifest into ``folder``, then read it back and verify it.
+
+    Args:
+        project: The project.
+        folder: The new, empty backup folder.
+        plan: The cutover plan.
+        tools_wire: The current server's tools/list answer.
+        changes: The other project files the cutover will rewrite (planned whole).
+        options: The options those changes were planned with.
+        praxis: What becomes of the praxis server (mode, groups kept, tools lost).
 
     Raises:
         BackupError: A file could not be written, or the read-back disagrees.
@@ -313,6 +362,8 @@ def write_backup(
     files |= _legacy_copies(project, state)
     files[PLAN_COPY] = json_bytes(plan.to_dict())
     files[TARGET_COPY] = plan.target_bytes()
+    if changes or options is not None or praxis is not None:
+        files |= project_file_copies(project, changes or [], options, praxis, REGISTRY_FILE)
     try:
         for name, data in files.items():
             atomic_write(folder / name, data, mode=0o600)
@@ -374,11 +425,11 @@ def _load_manifest(folder: Path) -> dict[str, Any]:
 
 
 def _safe_name(folder: Path, name: str) -> bool:
-    """A top-level file name, or a relative path inside ``legacy-state/`` that stays in the folder."""
+    """A top-level file name, or a path inside ``legacy-state/`` or ``project-files/`` in the folder."""
     parts = PurePosixPath(name).parts
     if name.startswith(".") or "\\" in name or not parts or any(p in {"..", "."} for p in parts):
         return False
-    if len(parts) > 1 and parts[0] != LEGACY_COPY_DIR:
+    if len(parts) > 1 and parts[0] not in (LEGACY_COPY_DIR, PROJECT_FILES_DIR):
         return False
     return (folder / name).resolve().is_relative_to(folder.resolve())
 
@@ -440,6 +491,10 @@ def verify_backup(folder: Path) -> Backup:
         state = json.loads((folder / STATE_MANIFEST).read_text(encoding="utf-8"))
         if int(manifest.get("version", 1)) >= 2:
             problems += _legacy_copy_problems(files, state)
+    if PROJECT_FILES in files and not problems:
+        record = ProjectFiles.read(folder)
+        unsafe = [name for name in record.copy_names() if not _safe_name(folder, name)]
+        problems += [f"{name}: not a file name" for name in unsafe] or record.problems(files)
     if problems:
         raise BackupError(f"backup {folder.name} failed verification", problems)
     tools_wire = json.loads((folder / TOOLS_LIST).read_text(encoding="utf-8"))

@@ -9,15 +9,15 @@ The built-in checks:
 - ``actions``: pos_workflow answers all 14 actions (in the scratch copy, on a
   session of its own: nothing of the project is touched);
 - ``backup-space``: the backup folder is writable and has room;
-- ``lock``: no other cutover is running;
-- ``agent-instructions``: every mention of an old tool in the agent
-  instructions and workflow markdown, as ``file:line`` with its replacement.
+- ``lock``: no other cutover is running.
 
 More checks plug in with :func:`register_check`; importing pos_cutover registers
-two (see ``pos_cutover._legacy``): ``legacy-definitions`` (what legacy workflow
-definitions declare that is not enforced, and dynamic workflows) and
-``legacy-sessions`` (each legacy session file and what its migration maps). A
-check that raises becomes a FAIL, the others still run.
+``legacy-definitions`` (what legacy workflow definitions declare that is not
+enforced, and dynamic workflows) and ``legacy-sessions`` (each legacy session
+file and what its migration maps), see ``pos_cutover._legacy``; then
+``praxis-server``, ``clients``, ``agent-instructions`` and ``surface``, see
+``pos_cutover._praxis_checks``. A check that raises becomes a FAIL, the others
+still run.
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ from jsonschema import Draft202012Validator
 from pos_tool import DEFAULT_GROUPS, REGISTRY_FILE, registry_schema
 
 from ._backup import BACKUPS_DIR, backup_size_estimate
+from ._changes import ChangeOptions
 from ._journal import JOURNAL_FILE, read_journal
 from ._lock import LOCK_FILE, lock_holder
 from ._plan import CutoverPlan
 from ._probe import smoke_actions
-from ._scan import scan_project
 from ._server import LiveServer, ServerLauncher, connect
 from .exceptions import CutoverError, ServerStartError
 
@@ -180,6 +180,8 @@ class CheckContext:
         run_id: Identifies this run (probe sessions carry it).
         spec_map: Spec folders of legacy dynamic sessions to replace (``--spec-map``):
             the folder a session named -> the folder to use, relative to the project.
+        options: How the praxis server, its clients and the instructions are treated.
+        cache: What checks compute once and share (the project's survey).
     """
 
     project: Path
@@ -188,6 +190,8 @@ class CheckContext:
     lock_held: bool = False
     run_id: str = "check"
     spec_map: dict[str, str] = field(default_factory=dict)
+    options: ChangeOptions = field(default_factory=ChangeOptions)
+    cache: dict[str, Any] = field(default_factory=dict)
 
 
 CheckFn = Callable[[CheckContext], Awaitable[list[CheckResult]]]
@@ -273,7 +277,12 @@ async def check_registry(ctx: CheckContext) -> list[CheckResult]:
     else:
         current = CheckResult("registry", "PASS", reason, details={"groups": list(groups)})
         missing = [g for g in ctx.plan.remove_groups if g not in groups]
-        if missing:
+        if not (ctx.project / REGISTRY_FILE).exists():
+            current.reason += (
+                "; without the file pos-workflow serves the target groups, and the old surface "
+                "is whatever else the clients launch (see praxis-server and clients)"
+            )
+        elif missing:
             current.status = "WARN"
             current.reason += f"; the plan removes {missing}, which the registry does not name"
             current.remediation = "Check that --project and --plan belong together."
@@ -314,7 +323,7 @@ def scratch_copy(project: Path) -> Iterator[Path]:
 
 
 def _surface_result(
-    name: str, tools: list[str], expected: int, ctx: CheckContext, *, after: bool
+    name: str, tools: list[str], expected: int | None, ctx: CheckContext, *, after: bool
 ) -> CheckResult:
     details: dict[str, Any] = {"tools": tools, "count": len(tools), "expected": expected}
     findings = []
@@ -327,7 +336,7 @@ def _surface_result(
         findings += [
             Finding(f"old tool {t!r} is still listed") for t in ctx.plan.absent if t in tools
         ]
-    count_off = len(tools) != expected
+    count_off = expected is not None and len(tools) != expected
     if findings or (after and count_off):
         return CheckResult(
             name,
@@ -343,6 +352,14 @@ def _surface_result(
             "WARN",
             f"the server lists {len(tools)} tools, the plan expected {expected} before the cutover",
             "Check that the plan fits this project (expected_tools.before).",
+            details=details,
+        )
+    if expected is None:
+        return CheckResult(
+            name,
+            "PASS",
+            f"the server starts and lists {len(tools)} tools (no registry file: the plan's "
+            "count of tools before applies to a registry naming the old tools)",
             details=details,
         )
     return CheckResult(
@@ -383,9 +400,8 @@ async def check_servers(ctx: CheckContext) -> list[CheckResult]:
         try:
             async with connect(scratch, ctx.launcher, durable=False) as server:
                 tools = await server.tool_names()
-            results.append(
-                _surface_result("server-current", tools, ctx.plan.expected_before, ctx, after=False)
-            )
+            before = ctx.plan.expected_before if (scratch / REGISTRY_FILE).exists() else None
+            results.append(_surface_result("server-current", tools, before, ctx, after=False))
         except ServerStartError as exc:
             results.append(_start_failure("server-current", exc))
         target = scratch / REGISTRY_FILE
@@ -492,39 +508,12 @@ async def check_lock(ctx: CheckContext) -> list[CheckResult]:
     ]
 
 
-async def check_instructions(ctx: CheckContext) -> list[CheckResult]:
-    """List every mention of an old tool name in agent instructions and workflow markdown."""
-    mentions = scan_project(ctx.project)
-    details = {"mentions": [m.to_dict() for m in mentions]}
-    if not mentions:
-        return [
-            CheckResult(
-                "agent-instructions",
-                "PASS",
-                "no old tool names in agent instructions",
-                details=details,
-            )
-        ]
-    files = sorted({m.file for m in mentions})
-    return [
-        CheckResult(
-            "agent-instructions",
-            "WARN",
-            f"{len(mentions)} mention(s) of old tools in {len(files)} file(s): agents would call tools that are gone",
-            "Rewrite each mention as the pos_workflow call shown (see the migration guide's table).",
-            [Finding(f"{m.tool}: {m.text}", m.location, m.replacement) for m in mentions],
-            details,
-        )
-    ]
-
-
 BUILTIN_CHECKS: tuple[tuple[str, CheckFn], ...] = (
     ("journal", check_journal),
     ("registry", check_registry),
     ("servers", check_servers),
     ("backup-space", check_backup_space),
     ("lock", check_lock),
-    ("agent-instructions", check_instructions),
 )
 
 

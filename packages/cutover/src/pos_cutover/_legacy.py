@@ -612,7 +612,10 @@ def undo_legacy_sessions(ctx: MigrationContext) -> MigrationOutcome:
     kept: list[str] = []
     for sid in ledger.created:
         path = folder / f"{sid}.json"
-        if sid in before or store is None or not path.is_file():
+        if sid in before or store is None:
+            continue
+        if not path.is_file():
+            store.delete(sid)  # gone already: a killed rollback may have left its lock sidecar
             continue
         try:
             progressed = store.load(sid).version > 1

@@ -1,9 +1,10 @@
 """The old workflow tools and the pos_workflow call that replaces each one.
 
-This table is the single source for three things: the pre-check that lists every
-mention of an old tool in a project's agent instructions, the plan's list of
-tools that must be gone after the cutover, and the migration guide's table
-(:func:`migration_table_markdown`).
+This table is the single source for four things: the pre-check that lists every
+mention of an old tool in a project's agent instructions, the rewrite of those
+mentions (``--rewrite-instructions``: each old call becomes the pos_workflow call
+of its ``action``), the plan's list of tools that must be gone after the cutover,
+and the migration guide's table (:func:`migration_table_markdown`).
 """
 
 from __future__ import annotations
@@ -32,12 +33,17 @@ class Replacement:
         old_call: The old call, with its parameters.
         new_call: The pos_workflow call that does the same.
         note: What differs, if anything.
+        action: The pos_workflow action that does what the old tool did with the same
+            parameters (None: no single call does; the rewrite leaves it to a human).
+        params: The old tool's parameters in order (positional arguments map onto them).
     """
 
     tool: str
     old_call: str
     new_call: str
     note: str = ""
+    action: str | None = None
+    params: tuple[str, ...] = ()
 
 
 LEGACY_TOOLS: dict[str, Replacement] = {
@@ -48,29 +54,40 @@ LEGACY_TOOLS: dict[str, Replacement] = {
             "start_workflow(workflow_type, target_file, options)",
             'pos_workflow(action="start", workflow_type=..., target_file=...)',
             "options stays optional; the response carries phase_content and next_actions.",
+            "start",
+            ("workflow_type", "target_file", "options"),
         ),
         Replacement(
             "get_current_phase",
             "get_current_phase(session_id)",
             'pos_workflow(action="get_phase", session_id=...)',
             "phase_content includes artifacts_from_previous_phases.",
+            "get_phase",
+            ("session_id",),
         ),
         Replacement(
             "get_task",
             "get_task(session_id, phase, task_number)",
             'pos_workflow(action="get_task", session_id=..., phase=..., task_number=...)',
+            "",
+            "get_task",
+            ("session_id", "phase", "task_number"),
         ),
         Replacement(
             "complete_phase",
             "complete_phase(session_id, phase, evidence)",
             'pos_workflow(action="complete_phase", session_id=..., phase=..., evidence={...})',
             "build evidence from phase_content.checkpoint (its evidence_example passes).",
+            "complete_phase",
+            ("session_id", "phase", "evidence"),
         ),
         Replacement(
             "get_workflow_state",
             "get_workflow_state(session_id)",
             'pos_workflow(action="get_state", session_id=...)',
             "get_session gives the full record with phase_history.",
+            "get_state",
+            ("session_id",),
         ),
         Replacement(
             "create_workflow",

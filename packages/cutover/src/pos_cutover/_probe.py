@@ -148,7 +148,7 @@ def _evidence(response: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Smoke:
-    """Records calls per action."""
+    """Records calls per action; an action passes only once it was called and answered."""
 
     def __init__(self, server: LiveServer) -> None:
         self.server = server
@@ -159,7 +159,11 @@ class _Smoke:
         record = self.results[action]
         record.calls += 1
         record.ms = max(record.ms, result.ms)
-        if result.ok != expect_ok and record.ok:
+        if result.payload.get("action") != action and record.ok:
+            # Every pos_workflow answer, success or error, echoes its action.
+            record.ok = False
+            record.detail = f"no answer from pos_workflow's {action} (got {result.text[:120]!r})"
+        elif result.ok != expect_ok and record.ok:
             record.ok = False
             want = "success" if expect_ok else "an error"
             got = result.payload.get("error") or result.payload.get("status") or result.text[:200]
@@ -171,6 +175,13 @@ class _Smoke:
         if record.ok:
             record.ok = False
             record.detail = detail
+
+    def finish(self) -> list[ActionResult]:
+        """The results, an action never called failing (it proved nothing)."""
+        for record in self.results.values():
+            if record.calls == 0:
+                self.fail(record.action, "not called")
+        return list(self.results.values())
 
 
 async def smoke_actions(
@@ -208,13 +219,13 @@ async def smoke_actions(
         options=probe_options(run_id),
     )
     sid = str(started.payload.get("session_id", ""))
-    if not started.ok:
+    first = started.payload.get("phase_content", {}).get("phase")
+    if not started.ok or not sid or not isinstance(first, int):
         for name in ACTIONS:
             if name not in ("list_workflows", "list_sessions"):
                 smoke.fail(name, "not reached: start failed")
         await smoke.call("list_sessions")
-        return list(smoke.results.values())
-    first = int(started.payload["phase_content"]["phase"])
+        return smoke.finish()
     await smoke.call("get_phase", session_id=sid)
     await smoke.call("get_task", session_id=sid, phase=first, task_number=1)
     failed = await smoke.call(
@@ -243,7 +254,7 @@ async def smoke_actions(
     deleted = await smoke.call("delete_session", session_id=sid, reason="pos-cutover smoke done")
     if deleted.ok and deleted.payload.get("deleted") is not True:
         smoke.fail("delete_session", "the probe session was not deleted")
-    return list(smoke.results.values())
+    return smoke.finish()
 
 
 async def _drive(

@@ -1,11 +1,17 @@
-"""The validation report of the seed's Task 5.5, as markdown and JSON.
+"""The validation report of a cutover, as markdown and JSON.
 
-Sections follow the template: test execution, test results (all 14 actions by
-group), complete workflows, session continuity, legacy sessions (when the
-project has any), performance metrics against ``specs/thresholds.json``, the
-production metrics the project's servers recorded since the cutover began (when
-there are any), issues found, recommendation. Both forms are written
-into the backup folder (``report.md``, ``report.json``).
+Sections: test execution, cutover (tools before and after), clients and the
+praxis server (when the cutover rewrote project files), test results (all 14
+actions by group), complete workflows, session continuity, legacy sessions (when
+the project has any), performance metrics against ``specs/thresholds.json``, the production
+metrics the project's servers recorded since the cutover began (when there are
+any), issues found, what is left for you, recommendation. Both forms are written into
+the backup folder (``report.md``, ``report.json``).
+
+The recommendation is one of three verdicts: *approve* (everything moved and
+verified), *partial* (verified, but legacy sessions were left behind or the
+praxis server's other tools were given up; each named), *rollback* (verification
+failed).
 """
 
 from __future__ import annotations
@@ -24,13 +30,23 @@ from pos_tool import ACTIONS, metrics_summary
 from ._backup import BACKUPS_DIR, LEGACY_STATE_DIR, Backup
 from ._checks import CheckReport
 from ._files import json_bytes
-from ._legacy import LegacyMigration, read_legacy_migration
+from ._legacy import LegacyMigration, LegacySessionFile, read_legacy_migration
 from ._verify import Verification
 
-__all__ = ["REPORT_JSON", "REPORT_MD", "Report", "build_report"]
+__all__ = [
+    "REPORT_JSON",
+    "REPORT_MD",
+    "UNMIGRATED",
+    "Report",
+    "build_report",
+    "unmigrated_reason",
+]
 
 REPORT_MD = "report.md"
 REPORT_JSON = "report.json"
+
+UNMIGRATED = "legacy session "
+"""How a partial reason about a session left behind starts (``run`` looks for it)."""
 
 _GROUP_ORDER = ("discovery", "execution", "management", "recovery")
 _MAX_LISTED = 25
@@ -48,7 +64,7 @@ class Report:
     Attributes:
         markdown: The report as markdown.
         data: The same facts as a JSON-able dict.
-        approved: The recommendation: approve (True) or roll back (False).
+        approved: Whether the recommendation is to approve (everything moved and verified).
     """
 
     markdown: str
@@ -71,7 +87,7 @@ def _tester() -> str:
 
 def _group_lines(v: Verification) -> tuple[list[str], dict[str, bool]]:
     by_group: dict[str, list[bool]] = {g: [] for g in _GROUP_ORDER}
-    tested = {a.action: a.ok for a in v.actions}
+    tested = {a.action: a.ok and a.calls > 0 for a in v.actions}
     for name, spec in ACTIONS.items():
         by_group.setdefault(spec.group, []).append(tested.get(name, False))
     verdict = {g: bool(oks) and all(oks) for g, oks in by_group.items()}
@@ -180,6 +196,95 @@ def _legacy_lines(
     return lines + ([""] if migrated and notes else []) + notes
 
 
+def _client_lines(backup: Backup, v: Verification | None) -> list[str]:
+    """The project files the cutover rewrote, how each new client entry answered, the praxis server."""
+    changes = backup.changes()
+    praxis = backup.praxis()
+    if not changes and not praxis.get("found"):
+        return []
+    lines = []
+    if praxis.get("found"):
+        kept, lost = praxis.get("kept", []), praxis.get("lost_tools", [])
+        if praxis.get("mode") == "keep" and kept:
+            lines.append(
+                f"- praxis server: kept for {kept} (workflow group removed); agents keep its other tools"
+            )
+        elif lost:
+            lines.append(
+                f"- praxis server: removed from the clients; tools lost: {', '.join(lost)} {_WARN}"
+            )
+        else:
+            lines.append("- praxis server: no longer launched (it had no group besides workflow)")
+    for change in changes:
+        lines.append(f"- `{change.path}`: {'; '.join(change.summary)}")
+    checks = v.clients if v else []
+    if checks:
+        lines += ["", "| file | entry | transport | starts pos-workflow |", "|---|---|---|---|"]
+        for c in checks:
+            mark = (
+                _WARN + " " + c.detail
+                if c.skipped
+                else _mark(c.ok) + (f" {c.detail}" if c.detail else "")
+            )
+            lines.append(f"| `{c.file}` | {c.name} | {c.transport} | {mark} |")
+    return lines
+
+
+def unmigrated_reason(record: LegacySessionFile) -> str:
+    """The partial reason for a legacy session file left behind: its name and why."""
+    why = record.message.removeprefix(f"{record.source}: ").removeprefix("cannot be migrated: ")
+    return f"{UNMIGRATED}{record.source} not migrated: {why}"
+
+
+def _partial(backup: Backup, ledger: LegacyMigration | None) -> list[str]:
+    """Why the verdict is partial: each legacy session left behind, the tools given up."""
+    reasons = []
+    if ledger is not None:
+        reasons += [unmigrated_reason(f) for f in ledger.files if f.outcome == "not_migrated"]
+    elif backup.legacy_files:
+        reasons.append(
+            f"{UNMIGRATED}files under {LEGACY_STATE_DIR} not migrated (no migration ran)"
+        )
+    lost = backup.praxis().get("lost_tools", [])
+    if lost:
+        reasons.append(f"tools lost with the praxis server: {', '.join(lost)}")
+    return reasons
+
+
+def _todo(backup: Backup, v: Verification | None, checks: CheckReport | None) -> list[str]:
+    """What is left for the release engineer after a cutover that passed."""
+    todo = []
+    if backup.changes() or backup.praxis().get("found"):
+        todo.append(
+            "- Restart (or reload the MCP servers of) every IDE and agent on this project: "
+            "a running client keeps the tools it listed at start-up."
+        )
+    for c in v.clients if v else []:
+        if c.skipped:
+            todo.append(f"- `{c.file}` {c.name}: {c.detail}")
+    for entry in backup.praxis().get("user_entries", []):
+        todo.append(
+            f"- `{entry['file']}` {entry['name']} {entry['reason']}: add a pos-workflow entry "
+            "there by hand (the cutover changes nothing outside the project)"
+        )
+    if checks is not None:
+        for r in checks.results:
+            if (
+                r.name == "agent-instructions"
+                and r.status != "PASS"
+                and not backup.options().rewrite_instructions
+            ):
+                todo.append(
+                    f"- Agent instructions: {r.reason}; rewrite them (`--rewrite-instructions`, "
+                    "or by hand with the migration guide's table)"
+                )
+    for change in backup.changes():
+        todo += [
+            f"- `{change.path}` {s}" for s in change.summary if s.startswith("left for a human")
+        ]
+    return todo
+
+
 def _latency_lines(v: Verification) -> list[str]:
     lines = []
     for lat in v.latencies:
@@ -271,6 +376,45 @@ def _issues(
     return issues
 
 
+def _cutover_lines(backup: Backup, v: Verification | None) -> list[str]:
+    """The tools before and after, and whether the old names answer "Unknown tool"."""
+    plan = backup.plan
+    lines = [
+        "",
+        "## Cutover",
+        f"- Tools before: {len(backup.tools)} (plan: {plan['expected_tools']['before']}): "
+        f"{', '.join(backup.tools)}",
+    ]
+    praxis = backup.praxis()
+    if praxis.get("found") and not backup.registry_existed:
+        lines[-1] = (
+            f"- Tools before: the praxis server's (groups {praxis.get('groups')}); pos-workflow "
+            f"without a registry file listed {len(backup.tools)}: {', '.join(backup.tools)}"
+        )
+    if v is not None:
+        lines.append(
+            f"- Tools after: {len(v.tools)} (plan: {v.expected_tools}): {', '.join(v.tools) or '-'}"
+        )
+        answered = sum(1 for a in v.unknown_tool_answers.values() if "unknown tool" in a.lower())
+        if v.unknown_tool_answers:
+            lines.append(
+                f'- Old tools answering "Unknown tool": {answered}/{len(v.unknown_tool_answers)} '
+                f"{_mark(answered == len(v.unknown_tool_answers))}"
+            )
+    return lines
+
+
+def _metrics_section(
+    lines: list[str], backup: Backup, v: Verification | None
+) -> dict[str, Any] | None:
+    """Append the measured latencies and the production metrics; return the latter's data."""
+    if v is not None:
+        lines += ["", "## Performance Metrics", *(_latency_lines(v) or ["- not measured"])]
+    production, production_data = _production_metrics(backup)
+    lines += ["", "### Production metrics since the cutover", *production]
+    return production_data
+
+
 def build_report(
     backup: Backup,
     verification: Verification | None,
@@ -296,7 +440,10 @@ def build_report(
     plan = backup.plan
     groups = plan["groups"]
     tester = tester or _tester()
-    approved = v is not None and v.ok and rollback is None
+    ledger = read_legacy_migration(backup)
+    passed = v is not None and v.ok and rollback is None
+    partial = _partial(backup, ledger) if passed else []
+    approved = passed and not partial
     date = (v.finished_at if v else backup.created_at)[:10]
     lines = [
         "# pos_workflow Production Validation Report",
@@ -307,20 +454,11 @@ def build_report(
         f"- Tester: {tester} (pos-cutover {version})".rstrip(),
         f"- Plan: {plan.get('name')} (remove {groups['remove']}, add {groups['add']}, keep {groups['keep']})",
         f"- Backup: `{backup.backup_id}`",
-        "",
-        "## Cutover",
-        f"- Tools before: {len(backup.tools)} (plan: {plan['expected_tools']['before']}): {', '.join(backup.tools)}",
     ]
-    if v is not None:
-        lines.append(
-            f"- Tools after: {len(v.tools)} (plan: {v.expected_tools}): {', '.join(v.tools) or '-'}"
-        )
-        answered = sum(1 for a in v.unknown_tool_answers.values() if "unknown tool" in a.lower())
-        if v.unknown_tool_answers:
-            lines.append(
-                f'- Old tools answering "Unknown tool": {answered}/{len(v.unknown_tool_answers)} '
-                f"{_mark(answered == len(v.unknown_tool_answers))}"
-            )
+    lines += _cutover_lines(backup, v)
+    clients = _client_lines(backup, v)
+    if clients:
+        lines += ["", "### Clients and the praxis server", *clients]
     group_verdict: dict[str, bool] = {}
     lines += ["", "## Test Results"]
     if v is not None and v.actions:
@@ -339,19 +477,23 @@ def build_report(
             "### Session continuity",
             *_continuity_lines(v),
         ]
-    ledger = read_legacy_migration(backup)
     legacy = _legacy_lines(backup, ledger, v)
     if legacy:
         lines += ["", "### Legacy sessions", *legacy]
-    if v is not None:
-        lines += ["", "## Performance Metrics", *(_latency_lines(v) or ["- not measured"])]
-    production, production_data = _production_metrics(backup)
-    lines += ["", "### Production metrics since the cutover", *production]
+    production_data = _metrics_section(lines, backup, v)
     issues = _issues(v, checks, rollback, ledger)
     lines += ["", "## Issues Found", *(issues or ["- None"])]
+    todo = _todo(backup, v, checks) if passed else []
+    if todo:
+        lines += ["", "## Left for you", *todo]
     lines += ["", "## Recommendation"]
     if approved:
         lines.append(f"{_YES} Approve for production use")
+    elif passed:
+        lines.append(
+            f"{_WARN} Partial: cut over and verified, but not everything moved ({len(partial)}):"
+        )
+        lines += [f"- {reason}" for reason in partial]
     else:
         why = (
             "; ".join(v.problems[:3])
@@ -380,7 +522,12 @@ def build_report(
         "legacy_sessions": ledger.to_dict() if ledger else None,
         "production_metrics": production_data,
         "issues": issues,
-        "recommendation": "approve" if approved else "rollback",
+        "clients": [c.to_dict() for c in v.clients] if v else [],
+        "project_files": [c.record() for c in backup.changes()],
+        "praxis": backup.praxis(),
+        "left_for_you": todo,
+        "partial": partial,
+        "recommendation": "approve" if approved else "partial" if passed else "rollback",
     }
     json.dumps(data)  # fail here, not half-way through writing, if something is not JSON-able
     return Report(markdown, data, approved)

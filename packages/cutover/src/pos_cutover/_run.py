@@ -1,259 +1,64 @@
-"""The cutover steps and ``run``: check -> backup -> apply -> verify -> report.
+"""The cutover commands and ``run``: check -> backup -> apply -> verify -> report.
 
-:class:`Cutover` holds what every step needs (project, plan, how to start the
-server, where progress goes) and offers each step on its own and ``run``, which
+:class:`Cutover` offers each step as a command (holding the project's lock,
+recovering an interrupted cutover first where that matters) and ``run``, which
 chains them, rolls back by itself when verification fails, recovers first from
 an interrupted cutover, and is a no-op on a project already cut over. Every
-step returns a :class:`CutoverResult` whose ``exit_code`` is one of
-:class:`ExitCode`; nothing is raised for an expected failure.
+command returns a :class:`~pos_cutover.CutoverResult` whose ``exit_code`` is one
+of :class:`~pos_cutover.ExitCode`; nothing is raised for an expected failure.
+A folder without ``.praxis-os/`` is refused by every command (exit 2) before
+anything is written.
+
+The verdict: a cutover that moved and verified everything is approved (exit 0).
+One that left legacy sessions behind, or that removed the praxis server and with
+it tools agents had, is *partial*: the report names each session left behind
+with its reason and each tool lost. ``run`` then exits with 6 unless every
+shortfall was accepted (``accept_unmigrated``; the tool loss is accepted by
+choosing ``remove_praxis_server``).
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import IntEnum
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from ._backup import (
-    BACKUPS_DIR,
-    CANARY,
-    Backup,
-    find_backup,
-    new_backup_folder,
-    read_registry,
-    write_backup,
-)
-from ._canary import start_canary
-from ._checks import CheckContext, CheckReport, CheckResult, registry_groups, run_checks
+from ._backup import Backup, find_backup
+from ._checks import CheckReport
 from ._files import json_bytes
-from ._journal import (
-    ApplyResult,
-    Recovery,
-    apply_registry,
-    clear_journal,
-    read_journal,
-    recover,
-    registry_sha256,
-    restore_registry,
-    set_journal_state,
-)
+from ._journal import ApplyResult, Recovery, clear_journal, recover, set_journal_state
 from ._lock import CutoverLock
-from ._migrate import MigrationContext, MigrationOutcome, run_migration_steps, undo_migration_steps
-from ._plan import CutoverPlan, default_plan, parse_plan
+from ._migrate import MigrationOutcome, run_migration_steps
 from ._probe import remove_probe_sessions
-from ._report import Report, build_report
-from ._server import ServerLauncher, connect
-from ._verify import Verification, load_verification, verify
+from ._report import UNMIGRATED, unmigrated_reason
+from ._result import CutoverResult, ExitCode, package_version
+from ._steps import CHECKS_FILE, ROLLBACK_FILE, CutoverSteps
+from ._survey import Survey
+from ._verify import load_verification
 from .exceptions import BackupError, CutoverBusyError, CutoverError, JournalError, ServerStartError
 
-__all__ = [
-    "CHECKS_FILE",
-    "ROLLBACK_FILE",
-    "Cutover",
-    "CutoverResult",
-    "Event",
-    "ExitCode",
-    "Progress",
-]
-
-logger = logging.getLogger("pos_cutover")
-
-CHECKS_FILE = "checks.json"
-ROLLBACK_FILE = "rollback.json"
+__all__ = ["CHECKS_FILE", "ROLLBACK_FILE", "Cutover", "package_version"]
 
 
-class ExitCode(IntEnum):
-    """Exit codes of ``pos-cutover`` (and :attr:`CutoverResult.exit_code`)."""
+class Cutover(CutoverSteps):
+    """The cutover of one project: each step as a command, and ``run``.
 
-    OK = 0
-    """Done, or nothing to do (already cut over)."""
-    FAILED = 1
-    """A pre-check, the backup or verification failed; the registry was not changed."""
-    USAGE = 2
-    """Bad arguments, an invalid plan or an unknown backup."""
-    ROLLED_BACK = 3
-    """Verification failed after apply; the registry was restored byte-identical to the backup."""
-    ROLLBACK_FAILED = 4
-    """Rollback failed, or the registry matches neither backup nor target: a human must look."""
-    BUSY = 5
-    """Another cutover (run, apply or rollback) holds the project's lock."""
-
-
-EventKind = Literal["start", "ok", "warn", "fail", "info", "check"]
-
-
-@dataclass(frozen=True)
-class Event:
-    """One progress event.
-
-    Attributes:
-        step: recover, check, backup, apply, verify, rollback or report.
-        kind: start, ok, warn, fail, info, or check (one check result in ``check``).
-        message: One line for humans.
-        check: The check result, for ``kind == "check"``.
+    See :class:`~pos_cutover._steps.CutoverSteps` for the arguments.
     """
-
-    step: str
-    kind: EventKind
-    message: str
-    check: CheckResult | None = None
-
-
-Progress = Callable[[Event], None]
-
-
-def _quiet(_event: Event) -> None:
-    """Progress sink that drops every event."""
-
-
-@dataclass
-class CutoverResult:
-    """What a step (or ``run``) did.
-
-    Attributes:
-        command: check, backup, apply, verify, rollback, report or run.
-        outcome: A word for machines: ok, no_op, cut_over, check_failed,
-            backup_failed, verify_failed, rolled_back, rollback_failed, busy, error.
-        exit_code: The process exit code for this outcome.
-        message: One sentence for humans.
-    """
-
-    command: str
-    outcome: str
-    exit_code: ExitCode
-    message: str
-    project: str = ""
-    plan: str | None = None
-    recovery: Recovery | None = None
-    checks: CheckReport | None = None
-    backup: Backup | None = None
-    apply: ApplyResult | None = None
-    migrations: list[MigrationOutcome] = field(default_factory=list)
-    verification: Verification | None = None
-    rollback: dict[str, Any] | None = None
-    report: Report | None = None
-    report_files: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the result as a JSON-able dict (the ``--json`` output)."""
-        return {
-            "command": self.command,
-            "outcome": self.outcome,
-            "exit_code": int(self.exit_code),
-            "message": self.message,
-            "project": self.project,
-            "plan": self.plan,
-            "recovery": self.recovery.to_dict() if self.recovery else None,
-            "checks": self.checks.to_dict() if self.checks else None,
-            "backup": self.backup.to_dict() if self.backup else None,
-            "apply": self.apply.to_dict() if self.apply else None,
-            "migrations": [m.to_dict() for m in self.migrations],
-            "verification": self.verification.to_dict() if self.verification else None,
-            "rollback": self.rollback,
-            "report": {"markdown": self.report.markdown, "files": self.report_files}
-            if self.report
-            else None,
-        }
-
-
-def package_version() -> str:
-    """Return the installed version of pos-cutover."""
-    try:
-        return version("pos-cutover")
-    except PackageNotFoundError:  # pragma: no cover - only without installed metadata
-        return "0.0.0"
-
-
-def plan_of(backup: Backup) -> CutoverPlan:
-    """Return the plan a backup was taken for."""
-    return parse_plan(json.dumps(backup.plan), f"{backup.backup_id}/plan.json")
-
-
-class Cutover:
-    """The cutover of one project.
-
-    Args:
-        project: The project root.
-        plan: The cutover plan (default: the plan shipped in the package).
-        launcher: How to start the server (default: ``python -m pos_tool serve``).
-        progress: Receives progress events (default: dropped).
-        environment: Shown in the report ("production", "staging", ...).
-        tester: Shown in the report (default: the OS user).
-        spec_map: For legacy sessions of dynamic workflows: the spec folder a session
-            named -> the folder to use instead (``--spec-map OLD=NEW``).
-    """
-
-    def __init__(
-        self,
-        project: str | Path,
-        plan: CutoverPlan | None = None,
-        *,
-        launcher: ServerLauncher | None = None,
-        progress: Progress | None = None,
-        environment: str = "production",
-        tester: str | None = None,
-        spec_map: dict[str, str] | None = None,
-    ) -> None:
-        self.project = Path(project).resolve()
-        self.spec_map = dict(spec_map or {})
-        self.plan = plan or default_plan()
-        self.launcher = launcher or ServerLauncher()
-        self.progress = progress or _quiet
-        self.environment = environment
-        self.tester = tester
-
-    # ----------------------------------------------------------------- helpers
-
-    def _emit(
-        self, step: str, kind: EventKind, message: str, check: CheckResult | None = None
-    ) -> None:
-        logger.debug("%s %s: %s", step, kind, message)
-        self.progress(Event(step, kind, message, check))
-
-    def _result(
-        self, command: str, outcome: str, code: ExitCode, message: str, **parts: Any
-    ) -> CutoverResult:
-        return CutoverResult(
-            command, outcome, code, message, str(self.project), self.plan.source, **parts
-        )
 
     def _lock(self, command: str) -> CutoverLock:
         return CutoverLock(self.project, command)
 
     def already_cut_over(self) -> bool:
-        """Whether the project's registry already names exactly the plan's target groups."""
-        groups, _ = registry_groups(self.project)
-        return groups is not None and set(groups) == set(self.plan.target_groups)
+        """Whether nothing of the old surface is left (see ``pos_cutover._survey``)."""
+        return not self.survey().pending()
 
-    # ------------------------------------------------------------------- check
-
-    async def _checks(self, *, lock_held: bool) -> CheckReport:
-        self._emit(
-            "check", "start", f"pre-checks of {self.project.name} against plan {self.plan.name}"
-        )
-        run_id = "check-" + secrets.token_hex(4)
-        ctx = CheckContext(
-            self.project,
-            self.plan,
-            self.launcher,
-            lock_held=lock_held,
-            run_id=run_id,
-            spec_map=self.spec_map,
-        )
-        report = await run_checks(ctx, lambda r: self._emit("check", "check", r.reason, r))
-        counts = report.counts()
-        summary = f"{counts['PASS']} passed, {counts['WARN']} warned, {counts['FAIL']} failed"
-        self._emit("check", "ok" if report.ok else "fail", summary)
-        return report
+    # ------------------------------------------------------------------ commands
 
     async def check(self) -> CutoverResult:
         """Run every pre-check; change nothing."""
+        refused = self.not_a_project("check")
+        if refused is not None:
+            return refused
         report = await self._checks(lock_held=False)
         if report.ok:
             return self._result(
@@ -264,42 +69,11 @@ class Cutover:
             "check", "check_failed", ExitCode.FAILED, f"pre-checks failed: {names}", checks=report
         )
 
-    # ------------------------------------------------------------------ backup
-
-    async def _backup(self) -> Backup:
-        self._emit(
-            "backup", "start", "backing up the registry, the live tool list and the state manifest"
-        )
-        folder = new_backup_folder(self.project)
-        async with connect(self.project, self.launcher) as server:
-            wire = await server.list_tools_wire()
-            backup = write_backup(self.project, folder, self.plan, wire)
-            registry = "saved" if backup.registry_existed else "absent (recorded)"
-            legacy = (
-                f" ({backup.legacy_files} legacy, copied into the backup)"
-                if backup.legacy_files
-                else ""
-            )
-            self._emit(
-                "backup",
-                "ok",
-                f"{backup.backup_id}: verified against its manifest ({len(backup.tools)} tools, "
-                f"{backup.state_files} state files{legacy}, registry {registry})",
-            )
-            canary = await start_canary(server, backup.tools, self.plan.workflow_types)
-        backup.write_output(CANARY, json_bytes(canary))
-        if canary.get("session_id"):
-            self._emit(
-                "backup",
-                "info",
-                f"canary session {canary['session_id']} started through {canary['tool']}",
-            )
-        else:
-            self._emit("backup", "warn", f"no canary session: {canary.get('reason')}")
-        return backup
-
     async def backup(self) -> CutoverResult:
         """Take a verified backup (and start the canary session); change nothing else."""
+        refused = self.not_a_project("backup")
+        if refused is not None:
+            return refused
         try:
             with self._lock("backup"):
                 backup = await self._backup()
@@ -316,26 +90,11 @@ class Cutover:
             backup=backup,
         )
 
-    # ------------------------------------------------------------------- apply
-
-    def _apply(self, backup: Backup) -> tuple[ApplyResult, list[MigrationOutcome]]:
-        self._emit(
-            "apply",
-            "start",
-            f"replacing the registry atomically (journal: backup {backup.backup_id})",
-        )
-        applied = apply_registry(self.project, backup)
-        what = "replaced" if applied.changed else "already held the target"
-        self._emit("apply", "ok", f"registry {what}: groups {list(plan_of(backup).target_groups)}")
-        outcomes = run_migration_steps(
-            MigrationContext(self.project, backup, plan_of(backup), self.spec_map)
-        )
-        for outcome in outcomes:
-            self._emit("apply", "info", f"migration {outcome.name}: {outcome.message}")
-        return applied, outcomes
-
     async def apply(self, backup_id: str | None = None) -> CutoverResult:
-        """Apply the target registry of a backup (the newest by default); no verification."""
+        """Apply the target files of a backup (the newest by default); no verification."""
+        refused = self.not_a_project("apply")
+        if refused is not None:
+            return refused
         try:
             with self._lock("apply"):
                 recovery = self._recover()
@@ -358,43 +117,12 @@ class Cutover:
             "apply",
             "ok",
             ExitCode.OK,
-            f"target registry of {backup.backup_id} in place; run verify next",
+            f"target files of {backup.backup_id} in place; run verify next",
             recovery=recovery,
             backup=backup,
             apply=applied,
             migrations=outcomes,
         )
-
-    # ------------------------------------------------------------------ verify
-
-    async def _verify(self, backup: Backup) -> Verification:
-        plan = plan_of(backup)
-        self._emit(
-            "verify",
-            "start",
-            "fresh server over stdio: tools, old names, 14 actions, workflows, sessions",
-        )
-        result = await verify(self.project, plan, backup, self.launcher, run_id=backup.backup_id)
-        for warning in result.warnings:
-            self._emit("verify", "warn", warning)
-        if result.ok:
-            done = sum(1 for w in result.workflows if w.ok)
-            migrated = (
-                f"; {len(result.migrated)} migrated legacy session(s) answer get_state, "
-                "get_phase and get_task"
-                if result.migrated
-                else ""
-            )
-            self._emit(
-                "verify",
-                "ok",
-                f"{len(result.tools)} tools (plan {plan.expected_after}); 14 actions ok; "
-                f"{done} workflows completed{migrated}",
-            )
-        else:
-            for problem in result.problems:
-                self._emit("verify", "fail", problem)
-        return result
 
     async def verify(self, backup_id: str | None = None) -> CutoverResult:
         """Verify the project against a backup's plan (the newest by default).
@@ -404,6 +132,9 @@ class Cutover:
         of the cutover the journal records settles it: the journal is removed, so
         that ``check`` passes and a later ``run`` finds the project cut over.
         """
+        refused = self.not_a_project("verify")
+        if refused is not None:
+            return refused
         try:
             with self._lock("verify"):
                 try:
@@ -432,72 +163,11 @@ class Cutover:
             verification=result,
         )
 
-    def _settle(self, backup: Backup) -> bool:
-        """Close the journal of the cutover from ``backup`` once it is verified; return whether."""
-        try:
-            journal = read_journal(self.project)
-        except JournalError:
-            return False  # left for recovery, which says what is wrong with it
-        if (
-            journal is None
-            or journal.backup_id != backup.backup_id
-            or registry_sha256(self.project) != journal.target_sha256
-        ):
-            return False
-        clear_journal(self.project)
-        self._emit(
-            "verify", "ok", f"the cutover from {backup.backup_id} is complete: journal closed"
-        )
-        return True
-
-    # ---------------------------------------------------------------- rollback
-
-    async def _rollback(self, backup: Backup) -> dict[str, Any]:
-        self._emit("rollback", "start", f"restoring the registry of {backup.backup_id}")
-        record: dict[str, Any] = {"backup_id": backup.backup_id, "ok": False}
-        try:
-            # Migrated sessions go first: a rollback killed after this leaves the target
-            # registry without them, which a re-run migrates again (steps are idempotent);
-            # the other order would leave them behind a restored registry, looking as if
-            # they had always been there.
-            undone = undo_migration_steps(MigrationContext(self.project, backup, plan_of(backup)))
-            after = restore_registry(self.project, backup)
-            for outcome in undone:
-                self._emit(
-                    "rollback", "info", f"migration {outcome.name} undone: {outcome.message}"
-                )
-            record["migrations_undone"] = [o.to_dict() for o in undone]
-            record["removed_probe_sessions"] = remove_probe_sessions(self.project)
-            data = read_registry(self.project)
-            record["registry_sha256"] = after
-            record["byte_identical"] = data == backup.registry_bytes()
-            async with connect(self.project, self.launcher) as server:
-                tools = await server.tool_names()
-            record["tools"] = tools
-            same = sorted(tools) == sorted(backup.tools)
-            record["ok"] = bool(record["byte_identical"]) and same
-            what = (
-                "byte-identical to the backup"
-                if backup.registry_existed
-                else "removed, as before the cutover"
-            )
-            record["message"] = (
-                f"registry {what}; the server lists the {len(tools)} tools of before"
-                if same
-                else f"registry {what}, but the server lists {tools} instead of {backup.tools}"
-            )
-        except CutoverError as exc:
-            record["message"] = exc.message
-        except OSError as exc:
-            record["message"] = (
-                f"cannot restore the registry ({exc.strerror or type(exc).__name__})"
-            )
-        backup.write_output(ROLLBACK_FILE, json_bytes(record))
-        self._emit("rollback", "ok" if record["ok"] else "fail", str(record["message"]))
-        return record
-
     async def rollback(self, backup_id: str | None = None) -> CutoverResult:
-        """Restore the registry of a backup (the newest by default) and verify the old surface."""
+        """Restore every file of a backup (the newest by default) and verify the old surface."""
+        refused = self.not_a_project("rollback")
+        if refused is not None:
+            return refused
         try:
             with self._lock("rollback"):
                 backup = find_backup(self.project, backup_id)
@@ -506,51 +176,21 @@ class Cutover:
             return self._busy("rollback", exc)
         except BackupError as exc:
             return self._result("rollback", "error", ExitCode.USAGE, exc.message)
-        if record["ok"]:
-            return self._result(
-                "rollback",
-                "rolled_back",
-                ExitCode.OK,
-                str(record["message"]),
-                backup=backup,
-                rollback=record,
-            )
+        ok = bool(record["ok"])
         return self._result(
             "rollback",
-            "rollback_failed",
-            ExitCode.ROLLBACK_FAILED,
+            "rolled_back" if ok else "rollback_failed",
+            ExitCode.OK if ok else ExitCode.ROLLBACK_FAILED,
             str(record["message"]),
             backup=backup,
             rollback=record,
         )
 
-    # ------------------------------------------------------------------ report
-
-    def _report(
-        self,
-        backup: Backup,
-        verification: Verification | None,
-        checks: CheckReport | None = None,
-        rollback: dict[str, Any] | None = None,
-    ) -> tuple[Report, list[str]]:
-        self._emit("report", "start", "validation report (seed Task 5.5)")
-        report = build_report(
-            backup,
-            verification,
-            checks=checks,
-            rollback=rollback,
-            environment=self.environment,
-            tester=self.tester,
-            version=package_version(),
-        )
-        files = report.write(backup)
-        self._emit(
-            "report", "ok", f"written to {BACKUPS_DIR}/{backup.path.name}/report.md and report.json"
-        )
-        return report, files
-
     def report(self, backup_id: str | None = None) -> CutoverResult:
         """Render the validation report of a backup's cutover (the newest by default)."""
+        refused = self.not_a_project("report")
+        if refused is not None:
+            return refused
         try:
             backup = find_backup(self.project, backup_id)
         except BackupError as exc:
@@ -574,31 +214,51 @@ class Cutover:
             report=report,
             report_files=files,
             rollback=rollback,
+            partial=list(report.data.get("partial", [])),
         )
 
-    @staticmethod
-    def _saved_checks(backup: Backup) -> CheckReport | None:
-        path = backup.path / CHECKS_FILE
-        if not path.exists():
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        from ._checks import Finding  # noqa: PLC0415 - only when re-reading saved checks
+    # ----------------------------------------------------------------------- run
 
-        return CheckReport(
-            [
-                CheckResult(
-                    r["name"],
-                    r["status"],
-                    r["reason"],
-                    r["remediation"],
-                    [Finding(**f) for f in r["findings"]],
-                    r["details"],
-                )
-                for r in data["results"]
-            ]
+    async def run(
+        self, *, skip_checks: bool = False, accept_unmigrated: bool = False
+    ) -> CutoverResult:
+        """check -> backup -> apply -> verify -> report, rolling back when verification fails.
+
+        Args:
+            skip_checks: Go ahead even when a pre-check fails (a rollback drill; never in production).
+            accept_unmigrated: Exit 0 although legacy sessions were left behind (the
+                report still says partial and names them).
+        """
+        refused = self.not_a_project("run")
+        if refused is not None:
+            return refused
+        try:
+            with self._lock("run"):
+                result = await self._run_locked(skip_checks=skip_checks)
+        except CutoverBusyError as exc:
+            return self._busy("run", exc)
+        except (JournalError, BackupError) as exc:
+            return self._needs_human("run", exc)
+        return self._verdict(result, accept_unmigrated=accept_unmigrated)
+
+    def _verdict(self, result: CutoverResult, *, accept_unmigrated: bool) -> CutoverResult:
+        """Turn a cut-over (or no-op) run whose verdict is partial into exit 6, unless accepted."""
+        if result.outcome not in ("cut_over", "no_op") or not result.partial:
+            return result
+        unmigrated = any(p.startswith(UNMIGRATED) for p in result.partial)
+        accepted = accept_unmigrated or not unmigrated
+        what = "; ".join(result.partial)
+        if accepted:
+            result.message += f" (partial, accepted: {what})"
+            result.outcome = "partial" if result.outcome == "cut_over" else result.outcome
+            return result
+        result.outcome = "partial"
+        result.exit_code = ExitCode.PARTIAL
+        result.message += (
+            f"; partial: {what}. Fix what the report names and run again, or pass "
+            "--accept-unmigrated to accept it"
         )
-
-    # --------------------------------------------------------------------- run
+        return result
 
     def _recover(self) -> Recovery:
         recovery = recover(self.project)
@@ -620,8 +280,8 @@ class Cutover:
             "checks": checks,
             "backup": backup,
             "apply": applied,
+            "migrations": migrations,
         }
-        parts["migrations"] = migrations
         verification = await self._verify(backup)
         parts["verification"] = verification
         if verification.ok:
@@ -636,6 +296,7 @@ class Cutover:
                 f"cut over: {before} tools -> {after}; report in {backup.backup_id}",
                 report=report,
                 report_files=files,
+                partial=list(report.data["partial"]),
                 **parts,
             )
         record = await self._rollback(backup)
@@ -677,6 +338,7 @@ class Cutover:
                     f"(verification passed at {verification.finished_at}); nothing to redo"
                 )
                 self._emit("recover", "ok", message)
+            report, files = self._report(backup, verification, self._saved_checks(backup))
             return self._result(
                 "run",
                 "cut_over",
@@ -685,8 +347,11 @@ class Cutover:
                 recovery=recovery,
                 backup=backup,
                 verification=verification,
+                report=report,
+                report_files=files,
+                partial=list(report.data["partial"]),
             )
-        ctx = MigrationContext(self.project, backup, plan_of(backup), self.spec_map)
+        ctx = self.migration_context(backup)
         checks = self._saved_checks(backup)
         try:
             migrations = run_migration_steps(ctx)
@@ -695,6 +360,17 @@ class Cutover:
         for outcome in migrations:
             self._emit("recover", "info", f"migration {outcome.name}: {outcome.message}")
         return await self._finish(backup, checks, recovery, None, migrations)
+
+    def _nothing_to_do(self, current: Survey, recovery: Recovery) -> CutoverResult:
+        where = current.registry_where
+        message = f"already cut over ({where}); nothing to do"
+        self._emit("check", "ok", message)
+        partial = [unmigrated_reason(r) for r in current.unmigratable]
+        for line in partial:
+            self._emit("check", "warn", line)
+        return self._result(
+            "run", "no_op", ExitCode.OK, message, recovery=recovery, partial=partial
+        )
 
     async def _run_locked(self, *, skip_checks: bool) -> CutoverResult:
         recovery = self._recover()
@@ -708,12 +384,10 @@ class Cutover:
                 "info",
                 f"removed {len(leftovers)} probe session(s) of an interrupted run",
             )
-        if self.already_cut_over():
-            _, where = registry_groups(self.project)
-            message = f"already cut over: {where}, as the plan's target; nothing to do"
-            self._emit("check", "ok", message)
-            return self._result("run", "no_op", ExitCode.OK, message, recovery=recovery)
-        checks = await self._checks(lock_held=True)
+        current = self.survey()
+        if not current.pending():
+            return self._nothing_to_do(current, recovery)
+        checks = await self._checks(lock_held=True, current=current)
         if not checks.ok and not skip_checks:
             names = ", ".join(r.name for r in checks.failed)
             return self._result(
@@ -731,7 +405,7 @@ class Cutover:
                 "pre-checks failed but --skip-checks was given: going ahead (a drill)",
             )
         try:
-            backup = await self._backup()
+            backup = await self._backup(current)
         except (BackupError, ServerStartError) as exc:
             self._emit("backup", "fail", exc.message)
             return self._result(
@@ -763,20 +437,6 @@ class Cutover:
             rollback=record,
             **parts,
         )
-
-    async def run(self, *, skip_checks: bool = False) -> CutoverResult:
-        """check -> backup -> apply -> verify -> report, rolling back when verification fails.
-
-        Args:
-            skip_checks: Go ahead even when a pre-check fails (a rollback drill; never in production).
-        """
-        try:
-            with self._lock("run"):
-                return await self._run_locked(skip_checks=skip_checks)
-        except CutoverBusyError as exc:
-            return self._busy("run", exc)
-        except (JournalError, BackupError) as exc:
-            return self._needs_human("run", exc)
 
     # ------------------------------------------------------------------ errors
 

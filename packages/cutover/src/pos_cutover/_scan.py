@@ -1,13 +1,18 @@
-"""Find every mention of an old workflow tool in a project's agent instructions.
+"""Find every mention of an old workflow tool in what a project's agents read.
 
-Scanned: ``.cursorrules``, ``CLAUDE.md``, ``AGENTS.md``, ``.cursor/rules/*.mdc``,
-``.clinerules`` (a file, or a folder of rule files), and the markdown of the
-workflow folders under ``.praxis-os/workflows/`` and ``universal/workflows/``.
+Scanned: ``.cursorrules``, ``CLAUDE.md``, ``AGENTS.md``, ``GEMINI.md``,
+``.windsurfrules``, ``.github/copilot-instructions.md``, ``.claude/CLAUDE.md``,
+``.cursor/rules/`` and ``.clinerules`` (a file, or a folder of rule files), the
+standards agents search (``.praxis-os/standards/``), and the markdown of the
+workflow folders under ``.praxis-os/workflows/`` and ``universal/workflows/``
+(phase and task files).
 
-Two old names (``get_task`` and ``complete_phase``) are also pos_workflow
-action names, so a mention on a line that names
-``pos_workflow`` or passes the name as an action (``action="get_task"``,
-``"action": "get_task"``) is new-style and not reported.
+A mention is the bare name (``get_task``) or the name as a client prefixes it
+(``mcp_agent-os-rag_get_task`` in Cursor, ``mcp__agent-os-rag__get_task`` in Claude
+Code). Two old names (``get_task`` and ``complete_phase``) are also pos_workflow
+action names, so a mention on a line that names ``pos_workflow`` or passes the
+name as an action (``action="get_task"``, ``"action": "get_task"``) is new-style
+and not reported.
 """
 
 from __future__ import annotations
@@ -19,24 +24,46 @@ from typing import Any
 
 from ._mapping import LEGACY_TOOL_NAMES, replacement_for
 
-__all__ = ["INSTRUCTION_FILES", "WORKFLOW_FOLDERS", "Mention", "instruction_files", "scan_project"]
+__all__ = [
+    "ACTION_CONTEXT",
+    "INSTRUCTION_FILES",
+    "MARKDOWN_FOLDERS",
+    "MENTION",
+    "Mention",
+    "instruction_files",
+    "scan_project",
+    "scan_text",
+]
 
 INSTRUCTION_FILES: tuple[str, ...] = (
     ".cursorrules",
     "CLAUDE.md",
     "AGENTS.md",
-    ".cursor/rules/*.mdc",
+    "GEMINI.md",
+    ".windsurfrules",
+    ".github/copilot-instructions.md",
+    ".claude/CLAUDE.md",
+    ".cursor/rules",
     ".clinerules",
 )
-"""Agent instruction files, relative to the project (globs allowed)."""
+"""Agent instruction files (or folders of rule files), relative to the project (globs allowed)."""
 
-WORKFLOW_FOLDERS: tuple[str, ...] = (".praxis-os/workflows", "universal/workflows")
-"""Workflow folders whose markdown is scanned, relative to the project."""
+MARKDOWN_FOLDERS: tuple[str, ...] = (
+    ".praxis-os/standards",
+    ".praxis-os/workflows",
+    "universal/workflows",
+)
+"""Folders whose markdown agents read (standards, workflow phases and tasks), relative to the project."""
 
 _MAX_FILE_BYTES = 2 * 1024 * 1024
 _NAMES = "|".join(sorted(LEGACY_TOOL_NAMES, key=len, reverse=True))
-_MENTION = re.compile(rf"(?<![A-Za-z0-9_])({_NAMES})(?![A-Za-z0-9_])")
-_ACTION_CONTEXT = re.compile(r"""action["']?\s*[=:]\s*["']?$""")
+MENTION = re.compile(
+    rf"(?<![A-Za-z0-9_])(?P<prefix>mcp__?[A-Za-z0-9][A-Za-z0-9_-]*?_{{1,2}})?"
+    rf"(?P<tool>{_NAMES})(?![A-Za-z0-9_])"
+)
+"""An old tool name, bare or with a client's ``mcp_<server>_`` / ``mcp__<server>__`` prefix."""
+ACTION_CONTEXT = re.compile(r"""action["']?\s*[=:]\s*["']?$""")
+"""Text that ends where a name is passed as a pos_workflow action (new style)."""
 _RULE_SUFFIXES = {".md", ".mdc", ".txt", ""}
 
 
@@ -79,11 +106,25 @@ def instruction_files(project: Path) -> list[Path]:
                 found.update(
                     p for p in path.rglob("*") if p.is_file() and p.suffix in _RULE_SUFFIXES
                 )
-    for folder in WORKFLOW_FOLDERS:
+    for folder in MARKDOWN_FOLDERS:
         root = project / folder
         if root.is_dir():
             found.update(p for p in root.rglob("*.md") if p.is_file())
     return sorted(found)
+
+
+def scan_text(rel: str, text: str) -> list[Mention]:
+    """Return every mention of an old tool in ``text`` (the file ``rel``), by line."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "pos_workflow" in line:
+            continue
+        for match in MENTION.finditer(line):
+            if ACTION_CONTEXT.search(line[: match.start()]):
+                continue
+            tool = match["tool"]
+            found.append(Mention(rel, number, tool, line.strip()[:160], replacement_for(tool)))
+    return found
 
 
 def _mentions_in(project: Path, path: Path) -> list[Mention]:
@@ -93,17 +134,7 @@ def _mentions_in(project: Path, path: Path) -> list[Mention]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    rel = path.relative_to(project).as_posix()
-    found = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if "pos_workflow" in line:
-            continue
-        for match in _MENTION.finditer(line):
-            if _ACTION_CONTEXT.search(line[: match.start()]):
-                continue
-            tool = match.group(1)
-            found.append(Mention(rel, number, tool, line.strip()[:160], replacement_for(tool)))
-    return found
+    return scan_text(path.relative_to(project).as_posix(), text)
 
 
 def scan_project(project: Path) -> list[Mention]:

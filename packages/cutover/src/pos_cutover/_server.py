@@ -25,7 +25,14 @@ from mcp.types import CallToolResult, TextContent
 
 from .exceptions import ServerStartError
 
-__all__ = ["DEFAULT_SERVER_COMMAND", "LiveServer", "ServerLauncher", "ToolCall", "connect"]
+__all__ = [
+    "DEFAULT_SERVER_COMMAND",
+    "LiveServer",
+    "ServerLauncher",
+    "ToolCall",
+    "connect",
+    "open_stdio",
+]
 
 DEFAULT_SERVER_COMMAND: tuple[str, ...] = (sys.executable, "-m", "pos_tool", "serve")
 """How the server is started: the project root and log level are appended."""
@@ -163,7 +170,19 @@ async def connect(
         ServerStartError: The process did not start or did not complete the handshake.
     """
     launcher = launcher or ServerLauncher()
-    params = launcher.parameters(project, durable=durable)
+    async with open_stdio(launcher.parameters(project, durable=durable), launcher) as server:
+        yield server
+
+
+@asynccontextmanager
+async def open_stdio(
+    params: StdioServerParameters, launcher: ServerLauncher
+) -> AsyncIterator[LiveServer]:
+    """Start the process ``params`` describes, as an MCP client would, and yield a connected client.
+
+    Raises:
+        ServerStartError: The process did not start or did not complete the handshake.
+    """
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
         started = False
         try:

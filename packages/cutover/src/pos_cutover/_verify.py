@@ -13,7 +13,14 @@ Over the MCP SDK's stdio client, exactly as an IDE would:
    does not need the session, which is removed afterwards);
 6. every session of the backup's state manifest is still listed;
 7. every legacy session the migration created answers get_state, get_phase
-   and get_task at its phase.
+   and get_task at its phase;
+8. every client entry the cutover wrote starts (or answers at its URL) and lists
+   pos_workflow, started the way its IDE would (see ``pos_cutover._launch``), and
+   the praxis server's config.json no longer enables its workflow group.
+
+An action passes only when it was called and answered: a call the smoke walk
+never made, or an answer that does not come from pos_workflow (it must echo the
+action), fails it.
 
 Probe sessions (and the canary) are deleted afterwards. Functional failures fail
 the verification (and make ``run`` roll back); a latency over its target is a
@@ -27,11 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pos_tool import ACTIONS
+
 from ._backup import CANARY, Backup, session_ids, utc_stamp
 from ._files import json_bytes
+from ._launch import ClientCheck, check_client_entries
 from ._legacy import STEP_NAME, MigratedSessionCheck, check_migrated_sessions
 from ._migrate import registered_migration_steps
 from ._plan import CutoverPlan, thresholds
+from ._praxis import PRAXIS_WORKFLOW_GROUP, read_praxis_config
 from ._probe import (
     ActionResult,
     Latency,
@@ -75,6 +86,7 @@ class Verification:
         continuity: The pre-cutover canary session continued through pos_workflow.
         sessions: Sessions of the backup's manifest and whether each is still listed.
         migrated: The legacy sessions the migration created, and how each answered.
+        clients: The client entries the cutover wrote, and how each answered.
         latencies: Measured latency figures.
         server_error: Why the server did not start, when it did not.
     """
@@ -94,6 +106,7 @@ class Verification:
     continuity: WorkflowRun | None = None
     sessions: dict[str, Any] = field(default_factory=dict)
     migrated: list[MigratedSessionCheck] = field(default_factory=list)
+    clients: list[ClientCheck] = field(default_factory=list)
     latencies: list[Latency] = field(default_factory=list)
     server_error: str = ""
 
@@ -116,6 +129,7 @@ class Verification:
             "continuity": self.continuity.to_dict() if self.continuity else None,
             "sessions": self.sessions,
             "migrated": [m.to_dict() for m in self.migrated],
+            "clients": [c.to_dict() for c in self.clients],
             "latencies": [
                 {**lat.to_dict(), "samples_ms": [round(s, 3) for s in lat.samples_ms]}
                 for lat in self.latencies
@@ -142,6 +156,7 @@ class Verification:
             continuity=WorkflowRun(**data["continuity"]) if data["continuity"] else None,
             sessions=dict(data["sessions"]),
             migrated=[MigratedSessionCheck(**m) for m in data.get("migrated", [])],
+            clients=[ClientCheck(**c) for c in data.get("clients", [])],
             latencies=[
                 Latency(lat["action"], list(lat["samples_ms"]), float(lat["target_ms"]))
                 for lat in data["latencies"]
@@ -193,6 +208,8 @@ async def _exercise(
         server, run_id, plan.workflow_types[0] if plan.workflow_types else None
     )
     result.problems += [f"action {a.action} failed: {a.detail}" for a in result.actions if not a.ok]
+    tested = {a.action for a in result.actions if a.calls}
+    result.problems += [f"action {name} was not called" for name in ACTIONS if name not in tested]
     timings: dict[str, list[float]] = {"list_workflows": []}
     listed: list[str] = []
     for _ in range(plan.latency_samples):
@@ -305,6 +322,25 @@ async def _check_migrated(server: LiveServer, result: Verification, backup: Back
             result.warnings.append(f"migrated legacy session {check.session_id} {check.detail}")
 
 
+async def _check_clients(
+    project: Path, result: Verification, backup: Backup, launcher: ServerLauncher
+) -> None:
+    result.clients = await check_client_entries(project, backup, launcher)
+    for check in result.clients:
+        where = f"{check.file}: {check.name}"
+        if check.skipped:
+            result.warnings.append(f"{where}: {check.detail}")
+        elif not check.ok:
+            result.problems.append(f"{where} does not start pos-workflow: {check.detail}")
+    if any(c.kind == "praxis-config" for c in backup.changes()):
+        config = read_praxis_config(project)
+        if config.error or PRAXIS_WORKFLOW_GROUP in config.groups:
+            result.problems.append(
+                f"the praxis server would still serve its workflow group ({config.describe()}"
+                f"{'; ' + config.error if config.error else ''})"
+            )
+
+
 async def verify(
     project: Path,
     plan: CutoverPlan,
@@ -335,6 +371,7 @@ async def verify(
                 created += await _check_continuity(server, result, backup)
                 await _check_sessions(server, result, backup)
                 await _check_migrated(server, result, backup)
+                await _check_clients(project, result, backup, launcher or ServerLauncher())
                 for sid in created:
                     await server.pos_workflow(
                         "delete_session", session_id=sid, reason="pos-cutover verification done"

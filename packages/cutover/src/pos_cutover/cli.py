@@ -3,30 +3,34 @@
 Commands::
 
     pos-cutover run      [--project P] [--plan F] [--json] [--skip-checks]  check, backup, apply, verify, report
-    pos-cutover check    [--project P] [--plan F] [--json]                  pre-checks only; changes nothing
+    pos-cutover check    [--project P] [--plan F] [--json] [--verbose]      pre-checks only; changes nothing
     pos-cutover backup   [--project P] [--plan F] [--json]                  verified backup (+ canary session)
-    pos-cutover apply    [--project P] [--backup ID] [--json]               atomic, journaled registry replacement
+    pos-cutover apply    [--project P] [--backup ID] [--json]               atomic, journaled file replacement
+    pos-cutover verify   [--project P] [--backup ID] [--json]               fresh server: tools, actions, clients
+    pos-cutover rollback [--project P] [--backup ID] [--json]               restore every file byte-identical
 
 run, check and apply take --spec-map OLD=NEW (repeatable): a legacy session of a
 dynamic workflow (spec_execution_v1) that names the spec folder OLD is planned from
 NEW (folders relative to the project).
-    pos-cutover verify   [--project P] [--backup ID] [--json]               fresh server: tools, actions, workflows
-    pos-cutover rollback [--project P] [--backup ID] [--json]               restore the registry byte-identical
     pos-cutover report   [--project P] [--backup ID] [--json]               print (and rewrite) the report
-    pos-cutover demo     DEST                                               legacy demo project, old-tool sessions
+    pos-cutover demo     DEST                                               praxis-style demo project
     pos-cutover guide                                                       the old tool -> pos_workflow table
 
 Common options: --server-command CMD (how to start the server), --environment
-and --tester (named in the report), --log-level.
+and --tester (named in the report), --log-level. run, check and backup also
+take the praxis-os options: --remove-praxis-server, --rewrite-instructions,
+--client-command, --client-transport, --http-url; run takes --accept-unmigrated.
 
 Exit codes:
 
     0  done, or nothing to do (already cut over)
-    1  a pre-check, the backup or verification failed; the registry was not changed
-    2  usage: bad arguments, an invalid plan, an unknown backup
-    3  verification failed after apply; rolled back, the registry is byte-identical to the backup
-    4  rollback failed, or the registry matches neither backup nor target: a human must look
+    1  a pre-check, the backup or verification failed; nothing of the project was changed
+    2  usage: bad arguments, an invalid plan, an unknown backup, a folder without .praxis-os/
+    3  verification failed after apply; rolled back, every file byte-identical to the backup
+    4  rollback failed, or a file matches neither backup nor target: a human must look
     5  another cutover (run, apply, rollback) is running on this project
+    6  cut over and verified, but partial: legacy sessions were left behind (see the report);
+       --accept-unmigrated accepts that
 
 Progress goes to stdout (to stderr with ``--json``, which prints the result
 object on stdout); logs go to stderr.
@@ -46,11 +50,13 @@ import anyio
 from rich.console import Console
 from rich.markup import escape
 
+from ._changes import DEFAULT_HTTP_URL, ChangeOptions, default_client_command
 from ._checks import CheckResult
 from ._journal import read_journal
 from ._mapping import migration_table_markdown
 from ._plan import load_plan
-from ._run import Cutover, CutoverResult, Event, ExitCode, package_version
+from ._result import CutoverResult, Event, ExitCode, package_version
+from ._run import Cutover
 from ._server import DEFAULT_SERVER_COMMAND, ServerLauncher
 from .demo import materialise
 from .exceptions import CutoverError, PlanError
@@ -62,11 +68,13 @@ logger = logging.getLogger("pos_cutover")
 _EPILOG = """\
 exit codes:
   0  done, or nothing to do (already cut over)
-  1  a pre-check, the backup or verification failed; the registry was not changed
-  2  usage: bad arguments, an invalid plan, an unknown backup
-  3  verification failed after apply; rolled back, the registry is byte-identical to the backup
-  4  rollback failed, or the registry matches neither backup nor target: a human must look
+  1  a pre-check, the backup or verification failed; nothing of the project was changed
+  2  usage: bad arguments, an invalid plan, an unknown backup, a folder without .praxis-os/
+  3  verification failed after apply; rolled back, every file byte-identical to the backup
+  4  rollback failed, or a file matches neither backup nor target: a human must look
   5  another cutover (run, apply, rollback) is running on this project
+  6  cut over and verified, but partial: legacy sessions were left behind (see the report);
+     --accept-unmigrated accepts that
 """
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -95,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     def command(
         name: str, text: str, *, plan: bool = False, backup: bool = False, specs: bool = False
     ) -> argparse.ArgumentParser:
+        """A cutover subcommand; ``plan`` ones (run, check, backup) plan the project's changes."""
         sub = commands.add_parser(
             name,
             help=text,
@@ -130,6 +139,8 @@ def _parser() -> argparse.ArgumentParser:
                 default=None,
                 help="cutover plan JSON (default: the shipped plan)",
             )
+        if plan:
+            _change_options(sub)
         if backup:
             sub.add_argument(
                 "--backup",
@@ -160,12 +171,24 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="go ahead even when a pre-check fails (rehearse a rollback; never in production)",
     )
-    command(
+    run.add_argument(
+        "--accept-unmigrated",
+        action="store_true",
+        help="exit 0 although legacy sessions could not be migrated (the report still says "
+        "partial and names them; without it such a run exits 6)",
+    )
+    check = command(
         "check",
         "pre-checks only (PASS/WARN/FAIL with reasons); changes nothing",
         plan=True,
         specs=True,
     )
+    for sub in (run, check):
+        sub.add_argument(
+            "--verbose",
+            action="store_true",
+            help="list every old tool mention, not one line per file",
+        )
     command("backup", "take a verified backup and start the canary session", plan=True)
     command(
         "apply",
@@ -206,12 +229,65 @@ def _spec_pair(text: str) -> tuple[str, str]:
     return old.strip(), new.strip()
 
 
+def _change_options(sub: argparse.ArgumentParser) -> None:
+    """The options that shape what the cutover changes in a praxis-os project."""
+    group = sub.add_argument_group("praxis-os projects")
+    group.add_argument(
+        "--remove-praxis-server",
+        action="store_true",
+        help="switch the clients away from the praxis server instead of keeping it for its rag "
+        "and browser tools (agents lose those; the check names them)",
+    )
+    group.add_argument(
+        "--rewrite-instructions",
+        action="store_true",
+        help="rewrite old tool calls in agent instructions as pos_workflow calls (backed up, "
+        "undone by rollback)",
+    )
+    group.add_argument(
+        "--client-command",
+        default=None,
+        metavar="CMD",
+        help="the command client configs launch for pos-workflow (`serve --project-root ...` is "
+        f"appended; default: this environment's, by absolute path: {shlex.join(default_client_command())})",
+    )
+    group.add_argument(
+        "--client-transport",
+        choices=("same", "stdio"),
+        default="same",
+        help="same: an entry that reached praxis over HTTP reaches pos-workflow over HTTP "
+        "(someone must start that server); stdio: every new entry launches pos-workflow "
+        "(default: same)",
+    )
+    group.add_argument(
+        "--http-url",
+        default=DEFAULT_HTTP_URL,
+        help="the pos-workflow URL written into HTTP entries (default: %(default)s)",
+    )
+
+
+def _options(args: argparse.Namespace) -> ChangeOptions:
+    spec_map = tuple(getattr(args, "spec_map", None) or ())
+    if not hasattr(args, "remove_praxis_server"):
+        return ChangeOptions(spec_map=spec_map)
+    command = tuple(shlex.split(args.client_command)) if args.client_command else ()
+    return ChangeOptions(
+        remove_praxis_server=args.remove_praxis_server,
+        rewrite_instructions=args.rewrite_instructions,
+        client_command=command,
+        client_transport=args.client_transport,
+        http_url=args.http_url,
+        spec_map=spec_map,
+    )
+
+
 class _Printer:
     """Renders progress events with rich."""
 
-    def __init__(self, console: Console, command: str) -> None:
+    def __init__(self, console: Console, command: str, *, verbose: bool = False) -> None:
         self.console = console
         self.command = command
+        self.verbose = verbose
 
     def _step_title(self, step: str) -> str:
         if self.command == "run" and step in _RUN_STEPS:
@@ -229,6 +305,13 @@ class _Printer:
             self.console.print(
                 f"        {escape(where + finding.message + instead)}", style="dim", soft_wrap=True
             )
+        if self.verbose:
+            for mention in result.details.get("mentions", []):
+                self.console.print(
+                    f"          {escape(mention['location'])}: {escape(mention['text'])}",
+                    style="dim",
+                    soft_wrap=True,
+                )
         if result.status != "PASS" and result.remediation:
             self.console.print(f"        fix: {escape(result.remediation)}", style=style)
 
@@ -258,6 +341,9 @@ def _launcher(args: argparse.Namespace) -> ServerLauncher:
 
 
 def _finish(args: argparse.Namespace, result: CutoverResult, console: Console) -> int:
+    if result.outcome == "not_a_project" and not args.json:
+        print(f"pos-cutover {args.command}: {result.message}", file=sys.stderr)
+        return int(result.exit_code)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -265,7 +351,7 @@ def _finish(args: argparse.Namespace, result: CutoverResult, console: Console) -
             print()
             print(result.report.markdown, end="")
             print()
-        style = "green" if result.exit_code == ExitCode.OK else "red"
+        style = {ExitCode.OK: "green", ExitCode.PARTIAL: "yellow"}.get(result.exit_code, "red")
         console.print(
             f"[{style} bold]{result.outcome}[/] {escape(result.message)} (exit {int(result.exit_code)})"
         )
@@ -308,7 +394,7 @@ def _crashed(project: Path, exc: Exception) -> int:
             "an unfinished cutover is journaled; `pos-cutover run` recovers it (or use rollback)"
         )
     else:
-        where = "the registry was not changed"
+        where = "nothing of the project was changed"
     print(f"pos-cutover: unexpected {type(exc).__name__}: {exc}; {where}", file=sys.stderr)
     return int(ExitCode.ROLLBACK_FAILED if pending else ExitCode.FAILED)
 
@@ -322,19 +408,25 @@ def _cutover_command(args: argparse.Namespace) -> int:
         return int(ExitCode.USAGE)
     project = args.project.resolve()
     if not project.is_dir():
-        print(f"pos-cutover: project {str(args.project)!r} is not a folder", file=sys.stderr)
+        print(
+            f"pos-cutover {args.command}: no folder {str(args.project)!r}; pass --project PATH "
+            "(the folder that holds .praxis-os/)",
+            file=sys.stderr,
+        )
         return int(ExitCode.USAGE)
     cutover = Cutover(
         project,
         plan,
         launcher=_launcher(args),
-        progress=_Printer(console, args.command),
+        progress=_Printer(console, args.command, verbose=getattr(args, "verbose", False)),
         environment=args.environment,
         tester=args.tester,
-        spec_map=dict(getattr(args, "spec_map", None) or []),
+        options=_options(args),
     )
     calls: dict[str, Callable[[], Awaitable[CutoverResult]]] = {
-        "run": lambda: cutover.run(skip_checks=args.skip_checks),
+        "run": lambda: cutover.run(
+            skip_checks=args.skip_checks, accept_unmigrated=args.accept_unmigrated
+        ),
         "check": cutover.check,
         "backup": cutover.backup,
         "apply": lambda: cutover.apply(args.backup),

@@ -6,7 +6,11 @@ registry naming ``workflow_legacy`` and ``server_info``, a ``CLAUDE.md`` and a
 too, a workflow in the legacy praxis format ``feature_spec_legacy`` with gates,
 a validator expression and a non-strict gate, and four legacy session files of
 it under ``.praxis-os/.cache/state/``: at phase 0, at phase 1, failed at phase 2,
-completed) into a folder and then starts sessions the way an old client would:
+completed; and what a praxis-os installation leaves: ``.praxis-os/config.json``
+enabling the praxis ``workflow`` group, ``.cursor/mcp.json``, ``.vscode/mcp.json``
+and ``.mcp.json`` launching or reaching the praxis server, ``.claude/settings.json``
+auto-approving one of its workflow tools) into a folder and then starts sessions
+the way an old client would:
 by driving the old tools (``start_workflow``, ``complete_phase``) through a real
 stdio server. Template files and folders whose names start with a dot are stored
 as ``dot-<name>`` so that no packaging tool drops them.

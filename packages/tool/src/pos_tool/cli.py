@@ -238,6 +238,16 @@ def _open_store(args: argparse.Namespace) -> SessionStore:
 
 def _serve(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
+    root: Path = args.project_root
+    if not root.is_dir():
+        # Creating it would hide a typo: the server would run on an empty project.
+        what = "is not a folder" if root.exists() else "does not exist"
+        print(
+            f"pos-workflow: project root {str(root)!r} {what} (it is not created); "
+            "pass --project-root with the project's folder",
+            file=sys.stderr,
+        )
+        return 2
     try:
         faults = parse_faults(args.inject_faults)
         settings = _http_settings(args) if args.transport == "http" else None

@@ -1,0 +1,139 @@
+"""What every cutover step returns: an outcome, an exit code, progress events.
+
+:class:`CutoverResult` is the result object of each step (and of ``run``); its
+``exit_code`` is one of :class:`ExitCode`, which is also the process exit code
+of ``pos-cutover``. Progress goes to a :data:`Progress` callable as :class:`Event`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Literal
+
+from ._backup import Backup
+from ._checks import CheckReport, CheckResult
+from ._journal import ApplyResult, Recovery
+from ._migrate import MigrationOutcome
+from ._report import Report
+from ._verify import Verification
+
+__all__ = [
+    "CutoverResult",
+    "Event",
+    "EventKind",
+    "ExitCode",
+    "Progress",
+    "package_version",
+    "quiet",
+]
+
+
+class ExitCode(IntEnum):
+    """Exit codes of ``pos-cutover`` (and :attr:`CutoverResult.exit_code`)."""
+
+    OK = 0
+    """Done, or nothing to do (already cut over)."""
+    FAILED = 1
+    """A pre-check, the backup or verification failed; nothing of the project was changed."""
+    USAGE = 2
+    """Bad arguments, an invalid plan, an unknown backup, or a folder that is not a project."""
+    ROLLED_BACK = 3
+    """Verification failed after apply; every file was restored byte-identical to the backup."""
+    ROLLBACK_FAILED = 4
+    """Rollback failed, or a file matches neither backup nor target: a human must look."""
+    BUSY = 5
+    """Another cutover (run, apply or rollback) holds the project's lock."""
+    PARTIAL = 6
+    """Cut over and verified, but not everything moved: legacy sessions were left behind (named
+    in the report, with the reason). ``--accept-unmigrated`` accepts that (exit 0)."""
+
+
+EventKind = Literal["start", "ok", "warn", "fail", "info", "check"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One progress event.
+
+    Attributes:
+        step: recover, check, backup, apply, verify, rollback or report.
+        kind: start, ok, warn, fail, info, or check (one check result in ``check``).
+        message: One line for humans.
+        check: The check result, for ``kind == "check"``.
+    """
+
+    step: str
+    kind: EventKind
+    message: str
+    check: CheckResult | None = None
+
+
+Progress = Callable[[Event], None]
+
+
+def quiet(_event: Event) -> None:
+    """Progress sink that drops every event."""
+
+
+@dataclass
+class CutoverResult:
+    """What a step (or ``run``) did.
+
+    Attributes:
+        command: check, backup, apply, verify, rollback, report or run.
+        outcome: A word for machines: ok, no_op, cut_over, partial, check_failed,
+            backup_failed, verify_failed, rolled_back, rollback_failed, busy, error,
+            not_a_project.
+        exit_code: The process exit code for this outcome.
+        message: One sentence for humans.
+    """
+
+    command: str
+    outcome: str
+    exit_code: ExitCode
+    message: str
+    project: str = ""
+    plan: str | None = None
+    recovery: Recovery | None = None
+    checks: CheckReport | None = None
+    backup: Backup | None = None
+    apply: ApplyResult | None = None
+    migrations: list[MigrationOutcome] = field(default_factory=list)
+    verification: Verification | None = None
+    rollback: dict[str, Any] | None = None
+    report: Report | None = None
+    report_files: list[str] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as a JSON-able dict (the ``--json`` output)."""
+        return {
+            "command": self.command,
+            "outcome": self.outcome,
+            "exit_code": int(self.exit_code),
+            "message": self.message,
+            "project": self.project,
+            "plan": self.plan,
+            "recovery": self.recovery.to_dict() if self.recovery else None,
+            "checks": self.checks.to_dict() if self.checks else None,
+            "backup": self.backup.to_dict() if self.backup else None,
+            "apply": self.apply.to_dict() if self.apply else None,
+            "migrations": [m.to_dict() for m in self.migrations],
+            "verification": self.verification.to_dict() if self.verification else None,
+            "rollback": self.rollback,
+            "report": {"markdown": self.report.markdown, "files": self.report_files}
+            if self.report
+            else None,
+            "partial": self.partial,
+        }
+
+
+def package_version() -> str:
+    """Return the installed version of pos-cutover."""
+    try:
+        return version("pos-cutover")
+    except PackageNotFoundError:  # pragma: no cover - only without installed metadata
+        return "0.0.0"
