@@ -16,8 +16,8 @@ list_sessions with ``--sessions`` sessions on disk.
 would send. ``--via mcp`` registers both on the same MCP SDK and calls them with its
 in-process client, as an agent sees them. pos_workflow fsyncs every session write
 and praxis-os never does, so the mutating actions are also measured with our
-store's ``durable=False``. What of praxis-os is stood in for, and why it does not
-change what is measured, is described in ``benchmarks/_praxis.py``.
+store's ``durable=False``. What of praxis-os is stood in for, and what that means
+for its figures, is described in ``benchmarks/_praxis.py``.
 
 Without a checkout (no ``--praxis`` and no ``PRAXIS_OS_CHECKOUT``, or a path that
 does not exist) it prints why it skipped and exits 0. Exits 1 if a call fails and
