@@ -180,6 +180,16 @@ def monitoring(session: nox.Session) -> None:
     session.run("python", "scripts/monitoring_demo.py", "--screenshot", str(screenshot))
 
 
+@nox.session(name="bench-praxis")
+def bench_praxis(session: nox.Session) -> None:
+    """pos_workflow side by side with a praxis-os checkout (`-- --praxis PATH`); skips without one."""
+    sync(session)
+    # praxis-os's workflow path imports mistletoe (its Markdown parser). It is praxis-os's
+    # dependency, not ours, so it is installed here rather than locked with the workspace.
+    session.install("mistletoe>=1.4,<2")
+    session.run("python", "benchmarks/bench_praxis.py", *session.posargs)
+
+
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: drive a bundled workflow through the real MCP server, step by step."""
