@@ -13,8 +13,8 @@ from pos_engine import DefinitionError, PlanPhase, PlanTask, parse_spec_tasks
 REPO = Path(__file__).resolve().parents[3]
 SEED = REPO / "docs/examples/specs/2025-10-22-aos-workflow-tool/tasks.md"
 FIXTURE = (
-    Path(__file__).parent
-    / "data/praxis-project/.praxis-os/specs/completed/2025-10-20-evidence-validation-system/tasks.md"
+    REPO
+    / "tests/fixtures/praxis-project/.praxis-os/specs/completed/2025-10-20-evidence-validation-system/tasks.md"
 )
 
 

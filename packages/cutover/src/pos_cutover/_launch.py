@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from pos_tool import METRICS_ENV
 
 from ._backup import Backup
 from ._clients import resolve_root
@@ -87,6 +88,7 @@ async def _stdio(
     raw_env = entry.get("env")
     own = raw_env.items() if isinstance(raw_env, dict) else ()
     env = {"PATH": GUI_PATH, **{str(k): resolve_root(str(v), project) for k, v in own}}
+    env.setdefault(METRICS_ENV, "off")  # a check, not production traffic
     check.target = " ".join([command, *args])
     left = [w for w in [command, *args, *env.values()] if "${" in w]
     if left:

@@ -22,6 +22,7 @@ import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, TextContent
+from pos_tool import METRICS_ENV
 
 from .exceptions import ServerStartError
 
@@ -67,7 +68,8 @@ class ServerLauncher:
         return StdioServerParameters(
             command=self.command[0],
             args=args,
-            env={"PYTHONUNBUFFERED": "1", **self.env},
+            # Probe servers record no metrics: their calls are checks, not production traffic.
+            env={"PYTHONUNBUFFERED": "1", METRICS_ENV: "off", **self.env},
         )
 
 

@@ -36,7 +36,7 @@ from ._registry import (
     load_tool_registry,
     registry_schema,
 )
-from ._server import HTTP_PATH, MAX_HTTP_BODY_BYTES, build_http_app, build_server
+from ._server import HTTP_PATH, MAX_HTTP_BODY_BYTES, METRICS_ENV, build_http_app, build_server
 from ._server_info import package_version
 from ._stats import metrics_summary
 from ._tool import TOOL_NAME, WorkflowResponse, dispatch, register_workflow_tools, tool_description
@@ -53,6 +53,7 @@ __all__ = [
     "LEGACY_TOOLS",
     "LEGACY_TOOL_NAMES",
     "MAX_HTTP_BODY_BYTES",
+    "METRICS_ENV",
     "METRICS_FILE",
     "MONITORING_FILE",
     "PARAMETERS",

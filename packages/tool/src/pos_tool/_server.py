@@ -35,6 +35,7 @@ from .exceptions import ServerConfigError
 __all__ = [
     "HTTP_PATH",
     "MAX_HTTP_BODY_BYTES",
+    "METRICS_ENV",
     "build_http_app",
     "build_server",
     "check_exposure",
@@ -45,6 +46,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "pos-workflow"
+
+METRICS_ENV = "POS_WORKFLOW_METRICS"
+"""``off`` in the environment starts a server that records no metrics (probes, tests).
+
+The cutover's verification servers set it: their calls are checks, not production
+traffic, and a rollback must leave the project's files as they were.
+"""
 
 HTTP_PATH = "/mcp"
 """Where the streamable HTTP endpoint is served."""
@@ -93,7 +101,7 @@ def build_server(
     registry = load_tool_registry(root)
     config = load_monitoring_config(root)
     engine = WorkflowEngine.for_project(root, durable=durable, store=store)
-    if monitor is None and config.enabled:
+    if monitor is None and config.enabled and os.environ.get(METRICS_ENV, "on") != "off":
         monitor = Monitor(root, config=config)
     if monitor is not None:
         monitor.watch_sessions(_session_sampler(engine))
