@@ -167,3 +167,42 @@ def test_the_data_file_is_synced_before_the_rename_and_the_folder_after(
     assert log.kinds() == ["fsync-file", move, "fsync-dir"]
     # The file synced is the one renamed into place, which is the record now.
     assert log.events[0][1] == log.events[1][1] == record_inode
+
+
+def test_the_gate_is_evaluated_before_the_session_lock_is_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pos_engine import WorkflowEngine  # noqa: PLC0415
+    from pos_engine import _gates as gates_module  # noqa: PLC0415
+    from pos_engine.testing.drive import example_evidence  # noqa: PLC0415
+
+    engine = WorkflowEngine.for_project(tmp_path, durable=False)
+    started = engine.start_workflow("test_generation_v3", "src/a.py")
+    sid = started["session_id"]
+    locked: list[bool] = []
+    in_lock = [False]
+    real_update, real_evaluate = engine.store.update, gates_module.evaluate_evidence
+
+    def update(session_id: str, updater: Any) -> Any:
+        def inside(session: Any) -> Any:
+            in_lock[0] = True
+            try:
+                return updater(session)
+            finally:
+                in_lock[0] = False
+
+        return real_update(session_id, inside)
+
+    def evaluate(checkpoint: Any, evidence: Any) -> Any:
+        locked.append(in_lock[0])
+        return real_evaluate(checkpoint, evidence)
+
+    monkeypatch.setattr(engine.store, "update", update)
+    monkeypatch.setattr(gates_module, "evaluate_evidence", evaluate)
+
+    failed = engine.complete_phase(sid, 1, {"code_structure": {}})
+    engine.retry_phase(sid, 1)
+    passed = engine.complete_phase(sid, 1, example_evidence(started))
+
+    assert (failed["checkpoint_passed"], passed["checkpoint_passed"]) == (False, True)
+    assert locked == [False, False]

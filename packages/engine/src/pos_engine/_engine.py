@@ -6,6 +6,7 @@ dynamic workflow, the phases its frozen plan derived from the spec.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from ._content import phase_content, task_content
 from ._definitions import WorkflowDefinition, WorkflowRegistry
 from ._dynamic import plan_summary, workflow_of_session
 from ._file_store import FileSessionStore
-from ._gates import GateResult, evaluate_evidence
+from ._gates import GateResult, GateVerdicts
 from ._ids import new_session_id
 from ._legacy_definitions import legacy_findings
 from ._lifecycle import next_actions, require_status
@@ -25,7 +26,7 @@ from ._spec_gates import open_items
 from ._spec_plan import plan_at_start, plan_on_completion, replan, set_plan
 from ._state import Clock, StateManager, seconds_between
 from ._store import SessionStore
-from .exceptions import ConflictError, StateError, ValidationError
+from .exceptions import ConflictError, PosError, StateError, ValidationError
 from .guards import validate_evidence_size, validate_target_file, validate_workflow_type
 
 __all__ = ["WorkflowEngine"]
@@ -234,34 +235,29 @@ class WorkflowEngine:
         target_file); when no spec is found or it does not parse, the checkpoint
         fails with the reason, whatever the gate's strictness.
         """
-        sid = self.state_manager.load(session_id).session_id
+        before = self.state_manager.load(session_id)
+        sid = before.session_id
         number = require_int("phase", phase)
         payload = require_dict("evidence", evidence)
         validate_evidence_size(payload)
         outcome: dict[str, Any] = {}
+        # The gate is evaluated before the session lock is taken, so however long a
+        # large evidence takes to check, no other call on this session waits for it.
+        gates = GateVerdicts(payload)
+        with contextlib.suppress(PosError):
+            gates.prime(self._definition(before).phase(number).checkpoint)
 
         def apply(session: Session) -> Session | None:
             outcome.clear()  # a store may call the updater again after a conflict
             definition = self._definition(session)
-            if number in session.completed_phases and session.artifacts.get(str(number)) == payload:
-                outcome["replayed"] = True
-                outcome["warnings"] = _lenient_warnings(definition, number, payload)
+            if _answered_as_completed(session, definition, number, gates, outcome):
                 return None
-            if number in session.completed_phases and (
-                number != session.current_phase or session.status == "completed"
-            ):
-                # Evidence that would fail this checkpoint gets the checkpoint's answer
-                # (nothing is recorded: the phase stays completed with its evidence).
-                gate = evaluate_evidence(definition.phase(number).checkpoint, payload)
-                if not gate.passed:
-                    outcome.update(gate=gate, attempt=None)
-                    return None
             require_status(session, ("active", "failed"), "complete_phase")
             _require_current_phase(session, number)
             stamp = self.state_manager.stamp()
             attempt = _current_attempt(session, stamp)
             checkpoint = definition.phase(number).checkpoint
-            gate = evaluate_evidence(checkpoint, payload)
+            gate = gates.evaluate(checkpoint)
             session.evidence[str(number)] = payload
             session.updated_at = stamp
             outcome["gate"] = gate
@@ -486,12 +482,39 @@ def _record_warnings(
     return warnings
 
 
+def _answered_as_completed(
+    session: Session,
+    definition: WorkflowDefinition,
+    number: int,
+    gates: GateVerdicts,
+    outcome: dict[str, Any],
+) -> bool:
+    """Answer evidence for an already completed phase without recording it, when that applies.
+
+    The same evidence again is a replay (the same success); evidence that would fail the
+    checkpoint of a phase that is done gets the checkpoint's answer. Either way the phase
+    keeps its accepted evidence. Returns whether ``outcome`` now holds the answer.
+    """
+    if number not in session.completed_phases:
+        return False
+    if session.artifacts.get(str(number)) == gates.evidence:
+        outcome["replayed"] = True
+        outcome["warnings"] = _lenient_warnings(definition, number, gates)
+        return True
+    if number != session.current_phase or session.status == "completed":
+        gate = gates.evaluate(definition.phase(number).checkpoint)
+        if not gate.passed:
+            outcome.update(gate=gate, attempt=None)
+            return True
+    return False
+
+
 def _lenient_warnings(
-    definition: WorkflowDefinition, phase: int, evidence: dict[str, Any]
+    definition: WorkflowDefinition, phase: int, gates: GateVerdicts
 ) -> list[dict[str, Any]]:
-    """Return the warnings a non-strict gate gives ``evidence`` (none for a strict gate)."""
+    """Return the warnings a non-strict gate gives the evidence (none for a strict gate)."""
     checkpoint = definition.phase(phase).checkpoint
-    gate = evaluate_evidence(checkpoint, evidence)
+    gate = gates.evaluate(checkpoint)
     return [] if checkpoint.strict or gate.passed else _gate_warnings(phase, gate)
 
 

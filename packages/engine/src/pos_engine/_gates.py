@@ -26,7 +26,7 @@ from referencing.exceptions import Unresolvable
 from ._definitions import Checkpoint
 from ._evidence_schema import capped_errors
 
-__all__ = ["GateResult", "evaluate_evidence"]
+__all__ = ["GateResult", "GateVerdicts", "evaluate_evidence"]
 
 _MAX_MESSAGE = 300
 
@@ -181,3 +181,28 @@ def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateR
         error_count_complete=found.complete,
         missing_labels=missing_labels,
     )
+
+
+class GateVerdicts:
+    """The verdicts on one evidence, per checkpoint, evaluated once.
+
+    ``prime`` evaluates outside the session lock; inside it, ``evaluate`` reuses that
+    verdict unless the checkpoint changed meanwhile (an edited definition, a new plan).
+    """
+
+    def __init__(self, evidence: dict[str, Any]) -> None:
+        self.evidence = evidence
+        self._known: list[tuple[Checkpoint, GateResult]] = []
+
+    def prime(self, checkpoint: Checkpoint) -> None:
+        """Evaluate ``checkpoint`` now, for a later :meth:`evaluate` to reuse."""
+        self.evaluate(checkpoint)
+
+    def evaluate(self, checkpoint: Checkpoint) -> GateResult:
+        """Return the verdict of ``checkpoint`` on the evidence."""
+        for known, verdict in self._known:
+            if known is checkpoint or known == checkpoint:
+                return verdict
+        verdict = evaluate_evidence(checkpoint, self.evidence)
+        self._known.append((checkpoint, verdict))
+        return verdict
