@@ -641,7 +641,11 @@ def check_arguments(
             the message lists every finding.
     """
     unknown = sorted({str(n) for n in (*sent, *arguments) if n not in tool.parameters})
-    given = {k: v for k, v in arguments.items() if k in tool.parameters and v is not None}
+    given = {
+        k: LEGACY_PARAMETERS[k].normalise(v)
+        for k, v in arguments.items()
+        if k in tool.parameters and v is not None
+    }
     missing = [name for name in tool.required if name not in given]
     invalid = [
         type_problem(LEGACY_PARAMETERS[name], given[name])
@@ -740,11 +744,9 @@ async def _respond(
 # -------------------------------------------------------------- registration
 
 
-def _parameter_schema(name: str, tool: LegacyTool) -> dict[str, Any]:
-    """The published schema of one parameter; an optional one may be null (its default)."""
-    spec = LEGACY_PARAMETERS[name]
-    kind: str | list[str] = spec.kind if name in tool.required else [spec.kind, "null"]
-    return {"type": kind, "description": spec.description}
+def _parameter_schema(name: str) -> dict[str, Any]:
+    """The published schema of one parameter: its plain type (see ``Parameter.json_schema``)."""
+    return LEGACY_PARAMETERS[name].json_schema()
 
 
 def _signature(tool: LegacyTool) -> inspect.Signature:
@@ -753,7 +755,7 @@ def _signature(tool: LegacyTool) -> inspect.Signature:
         inspect.Parameter(
             name,
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[Any, WithJsonSchema(_parameter_schema(name, tool))],
+            annotation=Annotated[Any, WithJsonSchema(_parameter_schema(name))],
             default=tool.optional.get(name, inspect.Parameter.empty),
         )
         for name in tool.parameters
