@@ -253,6 +253,11 @@ def undo_legacy_sessions(ctx: MigrationContext) -> MigrationOutcome:
             kept = _keep_progressed(ctx.backup, now)
             readable = {sid: r for sid, r in target.records.items() if sid not in now.unreadable}
             restored = store.restore(SessionSnapshot(records=readable, taken_at=target.taken_at))
+            for sid in restored.unchanged:
+                if readable.get(sid, now) is None:
+                    # Absent already: a killed rollback may have left the file store's lock
+                    # file; deleting an absent session removes it (and changes nothing else).
+                    store.delete(sid)
         except PosError as exc:
             raise CutoverError(
                 f"cannot remove the migrated sessions from {store.describe()}: {exc.message}",
