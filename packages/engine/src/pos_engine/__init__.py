@@ -28,6 +28,7 @@ from ._definitions import (
     load_definition,
 )
 from ._definitions import Source as DefinitionSource
+from ._durable import atomic_write, fsync_dir
 from ._engine import WorkflowEngine
 from ._evidence_schema import CappedErrors, capped_errors
 from ._file_store import FileSessionStore
@@ -55,6 +56,7 @@ from ._models import (
     SpecPlan,
 )
 from ._paging import SessionPage
+from ._schema_problems import SchemaProblems, schema_problems
 from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
 from ._spec_tasks import ParsedSpec, parse_spec_tasks
 from ._state import StateManager
@@ -110,6 +112,7 @@ __all__ = [
     "PosError",
     "RestoreReport",
     "SchemaMigration",
+    "SchemaProblems",
     "Session",
     "SessionPage",
     "SessionSnapshot",
@@ -129,6 +132,7 @@ __all__ = [
     "WorkflowEngine",
     "WorkflowRegistry",
     "__version__",
+    "atomic_write",
     "capped_errors",
     "convert_legacy_session",
     "convert_legacy_session_file",
@@ -136,6 +140,7 @@ __all__ = [
     "definition_schema",
     "evaluate_evidence",
     "find_legacy_session_files",
+    "fsync_dir",
     "is_legacy_metadata",
     "legacy_findings",
     "legacy_session_dir",
@@ -150,5 +155,6 @@ __all__ = [
     "read_legacy_session",
     "record_digest",
     "redact_url",
+    "schema_problems",
     "sessions_checksum",
 ]

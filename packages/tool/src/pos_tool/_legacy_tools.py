@@ -44,13 +44,14 @@ from pos_engine import (
     NotFoundError,
     PosError,
     WorkflowRegistry,
-    capped_errors,
     definition_schema,
+    fsync_dir,
     is_legacy_metadata,
     legacy_findings,
     load_definition,
     parse_json_bounded,
     read_bounded_text,
+    schema_problems,
 )
 from pos_engine.guards import validate_target_file, validate_workflow_type
 from pydantic import WithJsonSchema
@@ -310,14 +311,6 @@ def _write(path: Path, text: str) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _remove_stale_staging(base: Path) -> None:
     """Remove staging folders that a crashed create_workflow left behind (over an hour old)."""
     now = time.time()
@@ -389,7 +382,7 @@ def _create_workflow(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
                 f"workflow_type {wtype!r} appeared while it was being created",
                 remediation="Call validate_workflow on it, or choose another workflow_type.",
             ) from None
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {
@@ -461,14 +454,12 @@ def _read_metadata(folder: Path) -> object:
 
 def _schema_problems(metadata: object) -> list[dict[str, str]]:
     """Every schema problem of a metadata.json in our format (the loader reports the first)."""
-    problems = []
-    for error in capped_errors(_METADATA_VALIDATOR, metadata).errors:
-        pointer = "/" + "/".join(str(part) for part in error.absolute_path)
-        shown = pointer if pointer != "/" else ""
-        problems.append(
-            {"field": pointer, "message": f"metadata.json{shown}: {error.message[:300]}"}
-        )
-    return problems
+    found = schema_problems(_METADATA_VALIDATOR, metadata)
+    lines = found.lines(prefix="metadata.json")
+    return [
+        {"field": pointer or "/", "message": line}
+        for (pointer, _), line in zip(found.problems, lines, strict=True)
+    ]
 
 
 def _counts(metadata: object) -> dict[str, int | None]:
