@@ -68,7 +68,6 @@ from ._mapping import (
     LEGACY_GROUP,
     LEGACY_TOOL_NAMES,
     LEGACY_TOOLS,
-    Replacement,
     migration_table_markdown,
     replacement_for,
 )
@@ -162,7 +161,6 @@ __all__ = [
     "PlanError",
     "Progress",
     "Recovery",
-    "Replacement",
     "Report",
     "ServerLauncher",
     "ServerStartError",

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pos_engine import SESSION_STATUSES, StateManager, ValidationError, WorkflowEngine
 
+from ._legacy_table import ARCHIVED_TOOL_ACTIONS
+
 __all__ = [
     "ACTIONS",
     "GROUPS",
@@ -39,13 +41,6 @@ Kind = Literal["string", "integer", "object", "boolean"]
 
 EXAMPLE_SESSION_ID = "test_generation_v3_calculator_py_20251023_143022_3f9a1c"
 """A well-formed session id used in example calls."""
-
-ARCHIVED_TOOL_ACTIONS: dict[str, str] = {
-    "start_workflow": "start",
-    "get_current_phase": "get_phase",
-    "get_workflow_state": "get_state",
-}
-"""Old tool names an agent may still send as an action, and the action that replaced each."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ from pos_engine import (
     schema_problems,
 )
 
-from ._legacy_tools import LEGACY_TOOL_NAMES, register_legacy_tools
+from ._legacy_table import LEGACY_TOOL_NAMES
+from ._legacy_tools import register_legacy_tools
 from ._server_info import register_server_info_tools
 from ._tool import TOOL_NAME, register_workflow_tools
 from .exceptions import RegistryError
