@@ -28,6 +28,7 @@ from pos_engine import (
     schema_problems,
 )
 
+from ._actions import VALID_ACTIONS
 from ._legacy_table import LEGACY_TOOL_NAMES
 from ._legacy_tools import register_legacy_tools
 from ._server_info import register_server_info_tools
@@ -105,7 +106,7 @@ TOOL_GROUPS: dict[str, ToolGroup] = {
     for group in (
         ToolGroup(
             "workflow",
-            "the consolidated pos_workflow tool (14 actions)",
+            f"the consolidated pos_workflow tool ({len(VALID_ACTIONS)} actions)",
             (TOOL_NAME,),
             _register_workflow,
         ),
