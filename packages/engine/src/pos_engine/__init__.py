@@ -29,7 +29,7 @@ from ._definitions import (
 )
 from ._definitions import Source as DefinitionSource
 from ._durable import atomic_write, fsync_dir
-from ._engine import WorkflowEngine
+from ._engine import MAX_OPTIONS_BYTES, WorkflowEngine
 from ._evidence_schema import CappedErrors, capped_errors
 from ._file_store import FileSessionStore
 from ._gates import GateResult, evaluate_evidence
@@ -56,6 +56,7 @@ from ._models import (
     SpecPlan,
 )
 from ._paging import SessionPage
+from ._params import MAX_NOTE_CHARS
 from ._schema_problems import SchemaProblems, schema_problems
 from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
 from ._spec_tasks import ParsedSpec, parse_spec_tasks
@@ -83,6 +84,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "MAX_NOTE_CHARS",
+    "MAX_OPTIONS_BYTES",
     "SESSION_STATUSES",
     "STORE_ENTRY_POINT_GROUP",
     "BoundedInputError",

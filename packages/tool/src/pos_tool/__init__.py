@@ -9,6 +9,7 @@ alerts (:class:`Monitor`); :func:`metrics_summary` reads what a project recorded
 
 from ._actions import ACTIONS, PARAMETERS, VALID_ACTIONS, ActionSpec, Backends, Parameter
 from ._faults import FAULTS_ENV, Faults, parse_faults
+from ._generated import GENERATED_FILES, request_schema, stale_generated_files
 from ._legacy_table import LEGACY_TOOL_NAMES, LEGACY_TOOLS, LegacyTool
 from ._legacy_tools import call_legacy_tool, register_legacy_tools
 from ._metrics import LATENCY_BUCKETS
@@ -43,6 +44,7 @@ __all__ = [
     "ACTIONS",
     "DEFAULT_GROUPS",
     "FAULTS_ENV",
+    "GENERATED_FILES",
     "HTTP_PATH",
     "LATENCY_BUCKETS",
     "LEGACY_TOOLS",
@@ -86,5 +88,7 @@ __all__ = [
     "register_legacy_tools",
     "register_workflow_tools",
     "registry_schema",
+    "request_schema",
+    "stale_generated_files",
     "tool_description",
 ]
