@@ -4,9 +4,12 @@ Usage::
 
     uv run python scripts/contracts.py                  # run every check, print a table
     uv run python scripts/contracts.py --write-examples # regenerate specs/pos_workflow/examples/
+    uv run python scripts/contracts.py --write-generated # rewrite the files made from the action table
 
 Checks, in order:
 
+0. the files generated from pos_tool's action table (the request schema, the docs' action
+   and parameter tables) are up to date;
 1. every ``specs/**/*.schema.json`` is a valid JSON Schema and every ``$ref`` in it resolves;
 2. every ``specs/pos_workflow/examples/<action>.json`` matches the request and response schemas;
 3. the real server, in-process on a scratch project with the fixture workflow:
@@ -60,6 +63,7 @@ from _client import (
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
+from pos_tool import GENERATED_FILES, stale_generated_files
 from referencing.exceptions import Unresolvable
 
 EXAMPLES_DIR = WORKFLOW_SPECS / "examples"
@@ -539,7 +543,29 @@ async def run_all(write: bool = False) -> list[Check]:
     if write and steps:
         for path in write_examples(steps):
             print(f"wrote {path.relative_to(REPO_ROOT)}")
-    return checks + check_examples() + live
+    return check_generated() + checks + check_examples() + live
+
+
+def check_generated() -> list[Check]:
+    """One check per file generated from the action table: is it what the table renders?"""
+    stale = set(stale_generated_files(REPO_ROOT))
+    return [
+        Check(
+            "generated",
+            relative,
+            relative not in stale,
+            "stale: run scripts/contracts.py --write-generated" if relative in stale else "",
+        )
+        for relative in GENERATED_FILES
+    ]
+
+
+def write_generated() -> None:
+    """Rewrite every file generated from the action table."""
+    for relative, render in GENERATED_FILES.items():
+        path = REPO_ROOT / relative
+        path.write_text(render(), encoding="utf-8")
+        print(f"wrote {relative}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -550,7 +576,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="regenerate specs/pos_workflow/examples/ from the live server",
     )
+    parser.add_argument(
+        "--write-generated",
+        action="store_true",
+        help="rewrite the request schema and the docs' tables from pos_tool's action table",
+    )
     args = parser.parse_args(argv)
+    if args.write_generated:
+        write_generated()
     checks = asyncio.run(run_all(write=args.write_examples))
     print_table(
         ("check", "subject", "result", "detail"),

@@ -527,12 +527,6 @@ def test_action_reference_parameter_table_matches_the_dispatch_table(action: str
     assert documented == expected
 
 
-def test_parameter_overview_lists_every_parameter_with_its_type() -> None:
-    rows = _rows(_section("actions.md", "### Parameters"))[2:]
-    documented = {_codes(row[0])[0]: row[1] for row in rows}
-    assert documented == {name: p.kind for name, p in PARAMETERS.items()}
-
-
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_documented_response_fields_are_in_the_response_contract(action: str) -> None:
     schema = json.loads(

@@ -28,7 +28,8 @@ from ._definitions import (
     load_definition,
 )
 from ._definitions import Source as DefinitionSource
-from ._engine import WorkflowEngine
+from ._durable import atomic_write, fsync_dir
+from ._engine import MAX_OPTIONS_BYTES, WorkflowEngine
 from ._evidence_schema import CappedErrors, capped_errors
 from ._file_store import FileSessionStore
 from ._gates import GateResult, evaluate_evidence
@@ -55,6 +56,8 @@ from ._models import (
     SpecPlan,
 )
 from ._paging import SessionPage
+from ._params import MAX_NOTE_CHARS
+from ._schema_problems import SchemaProblems, schema_problems
 from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
 from ._spec_tasks import ParsedSpec, parse_spec_tasks
 from ._state import StateManager
@@ -81,6 +84,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "MAX_NOTE_CHARS",
+    "MAX_OPTIONS_BYTES",
     "SESSION_STATUSES",
     "STORE_ENTRY_POINT_GROUP",
     "BoundedInputError",
@@ -110,6 +115,7 @@ __all__ = [
     "PosError",
     "RestoreReport",
     "SchemaMigration",
+    "SchemaProblems",
     "Session",
     "SessionPage",
     "SessionSnapshot",
@@ -129,6 +135,7 @@ __all__ = [
     "WorkflowEngine",
     "WorkflowRegistry",
     "__version__",
+    "atomic_write",
     "capped_errors",
     "convert_legacy_session",
     "convert_legacy_session_file",
@@ -136,6 +143,7 @@ __all__ = [
     "definition_schema",
     "evaluate_evidence",
     "find_legacy_session_files",
+    "fsync_dir",
     "is_legacy_metadata",
     "legacy_findings",
     "legacy_session_dir",
@@ -150,5 +158,6 @@ __all__ = [
     "read_legacy_session",
     "record_digest",
     "redact_url",
+    "schema_problems",
     "sessions_checksum",
 ]

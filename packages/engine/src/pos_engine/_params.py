@@ -7,9 +7,16 @@ from typing import Any
 from ._models import SESSION_STATUSES, SessionStatus
 from .exceptions import ValidationError
 
-__all__ = ["require_dict", "require_int", "require_optional_str", "require_status_filter"]
+__all__ = [
+    "MAX_NOTE_CHARS",
+    "require_dict",
+    "require_int",
+    "require_optional_str",
+    "require_status_filter",
+]
 
 MAX_NOTE_CHARS = 2000
+"""Longest free-text note accepted (a delete reason, a pause note), in characters."""
 
 
 def require_int(name: str, value: object) -> int:

@@ -24,6 +24,8 @@ __all__ = [
     "MAX_PATH_COMPONENT_BYTES",
     "MAX_SESSION_ID_CHARS",
     "MAX_TARGET_PATH_CHARS",
+    "SESSION_ID_PATTERN",
+    "WORKFLOW_TYPE_PATTERN",
     "validate_evidence_size",
     "validate_session_id",
     "validate_target_file",
@@ -45,8 +47,14 @@ MAX_PATH_COMPONENT_BYTES = 255
 MAX_SESSION_ID_CHARS = 128
 """Longest session id accepted, in characters."""
 
-_SESSION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
-_WORKFLOW_TYPE = re.compile(r"[a-z][a-z0-9_]{1,63}")
+SESSION_ID_PATTERN = r"[a-z0-9][a-z0-9_-]{0,127}"
+"""What a session id is made of (matched in full)."""
+
+WORKFLOW_TYPE_PATTERN = r"[a-z][a-z0-9_]{1,63}"
+"""What a workflow type is made of (matched in full)."""
+
+_SESSION_ID = re.compile(SESSION_ID_PATTERN)
+_WORKFLOW_TYPE = re.compile(WORKFLOW_TYPE_PATTERN)
 _WINDOWS_DRIVE = re.compile(r"[A-Za-z]:")
 _SHOWN_CHARS = 80
 _MB = 1024 * 1024

@@ -9,13 +9,9 @@ alerts (:class:`Monitor`); :func:`metrics_summary` reads what a project recorded
 
 from ._actions import ACTIONS, PARAMETERS, VALID_ACTIONS, ActionSpec, Backends, Parameter
 from ._faults import FAULTS_ENV, Faults, parse_faults
-from ._legacy_tools import (
-    LEGACY_TOOL_NAMES,
-    LEGACY_TOOLS,
-    LegacyTool,
-    call_legacy_tool,
-    register_legacy_tools,
-)
+from ._generated import GENERATED_FILES, request_schema, stale_generated_files
+from ._legacy_table import LEGACY_TOOL_NAMES, LEGACY_TOOLS, LegacyTool
+from ._legacy_tools import call_legacy_tool, register_legacy_tools
 from ._metrics import LATENCY_BUCKETS
 from ._metrics_store import METRICS_FILE
 from ._monitor import Monitor, monitor_of
@@ -49,6 +45,7 @@ __all__ = [
     "ACTIONS",
     "DEFAULT_GROUPS",
     "FAULTS_ENV",
+    "GENERATED_FILES",
     "HTTP_PATH",
     "LATENCY_BUCKETS",
     "LEGACY_TOOLS",
@@ -88,9 +85,12 @@ __all__ = [
     "metrics_summary",
     "monitor_of",
     "monitoring_schema",
+    "package_version",
     "parse_faults",
     "register_legacy_tools",
     "register_workflow_tools",
     "registry_schema",
+    "request_schema",
+    "stale_generated_files",
     "tool_description",
 ]

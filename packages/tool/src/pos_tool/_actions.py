@@ -13,7 +13,22 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pos_engine import SESSION_STATUSES, StateManager, ValidationError, WorkflowEngine
+from pos_engine import (
+    MAX_NOTE_CHARS,
+    MAX_OPTIONS_BYTES,
+    SESSION_STATUSES,
+    StateManager,
+    ValidationError,
+    WorkflowEngine,
+)
+from pos_engine.guards import (
+    MAX_EVIDENCE_BYTES,
+    MAX_TARGET_PATH_CHARS,
+    SESSION_ID_PATTERN,
+    WORKFLOW_TYPE_PATTERN,
+)
+
+from ._legacy_table import ARCHIVED_TOOL_ACTIONS
 
 __all__ = [
     "ACTIONS",
@@ -40,13 +55,6 @@ Kind = Literal["string", "integer", "object", "boolean"]
 EXAMPLE_SESSION_ID = "test_generation_v3_calculator_py_20251023_143022_3f9a1c"
 """A well-formed session id used in example calls."""
 
-ARCHIVED_TOOL_ACTIONS: dict[str, str] = {
-    "start_workflow": "start",
-    "get_current_phase": "get_phase",
-    "get_workflow_state": "get_state",
-}
-"""Old tool names an agent may still send as an action, and the action that replaced each."""
-
 
 @dataclass(frozen=True)
 class Parameter:
@@ -57,12 +65,17 @@ class Parameter:
         kind: The JSON type the argument must have.
         description: One line shown to agents in the input schema.
         enum: Allowed values, when the set is closed.
+        constraints: JSON Schema keywords the request contract adds (``pattern``,
+            ``minimum``, ``maxLength``...). The engine's guards enforce them with clear
+            errors; the live input schema leaves them out so that a client does not refuse
+            a call before the server can say what is wrong with it.
     """
 
     name: str
     kind: Kind
     description: str
     enum: tuple[str, ...] = ()
+    constraints: Mapping[str, Any] = field(default_factory=dict)
 
     def json_schema(self) -> dict[str, Any]:
         """Return the JSON Schema of this parameter: its plain type.
@@ -194,35 +207,71 @@ def _join(names: Collection[str]) -> str:
 
 # ---------------------------------------------------------------- parameters
 
+_KIB = 1024
+_NOTE = {"maxLength": MAX_NOTE_CHARS}
+_PHASE = {"minimum": 0}
+
 PARAMETERS: dict[str, Parameter] = {
     p.name: p
     for p in (
         Parameter(
             "action", "string", "What to do; see the tool description for each action's parameters."
         ),
-        Parameter("session_id", "string", "Session id returned by start (every session action)."),
         Parameter(
-            "workflow_type", "string", "Workflow to start, as listed by list_workflows (start)."
+            "session_id",
+            "string",
+            "Session id returned by start (every session action).",
+            constraints={"pattern": f"^{SESSION_ID_PATTERN}$"},
+        ),
+        Parameter(
+            "workflow_type",
+            "string",
+            "Workflow to start, as listed by list_workflows (start).",
+            constraints={"pattern": f"^{WORKFLOW_TYPE_PATTERN}$"},
         ),
         Parameter(
             "target_file",
             "string",
-            "File the workflow works on, relative to the project root (start).",
+            "File the workflow works on, relative to the project root and inside it (start).",
+            constraints={"minLength": 1, "maxLength": MAX_TARGET_PATH_CHARS},
         ),
-        Parameter("options", "object", "Free-form options stored with the session (start)."),
-        Parameter("phase", "integer", "Phase number (get_task, complete_phase, retry_phase)."),
-        Parameter("task_number", "integer", "Task number within the phase, from 1 (get_task)."),
+        Parameter(
+            "options",
+            "object",
+            f"Free-form options stored with the session, at most {MAX_OPTIONS_BYTES // _KIB} KiB "
+            "(start).",
+        ),
+        Parameter(
+            "phase",
+            "integer",
+            "Phase number (get_task, complete_phase, retry_phase).",
+            constraints=_PHASE,
+        ),
+        Parameter(
+            "task_number",
+            "integer",
+            "Task number within the phase, from 1 (get_task).",
+            constraints={"minimum": 1},
+        ),
         Parameter(
             "evidence",
             "object",
-            "Checkpoint evidence shaped as checkpoint.evidence_schema (complete_phase).",
+            "Checkpoint evidence shaped as checkpoint.evidence_schema, at most "
+            f"{MAX_EVIDENCE_BYTES // (_KIB * _KIB)} MiB of JSON (complete_phase).",
         ),
         Parameter("category", "string", "Only workflows of this category (list_workflows)."),
         Parameter(
             "status", "string", "Only sessions in this status (list_sessions).", SESSION_STATUSES
         ),
-        Parameter("reason", "string", "Why the session is deleted, for the log (delete_session)."),
-        Parameter("checkpoint_note", "string", "Where you stopped and why (pause)."),
+        Parameter(
+            "reason",
+            "string",
+            "Why the session is deleted, for the log (delete_session).",
+            constraints=_NOTE,
+        ),
+        Parameter(
+            "checkpoint_note", "string", "Where you stopped and why (pause).", constraints=_NOTE
+        ),
         Parameter(
             "reset_evidence", "boolean", "Discard the phase's stored evidence (retry_phase)."
         ),
@@ -232,7 +281,10 @@ PARAMETERS: dict[str, Parameter] = {
             "Re-read the spec's tasks.md into the session's plan (retry_phase, dynamic workflows).",
         ),
         Parameter(
-            "to_phase", "integer", "Phase to return to; later phases are cleared (rollback)."
+            "to_phase",
+            "integer",
+            "Phase to return to; later phases are cleared (rollback).",
+            constraints=_PHASE,
         ),
     )
 }
