@@ -8,20 +8,27 @@ from pathlib import Path
 
 import pytest
 from pos_cutover import (
+    INVENTORY_FILE,
     LEGACY_COPY_DIR,
+    SNAPSHOT_FILE,
     BackupError,
     ChangeOptions,
     FileChange,
+    SessionInventory,
     default_plan,
     find_backup,
     list_backups,
     state_manifest,
     verify_backup,
 )
-from pos_cutover._backup import new_backup_folder, session_ids, write_backup
+from pos_cutover._backup import new_backup_folder, write_backup
+from pos_engine import FileSessionStore, SessionSnapshot, record_digest
+from pos_engine.testing import make_session
 from pos_tool import REGISTRY_FILE
 
 TOOLS = {"tools": [{"name": "start_workflow"}, {"name": "get_server_info"}]}
+SESSION = "a_py_20250101_000000_aaaaaa"
+LEGACY_ID = "0b7c6a4e-1111-4222-8333-444455556666"
 
 
 def _project(
@@ -30,14 +37,12 @@ def _project(
     if registry is not None:
         (root / REGISTRY_FILE).parent.mkdir(parents=True)
         (root / REGISTRY_FILE).write_bytes(registry)
-    sessions = root / ".praxis-os/state/workflows"
-    sessions.mkdir(parents=True)
-    (sessions / "a_py_20250101_000000_aaaaaa.json").write_text('{"id": "a"}')
-    (sessions / ".locks").mkdir()
-    (sessions / ".locks/a_py_20250101_000000_aaaaaa.lock").write_text("")
+    store = FileSessionStore.from_project(root, durable=False)
+    store.create(make_session(SESSION))
+    store.update(SESSION, lambda s: s.model_copy(update={"checkpoint_note": "worked on"}))
     legacy = root / ".praxis-os/.cache/state"
     legacy.mkdir(parents=True)
-    (legacy / "0b7c6a4e-1111-4222-8333-444455556666.json").write_text('{"legacy": true}')
+    (legacy / f"{LEGACY_ID}.json").write_text('{"legacy": true}')
     return root
 
 
@@ -56,7 +61,11 @@ def test_a_backup_holds_the_registry_tools_and_state_manifest_and_verifies(tmp_p
     assert backup.tools == ["start_workflow", "get_server_info"]
     assert backup.tools_wire() == TOOLS
     assert backup.target_bytes() == default_plan().target_bytes()
-    assert (backup.state_files, backup.legacy_files) == (3, 1)
+    assert (backup.state_files, backup.legacy_files, backup.sessions) == (1, 1, 1)
+    assert (backup.store_setting, backup.store_where) == (
+        None,
+        FileSessionStore.from_project(project).describe(),
+    )
     assert backup.project_name == project.name
     assert sorted(p.name for p in backup.path.iterdir()) == [
         "legacy-state",
@@ -64,6 +73,8 @@ def test_a_backup_holds_the_registry_tools_and_state_manifest_and_verifies(tmp_p
         "plan.json",
         "registry.json",
         "state-manifest.json",
+        INVENTORY_FILE,
+        SNAPSHOT_FILE,
         "target-registry.json",
         "tools-list.json",
     ]
@@ -88,7 +99,7 @@ def test_a_backup_copies_every_legacy_session_file_byte_for_byte_and_verifies_th
         "legacy-state/archive/old.json",
     ]
     assert (folder / copies[1]).read_bytes() == nested.read_bytes()
-    assert manifest["version"] == 3
+    assert manifest["version"] == 4
     assert set(copies) <= set(manifest["files"])
     assert verify_backup(folder).legacy_files == 2
 
@@ -163,17 +174,101 @@ def test_a_legacy_file_that_changes_while_the_backup_is_taken_fails_the_backup(
         _backup(project)
 
 
-def test_the_state_manifest_lists_every_state_file_with_its_sha256(tmp_path: Path) -> None:
+def test_the_state_manifest_lists_every_legacy_session_file_and_nothing_of_the_store(
+    tmp_path: Path,
+) -> None:
     manifest = state_manifest(_project(tmp_path))
 
-    assert manifest["roots"] == [".praxis-os/state", ".praxis-os/.cache/state"]
-    assert [e["path"] for e in manifest["files"]] == [
-        ".praxis-os/.cache/state/0b7c6a4e-1111-4222-8333-444455556666.json",
-        ".praxis-os/state/workflows/.locks/a_py_20250101_000000_aaaaaa.lock",
-        ".praxis-os/state/workflows/a_py_20250101_000000_aaaaaa.json",
-    ]
+    assert manifest["roots"] == [".praxis-os/.cache/state"]
+    assert [e["path"] for e in manifest["files"]] == [f".praxis-os/.cache/state/{LEGACY_ID}.json"]
     assert all(len(e["sha256"]) == 64 and e["size"] >= 0 for e in manifest["files"])
-    assert session_ids(manifest) == ["a_py_20250101_000000_aaaaaa"]
+
+
+def test_the_backup_records_the_store_through_its_api_every_session_and_the_ones_it_may_create(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path)
+    store = FileSessionStore.from_project(project)
+    broken = "b_py_20250101_000000_bbbbbb"
+    (store.state_dir / f"{broken}.json").write_text("{not json")  # a record nobody can read
+    folder = new_backup_folder(project)
+
+    backup = write_backup(
+        project, folder, default_plan(), TOOLS, touched=[LEGACY_ID, SESSION, broken]
+    )
+
+    stored = store.load(SESSION)
+    assert backup.inventory() == SessionInventory(
+        {SESSION: (2, record_digest(stored).hex())},
+        (broken,),
+        store.describe(),
+        backup.inventory().taken_at,
+    )
+    assert backup.sessions == 2
+    snapshot = backup.snapshot()
+    assert (dict(snapshot.records), snapshot.unreadable) == (
+        {LEGACY_ID: None, SESSION: stored},
+        (broken,),
+    )
+    # What a rollback restores an id to: absent unless the backup recorded it.
+    assert dict(backup.snapshot([LEGACY_ID, "c_new", SESSION, broken]).records) == {
+        LEGACY_ID: None,
+        "c_new": None,
+        SESSION: stored,
+    }
+
+
+def test_a_project_whose_file_store_does_not_exist_yet_is_backed_up_without_creating_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".praxis-os").mkdir()
+    folder = new_backup_folder(tmp_path)
+
+    backup = write_backup(tmp_path, folder, default_plan(), TOOLS, touched=[LEGACY_ID])
+
+    assert (backup.sessions, backup.store_where) == (
+        0,
+        "the project's file store (no sessions yet)",
+    )
+    assert dict(backup.snapshot().records) == {LEGACY_ID: None}
+    assert sorted(p.name for p in (tmp_path / ".praxis-os").iterdir()) == ["backups"]
+
+
+def test_a_tampered_store_snapshot_or_inventory_fails_verification(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    folder = new_backup_folder(project)
+    write_backup(project, folder, default_plan(), TOOLS, touched=[SESSION])
+    snapshot = json.loads((folder / SNAPSHOT_FILE).read_text())
+    snapshot["records"][SESSION]["current_phase"] = 3
+    _rewrite(folder, SNAPSHOT_FILE, json.dumps(snapshot).encode())
+    _rewrite(folder, INVENTORY_FILE, b'{"format": "something else"}')
+
+    with pytest.raises(BackupError) as caught:
+        verify_backup(folder)
+
+    assert caught.value.problems == [
+        f"{INVENTORY_FILE}: not a session inventory",
+        f"{SNAPSHOT_FILE}: the session snapshot does not match its checksum: it was changed or "
+        "damaged",
+    ]
+
+
+def _rewrite(folder: Path, name: str, data: bytes) -> None:
+    """Replace a backup file and its manifest entry (so that only the content is wrong)."""
+    (folder / name).write_bytes(data)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_snapshot_round_trips_through_the_backup_unchanged(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    folder = new_backup_folder(project)
+    backup = write_backup(project, folder, default_plan(), TOOLS, touched=[SESSION])
+
+    data = json.loads((folder / SNAPSHOT_FILE).read_text())
+
+    assert SessionSnapshot.from_dict(data) == backup.snapshot()
 
 
 def test_backup_verification_detects_a_tampered_file(tmp_path: Path) -> None:

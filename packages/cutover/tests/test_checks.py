@@ -40,6 +40,7 @@ async def test_the_pre_check_of_the_demo_passes_and_lists_old_tool_names_with_fi
         "actions": "PASS",
         "backup-space": "PASS",
         "lock": "PASS",
+        "session-store": "PASS",
         "legacy-definitions": "WARN",
         "legacy-sessions": "PASS",
         "praxis-server": "PASS",
@@ -148,6 +149,7 @@ async def test_registered_checks_run_with_the_others_and_a_crashing_one_becomes_
     register_check("broken", broken)
     try:
         assert list(registered_checks()) == [
+            "session-store",
             "legacy-definitions",
             "legacy-sessions",
             "praxis-server",

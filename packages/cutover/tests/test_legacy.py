@@ -38,11 +38,10 @@ from pos_cutover._legacy import (
     check_legacy_definitions,
     check_legacy_sessions,
     check_migrated_sessions,
-    migrate_legacy_sessions,
-    undo_legacy_sessions,
 )
+from pos_cutover._legacy_step import migrate_legacy_sessions, undo_legacy_sessions
 from pos_cutover._report import build_report
-from pos_engine import FileSessionStore, InternalError, Session
+from pos_engine import FileSessionStore, InternalError, Session, SessionSnapshot
 from pos_tool import REGISTRY_FILE
 
 pytestmark = pytest.mark.anyio
@@ -198,8 +197,21 @@ def folders(root: Path) -> set[str]:
 
 
 def store_files(project: Path) -> dict[str, bytes]:
-    folder = project / ".praxis-os/state/workflows"
+    """The file store's records, byte for byte (the store's own folder, however it is named)."""
+    folder = FileSessionStore.project_state_dir(project)
     return {p.stem: p.read_bytes() for p in sorted(folder.glob("*.json"))}
+
+
+STORE = f"file store ({FileSessionStore.project_state_dir('').as_posix()})"
+"""How the project's file store describes itself in messages."""
+
+
+def kept_session(path: Path) -> Session:
+    """The one session of a snapshot a rollback kept in the backup (checksum checked)."""
+    records = SessionSnapshot.from_dict(json.loads(path.read_text())).records
+    [session] = records.values()
+    assert session is not None
+    return session
 
 
 # ------------------------------------------------------------------- acceptance
@@ -261,9 +273,10 @@ def test_a_legacy_project_is_cut_over_its_sessions_continue_and_a_rollback_resto
 
     result = json.loads(ran.out)
     assert (ran.code, result["outcome"]) == (0, "cut_over"), ran.err
-    assert result["migrations"][0]["changed"] == [
-        f".praxis-os/state/workflows/{sid}.json" for sid in IDS
-    ]
+    assert (result["migrations"][0]["changed"], result["migrations"][0]["sessions"]) == (
+        [],
+        list(IDS),
+    )
     assert [
         (m["session_id"], m["phase"], m["status"], m["ok"])
         for m in result["verification"]["migrated"]
@@ -302,21 +315,17 @@ def test_a_legacy_project_is_cut_over_its_sessions_continue_and_a_rollback_resto
         "state is kept in the backup under rolled-back-sessions/); 4 legacy session file(s) "
         "unchanged"
     )
-    # The cutover's verification servers run without metrics, so nothing but the backups
-    # is left: every file is as it was.
     assert snapshot(project, skip=(".praxis-os/backups/",)) == before
-    # The only new folders are the backups and the store's (empty) folders, which any
-    # start of the server creates, before the cutover as after it.
+    # No file is left behind outside the backups. The only new folders are the backups
+    # and the store's (empty) folders, which any start of the server creates, before the
+    # cutover as after it (the cutover's servers record no metrics).
+    state = FileSessionStore.project_state_dir(project)
     assert folders(project) - folders_before - {
         p for p in folders(project) if p.startswith(".praxis-os/backups")
-    } == {
-        ".praxis-os/state",
-        ".praxis-os/state/workflows",
-        ".praxis-os/state/workflows/.locks",
-    }
+    } == {p.relative_to(project).as_posix() for p in (state.parent, state, state / ".locks")}
     backup = find_backup(project)
-    kept = json.loads((backup.path / f"rolled-back-sessions/{FAILED}.json").read_text())
-    assert kept["status"] == "completed"
+    kept = kept_session(backup.path / f"rolled-back-sessions/{FAILED}.json")
+    assert (kept.session_id, kept.status) == (FAILED, "completed")
     assert sorted(p.name for p in (backup.path / "legacy-state").iterdir()) == [
         f"{sid}.json" for sid in IDS
     ]
@@ -483,7 +492,7 @@ def test_a_corrupt_session_file_is_reported_and_skipped_and_nothing_else_is_affe
     ledger = read_legacy_migration(ctx.backup)
     assert ledger is not None
     assert outcome.message == (
-        "4 of 6 legacy session file(s) migrated into .praxis-os/state/workflows with their ids "
+        f"4 of 6 legacy session file(s) migrated with their ids into {STORE} "
         "(1 failed checkpoint(s) kept as failed sessions); 2 not migrated "
         "(8e7d6c5b-4a39-4281-a06f-5e4d3c2b1a09.json, 9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a.json); "
         "the legacy files are unchanged"
@@ -522,13 +531,13 @@ def test_migration_is_idempotent_and_never_overwrites_a_session_already_present(
     after_first = store_files(project)
     second = migrate_legacy_sessions(ctx)
 
-    assert first.changed == [f".praxis-os/state/workflows/{sid}.json" for sid in IDS[:3]]
+    assert first.sessions == list(IDS[:3])
     assert first.message.endswith(
         "1 already in the store (not overwritten); the legacy files are unchanged"
     )
-    assert second.changed == []
+    assert second.sessions == []
     assert second.message.startswith(
-        "3 of 4 legacy session file(s) migrated into .praxis-os/state/workflows with their ids "
+        f"3 of 4 legacy session file(s) migrated with their ids into {STORE} "
         "(1 failed checkpoint(s) kept as failed sessions); 3 of them by an earlier run"
     )
     assert store_files(project) == after_first
@@ -549,7 +558,7 @@ def test_migration_is_idempotent_and_never_overwrites_a_session_already_present(
     assert undone.message == (
         "removed 3 migrated legacy session(s); 4 legacy session file(s) unchanged"
     )
-    assert again.changed == first.changed
+    assert again.sessions == first.sessions
     assert store_files(project)[DONE] == present
 
 
@@ -588,8 +597,8 @@ def test_undo_removes_only_what_the_migration_created_and_keeps_progressed_sessi
         f".praxis-os/.cache/state/{FRESH}.json"
     )
     assert sorted(store_files(project)) == ["later_py_x"]
-    kept = json.loads((ctx.backup.path / f"rolled-back-sessions/{MIDDLE}.json").read_text())
-    assert kept["checkpoint_note"] == "worked on"
+    kept = kept_session(ctx.backup.path / f"rolled-back-sessions/{MIDDLE}.json")
+    assert (kept.session_id, kept.version, kept.checkpoint_note) == (MIDDLE, 2, "worked on")
     ledger = read_legacy_migration(ctx.backup)
     assert ledger is not None
     assert (ledger.created, ledger.removed, ledger.kept) == (

@@ -17,6 +17,7 @@ from pos_cutover._probe import (
     smoke_actions,
 )
 from pos_cutover._report import _group_lines
+from pos_engine import FileSessionStore
 from pos_tool import ACTIONS
 
 pytestmark = pytest.mark.anyio
@@ -45,8 +46,10 @@ async def test_probes_report_what_failed_instead_of_raising(
     assert (done.ok, done.phases_completed, again.ok, again.calls) == (True, 5, True, 2)
     assert len(timings["start"]) == 2
     assert len(timings["complete_phase"]) == 5
-    assert remove_probe_sessions(tmp_path) == [done.session_id]
-    assert remove_probe_sessions(tmp_path / "elsewhere") == []
+    store = FileSessionStore.from_project(tmp_path)
+    assert remove_probe_sessions(store, run_ids=["another-project's-run"]) == []
+    assert remove_probe_sessions(store, run_ids=["t"]) == [done.session_id]
+    assert remove_probe_sessions(store) == []
 
 
 async def test_the_canary_starts_through_pos_workflow_when_no_old_tool_exists(

@@ -51,7 +51,7 @@ LEGACY_IDS = (
 
 
 def _session_files(project: Path) -> dict[str, bytes]:
-    folder = project / ".praxis-os/state/workflows"
+    folder = FileSessionStore.project_state_dir(project)
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
 
 
@@ -195,6 +195,7 @@ def test_a_cutover_whose_verify_fails_rolls_back_by_itself_to_a_byte_identical_r
         "name": "marker",
         "message": "wrote the marker",
         "changed": [".praxis-os/migrated.txt"],
+        "sessions": [],
     }
     assert result["verification"]["problems"][0].startswith(
         "the server does not start after the cutover"

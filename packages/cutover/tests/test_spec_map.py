@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from pos_cutover import MigrationContext, default_plan
 from pos_cutover._backup import new_backup_folder, write_backup
-from pos_cutover._legacy import migrate_legacy_sessions, survey_legacy_sessions
+from pos_cutover._legacy import survey_legacy_sessions
+from pos_cutover._legacy_step import migrate_legacy_sessions
 from pos_engine import FileSessionStore
 
 PRAXIS = Path(__file__).resolve().parents[3] / "tests/fixtures/praxis-project"

@@ -16,6 +16,7 @@ client configs that launch the praxis server (see :class:`ChangeOptions`), all
 journaled and rolled back byte for byte.
 """
 
+from . import _store_check  # noqa: F401 - registers the session-store pre-check
 from ._backup import (
     BACKUPS_DIR,
     LEGACY_COPY_DIR,
@@ -41,6 +42,7 @@ from ._checks import (
     run_checks,
     unregister_check,
 )
+from ._inventory import INVENTORY_FILE, SNAPSHOT_FILE, InventoryCheck, SessionInventory
 from ._journal import (
     JOURNAL_FILE,
     KEPT_FILES_DIR,
@@ -56,13 +58,13 @@ from ._journal import (
 from ._launch import GUI_PATH, ClientCheck
 from ._legacy import (
     LEGACY_MIGRATION_FILE,
-    LEGACY_SESSIONS_STEP,
     LegacyMigration,
     LegacySessionFile,
     MigratedSessionCheck,
     read_legacy_migration,
     survey_legacy_sessions,
 )
+from ._legacy_step import LEGACY_SESSIONS_STEP, ROLLED_BACK_DIR
 from ._lock import LOCK_FILE, CutoverLock, lock_holder
 from ._mapping import (
     LEGACY_GROUP,
@@ -95,6 +97,7 @@ from ._result import CutoverResult, Event, ExitCode, Progress, package_version
 from ._run import Cutover
 from ._scan import Mention, scan_project
 from ._server import LiveServer, ServerLauncher, ToolCall, connect
+from ._store import STORE_ENV, StoreSetting
 from ._survey import Survey, survey
 from ._verify import Verification, verify
 from .exceptions import (
@@ -104,6 +107,7 @@ from .exceptions import (
     JournalError,
     PlanError,
     ServerStartError,
+    StoreError,
 )
 
 __version__ = package_version()
@@ -113,6 +117,7 @@ __all__ = [
     "DEFAULT_HTTP_URL",
     "DEFAULT_PLAN",
     "GUI_PATH",
+    "INVENTORY_FILE",
     "JOURNAL_FILE",
     "KEPT_FILES_DIR",
     "LEGACY_COPY_DIR",
@@ -125,7 +130,10 @@ __all__ = [
     "LOCK_FILE",
     "PROBE_DIR",
     "PROJECT_FILES",
+    "ROLLED_BACK_DIR",
+    "SNAPSHOT_FILE",
     "STATE_DIRS",
+    "STORE_ENV",
     "ActionResult",
     "ApplyResult",
     "Backup",
@@ -147,6 +155,7 @@ __all__ = [
     "ExitCode",
     "FileChange",
     "Finding",
+    "InventoryCheck",
     "Journal",
     "JournalError",
     "Latency",
@@ -164,6 +173,9 @@ __all__ = [
     "Report",
     "ServerLauncher",
     "ServerStartError",
+    "SessionInventory",
+    "StoreError",
+    "StoreSetting",
     "Survey",
     "ToolCall",
     "Verification",

@@ -5,20 +5,30 @@ A backup is a folder ``.praxis-os/backups/cutover-<UTC timestamp>/`` holding
 - ``registry.json``: the registry file, byte for byte (or ``registry-none.json``,
   a record that the project had none);
 - ``tools-list.json``: the tools/list result of the current server, as wire JSON;
-- ``state-manifest.json``: every file under ``.praxis-os/state/`` and
-  ``.praxis-os/.cache/state/`` with its size and sha256;
-- ``legacy-state/``: a copy of every file under ``.praxis-os/.cache/state/``
-  (the legacy session files), byte for byte;
+- ``store-inventory.json`` and ``store-snapshot.json``: the session store, taken
+  through the store API whatever the backend (see ``pos_cutover._inventory``):
+  every session with its version and digest, and a snapshot of the sessions the
+  cutover may create (each recorded as absent, or with its record);
+- ``state-manifest.json``: every file under ``.praxis-os/.cache/state/`` (the
+  legacy session files, which belong to praxis-os) with its size and sha256;
+- ``legacy-state/``: a copy of each of those files, byte for byte;
 - ``plan.json`` and ``target-registry.json``: what the cutover is about to do;
 - ``project-files.json`` and ``project-files/{before,after}/<path>``: every other
   project file the cutover rewrites (praxis config.json, client configs, agent
   instructions): its bytes before and after, and the options that shaped them;
-- ``manifest.json``: the sha256 and size of each of the files above.
+- ``manifest.json``: the sha256 and size of each of the files above, and which
+  session store the backup was taken on.
 
 The backup is read back and verified against ``manifest.json`` before anything
-changes; each legacy copy must also match its state-manifest entry. Files
-written later (``canary.json``, ``legacy-migration.json``, ``verification.json``,
-the reports) are outputs, not part of the manifest.
+changes; each legacy copy must also match its state-manifest entry, and the
+snapshot its own checksum. Files written later (``canary.json``,
+``legacy-migration.json``, ``verification.json``, the reports) are outputs, not
+part of the manifest.
+
+Backups of format 3 and older (pos-cutover before the store API) recorded the file
+store's files in the state manifest instead of an inventory: they still verify
+and roll back, on the project's file store (:meth:`Backup.inventory` reads the
+session ids from their state manifest).
 """
 
 from __future__ import annotations
@@ -26,11 +36,21 @@ from __future__ import annotations
 import contextlib
 import json
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pos_engine import (
+    FileSessionStore,
+    SessionSnapshot,
+    SessionStore,
+    ValidationError,
+    WorkflowRegistry,
+    convert_legacy_session_file,
+    find_legacy_session_files,
+)
 from pos_tool import REGISTRY_FILE
 
 from ._changes import (
@@ -42,7 +62,9 @@ from ._changes import (
     project_file_copies,
 )
 from ._files import atomic_write, json_bytes, sha256_bytes, sha256_file
+from ._inventory import INVENTORY_FILE, SNAPSHOT_FILE, SessionInventory
 from ._plan import CutoverPlan
+from ._store import StoreSetting
 from .exceptions import BackupError
 
 __all__ = [
@@ -67,17 +89,20 @@ __all__ = [
 BACKUPS_DIR = ".praxis-os/backups"
 """Where backups are written, relative to the project."""
 
-STATE_DIRS: tuple[str, ...] = (".praxis-os/state", ".praxis-os/.cache/state")
-"""Session state folders recorded in the state manifest (the second holds legacy sessions)."""
-
 LEGACY_STATE_DIR = ".praxis-os/.cache/state"
 """Where legacy (praxis-style) servers kept their session files, relative to the project."""
+
+STATE_DIRS: tuple[str, ...] = (LEGACY_STATE_DIR,)
+"""Folders the state manifest records file by file: the legacy session files only (the
+session store is recorded through its API, see ``pos_cutover._inventory``)."""
 
 LEGACY_COPY_DIR = "legacy-state"
 """The backup's copy of :data:`LEGACY_STATE_DIR`, relative to the backup folder."""
 
-MANIFEST_VERSION = 3
-"""Version 2 added the legacy copies, version 3 the project files; older backups still verify."""
+MANIFEST_VERSION = 4
+"""Version 2 added the legacy copies, version 3 the project files, version 4 the session store
+through its API (inventory and snapshot) in place of the file store's files in the state
+manifest. Older backups still verify and roll back (on the project's file store)."""
 
 MANIFEST = "manifest.json"
 REGISTRY_COPY = "registry.json"
@@ -90,6 +115,7 @@ CANARY = "canary.json"
 
 _TOOLS_LIST_ALLOWANCE = 256 * 1024
 _PER_STATE_FILE = 256
+_PER_SESSION = 256
 _FIXED_ALLOWANCE = 64 * 1024
 
 
@@ -132,20 +158,23 @@ def state_manifest(project: Path) -> dict[str, Any]:
             {"path": path.relative_to(project).as_posix(), "size": size, "sha256": digest}
         )
     roots = [folder for folder in STATE_DIRS if (project / folder).is_dir()]
-    return {"version": 1, "roots": roots, "count": len(entries), "files": entries}
+    return {"version": 2, "roots": roots, "count": len(entries), "files": entries}
 
 
-def session_ids(manifest: dict[str, Any]) -> list[str]:
-    """Return the ids of the session records of the current store in a state manifest."""
-    prefix = ".praxis-os/state/workflows/"
-    return sorted(
-        entry["path"][len(prefix) : -len(".json")]
-        for entry in manifest["files"]
-        if entry["path"].startswith(prefix)
-        and entry["path"].endswith(".json")
-        and "/" not in entry["path"][len(prefix) :]
-        and not entry["path"][len(prefix) :].startswith(".")
-    )
+def _format3_inventory(state: dict[str, Any]) -> SessionInventory:
+    """The sessions a backup of format 3 or older recorded: the file store's records in its state
+    manifest (their ids, without versions or digests)."""
+    prefix = FileSessionStore.project_state_dir(PurePosixPath()).as_posix() + "/"
+    paths = [str(entry["path"]) for entry in state["files"]]
+    ids = [
+        name.removesuffix(".json")
+        for path in paths
+        if path.startswith(prefix)
+        and (name := path[len(prefix) :]).endswith(".json")
+        and "/" not in name
+        and not name.startswith(".")
+    ]
+    return SessionInventory(dict.fromkeys(sorted(ids), (None, None)), store="file store")
 
 
 def _legacy_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -159,8 +188,13 @@ def legacy_copy_name(path: str) -> str:
     return f"{LEGACY_COPY_DIR}/{path[len(LEGACY_STATE_DIR) + 1 :]}"
 
 
-def backup_size_estimate(project: Path) -> int:
-    """Return a generous estimate of the bytes a backup of ``project`` will take."""
+def backup_size_estimate(project: Path, sessions: int = 0) -> int:
+    """Return a generous estimate of the bytes a backup of ``project`` will take.
+
+    Args:
+        project: The project.
+        sessions: How many sessions its store holds (each takes a line of the inventory).
+    """
     registry = read_registry(project)
     files = _state_files(project)
     legacy_root = project / LEGACY_STATE_DIR
@@ -174,7 +208,8 @@ def backup_size_estimate(project: Path) -> int:
         + _TOOLS_LIST_ALLOWANCE
         + _FIXED_ALLOWANCE
         + _PER_STATE_FILE * len(files)
-        + legacy
+        + _PER_SESSION * sessions
+        + legacy * 3  # the copies, and the snapshot of the sessions they may become
     )
 
 
@@ -194,6 +229,11 @@ class Backup:
         legacy_files: How many of them are legacy session state (copied into ``legacy-state/``).
         plan: The plan the backup was taken for (file format).
         project_name: The project folder's name.
+        format_version: The manifest's version (see :data:`MANIFEST_VERSION`).
+        store_setting: The store URL it was taken on, password removed (None: the
+            project's file store).
+        store_where: Where the sessions were (the store's ``describe()``).
+        sessions: How many sessions the store held.
     """
 
     path: Path
@@ -207,6 +247,10 @@ class Backup:
     legacy_files: int = 0
     plan: dict[str, Any] = field(default_factory=dict)
     project_name: str = ""
+    format_version: int = MANIFEST_VERSION
+    store_setting: str | None = None
+    store_where: str = ""
+    sessions: int = 0
 
     def registry_bytes(self) -> bytes | None:
         """Return the backed-up registry bytes (None when the project had none)."""
@@ -220,6 +264,36 @@ class Backup:
         """Return the state manifest."""
         data: dict[str, Any] = json.loads((self.path / STATE_MANIFEST).read_text(encoding="utf-8"))
         return data
+
+    def inventory(self) -> SessionInventory:
+        """Every session the store held at the backup (ids only for a backup of format 3)."""
+        if self.format_version < 4:
+            return _format3_inventory(self.state())
+        data = json.loads((self.path / INVENTORY_FILE).read_text(encoding="utf-8"))
+        return SessionInventory.from_dict(data)
+
+    def snapshot(self, session_ids: list[str] | None = None) -> SessionSnapshot:
+        """The stored state, at the backup, of the sessions the cutover may create.
+
+        Args:
+            session_ids: Restrict it to these ids; an id the snapshot does not record is
+                recorded absent unless the inventory holds it (then it is left out: the
+                backup has its version, not its record). None: the whole snapshot.
+        """
+        if self.format_version < 4:
+            taken = SessionSnapshot(records={}, taken_at=self.created_at)
+        else:
+            data = json.loads((self.path / SNAPSHOT_FILE).read_text(encoding="utf-8"))
+            taken = SessionSnapshot.from_dict(data)
+        if session_ids is None:
+            return taken
+        existing = self.inventory().ids
+        records = {
+            sid: taken.records.get(sid)
+            for sid in session_ids
+            if sid in taken.records or sid not in existing
+        }
+        return SessionSnapshot(records=records, taken_at=taken.taken_at)
 
     def tools_wire(self) -> dict[str, Any]:
         """Return the tools/list wire JSON recorded before the cutover."""
@@ -271,6 +345,9 @@ class Backup:
             "tools": self.tools,
             "state_files": self.state_files,
             "legacy_files": self.legacy_files,
+            "store": self.store_where,
+            "store_setting": self.store_setting,
+            "sessions": self.sessions,
         }
 
 
@@ -325,6 +402,8 @@ def write_backup(
     plan: CutoverPlan,
     tools_wire: dict[str, Any],
     *,
+    store: StoreSetting | None = None,
+    touched: Iterable[str] | None = None,
     changes: list[FileChange] | None = None,
     options: ChangeOptions | None = None,
     praxis: dict[str, Any] | None = None,
@@ -336,12 +415,16 @@ def write_backup(
         folder: The new, empty backup folder.
         plan: The cutover plan.
         tools_wire: The current server's tools/list answer.
+        store: The session store (default: the project's file store).
+        touched: Ids of the sessions the cutover may create, recorded in the store
+            snapshot (default: the id of each legacy session file found now).
         changes: The other project files the cutover will rewrite (planned whole).
         options: The options those changes were planned with.
         praxis: What becomes of the praxis server (mode, groups kept, tools lost).
 
     Raises:
         BackupError: A file could not be written, or the read-back disagrees.
+        StoreError: The session store cannot be read.
     """
     registry_path = project / REGISTRY_FILE
     registry = read_registry(project)
@@ -357,6 +440,11 @@ def write_backup(
             "mode": stat.S_IMODE(registry_path.stat().st_mode),
         }
     files[TOOLS_LIST] = json_bytes(tools_wire)
+    setting = store or StoreSetting()
+    ids = legacy_session_ids(project) if touched is None else list(touched)
+    inventory, snapshot, where = _store_records(project, setting, ids)
+    files[INVENTORY_FILE] = json_bytes(inventory.to_dict())
+    files[SNAPSHOT_FILE] = json_bytes(snapshot.to_dict())
     state = state_manifest(project)
     files[STATE_MANIFEST] = json_bytes(state)
     files |= _legacy_copies(project, state)
@@ -373,6 +461,7 @@ def write_backup(
             "created_at": utc_stamp(),
             "project": project.resolve().name,
             "registry": registry_record,
+            "store": {"setting": setting.identity, "where": where},
             "files": {
                 name: {"sha256": sha256_bytes(data), "size": len(data)}
                 for name, data in files.items()
@@ -385,6 +474,37 @@ def write_backup(
             remediation="Free space or fix permissions under .praxis-os/backups, then run again.",
         ) from None
     return verify_backup(folder)
+
+
+def legacy_session_ids(project: Path) -> list[str]:
+    """The session id each legacy session file would be migrated to (files without one left out)."""
+    files = find_legacy_session_files(project)
+    if not files:
+        return []
+    registry = WorkflowRegistry(project)
+    ids = (convert_legacy_session_file(path, registry)[1].session_id for path in files)
+    return list(dict.fromkeys(sid for sid in ids if sid))
+
+
+def _store_records(
+    project: Path, setting: StoreSetting, touched: Iterable[str]
+) -> tuple[SessionInventory, SessionSnapshot, str]:
+    """The inventory of the store, the snapshot of the ``touched`` sessions, where they are."""
+    now = utc_stamp()
+    with setting.existing(project) as opened:
+        if opened is None:  # the project's file store does not exist yet: no sessions
+            where = "the project's file store (no sessions yet)"
+            snapshot = SessionSnapshot(records=dict.fromkeys(touched), taken_at=now)
+            return SessionInventory(store=where, taken_at=now), snapshot, where
+        return _taken(opened, touched, now)
+
+
+def _taken(
+    store: SessionStore, touched: Iterable[str], now: str
+) -> tuple[SessionInventory, SessionSnapshot, str]:
+    inventory = SessionInventory.take(store, now)
+    snapshot = store.snapshot(touched)
+    return inventory, snapshot, store.describe()
 
 
 def _legacy_copies(project: Path, state: dict[str, Any]) -> dict[str, bytes]:
@@ -476,12 +596,14 @@ def verify_backup(folder: Path) -> Backup:
     problems = _file_problems(folder, files)
     registry = manifest["registry"]
     existed = bool(registry.get("existed"))
+    version = int(manifest.get("version", 1))
     needed = (
         REGISTRY_COPY if existed else REGISTRY_NONE,
         TOOLS_LIST,
         STATE_MANIFEST,
         PLAN_COPY,
         TARGET_COPY,
+        *((INVENTORY_FILE, SNAPSHOT_FILE) if version >= 4 else ()),
     )
     problems += [f"{name}: not recorded in the manifest" for name in needed if name not in files]
     if existed and files.get(REGISTRY_COPY, {}).get("sha256") != registry.get("sha256"):
@@ -489,8 +611,12 @@ def verify_backup(folder: Path) -> Backup:
     state: dict[str, Any] = {"files": [], "count": 0}
     if STATE_MANIFEST in files and not problems:
         state = json.loads((folder / STATE_MANIFEST).read_text(encoding="utf-8"))
-        if int(manifest.get("version", 1)) >= 2:
+        if version >= 2:
             problems += _legacy_copy_problems(files, state)
+    inventory = SessionInventory()
+    if version >= 4 and not problems:
+        inventory, store_problems = _store_files(folder)
+        problems += store_problems
     if PROJECT_FILES in files and not problems:
         record = ProjectFiles.read(folder)
         unsafe = [name for name in record.copy_names() if not _safe_name(folder, name)]
@@ -498,6 +624,9 @@ def verify_backup(folder: Path) -> Backup:
     if problems:
         raise BackupError(f"backup {folder.name} failed verification", problems)
     tools_wire = json.loads((folder / TOOLS_LIST).read_text(encoding="utf-8"))
+    store = manifest.get("store") if version >= 4 else None
+    if version < 4:
+        inventory = _format3_inventory(state)
     return Backup(
         path=folder,
         backup_id=folder.name,
@@ -510,4 +639,27 @@ def verify_backup(folder: Path) -> Backup:
         legacy_files=len(_legacy_entries(state)),
         plan=json.loads((folder / PLAN_COPY).read_text(encoding="utf-8")),
         project_name=str(manifest.get("project", "")),
+        format_version=version,
+        store_setting=store.get("setting") if isinstance(store, dict) else None,
+        store_where=str(store.get("where", "")) if isinstance(store, dict) else inventory.store,
+        sessions=len(inventory.ids),
     )
+
+
+def _store_files(folder: Path) -> tuple[SessionInventory, list[str]]:
+    """Read the inventory and the snapshot back; the snapshot must match its own checksum."""
+    problems = []
+    inventory = SessionInventory()
+    try:
+        inventory = SessionInventory.from_dict(
+            json.loads((folder / INVENTORY_FILE).read_text(encoding="utf-8"))
+        )
+    except ValueError as exc:
+        problems.append(f"{INVENTORY_FILE}: {exc}")
+    try:
+        SessionSnapshot.from_dict(json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8")))
+    except ValidationError as exc:
+        problems.append(f"{SNAPSHOT_FILE}: {exc.message}")
+    except ValueError as exc:
+        problems.append(f"{SNAPSHOT_FILE}: not JSON ({exc})")
+    return inventory, problems

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._backup import utc_stamp
-from ._probe import probe_target
+from ._probe import probe_options, probe_target
 from ._server import LiveServer
 
 __all__ = ["FALLBACK_WORKFLOWS", "start_canary"]
@@ -38,14 +38,22 @@ async def _advance_one_phase(
 
 
 async def start_canary(
-    server: LiveServer, tools: list[str], workflow_types: tuple[str, ...]
+    server: LiveServer,
+    tools: list[str],
+    workflow_types: tuple[str, ...],
+    *,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
     """Start the canary through ``start_workflow`` (else pos_workflow's ``start``).
+
+    ``run_id`` (the cutover's backup) goes into the session's options, as a probe
+    session's does, so that only this project's cutovers sweep it up after a kill.
 
     Returns:
         ``{"session_id", "tool", "workflow_type", "created_at", "advanced_phases"}``,
         or ``{"session_id": None, "reason": ...}`` when no session could be started.
     """
+    extra: dict[str, Any]
     if "start_workflow" in tools:
         tool, extra = "start_workflow", {}
     elif "pos_workflow" in tools:
@@ -55,6 +63,8 @@ async def start_canary(
             "session_id": None,
             "reason": "the current surface has no tool that starts a session",
         }
+    if run_id is not None:
+        extra = {**extra, "options": probe_options(run_id)}
     errors = []
     for workflow_type in dict.fromkeys((*workflow_types, *FALLBACK_WORKFLOWS)):
         call = await server.call(

@@ -12,7 +12,8 @@ The built-in checks:
 - ``lock``: no other cutover is running.
 
 More checks plug in with :func:`register_check`; importing pos_cutover registers
-``legacy-definitions`` (what legacy workflow definitions declare that is not
+``session-store`` (the store is reachable and ready, every record readable; see
+``pos_cutover._store_check``), ``legacy-definitions`` (what legacy workflow definitions declare that is not
 enforced, and dynamic workflows) and ``legacy-sessions`` (each legacy session
 file and what its migration maps), see ``pos_cutover._legacy``; then
 ``praxis-server``, ``clients``, ``agent-instructions`` and ``surface``, see
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
+from pos_engine import PosError
 from pos_tool import DEFAULT_GROUPS, REGISTRY_FILE, registry_schema
 
 from ._backup import BACKUPS_DIR, backup_size_estimate
@@ -42,7 +44,8 @@ from ._lock import LOCK_FILE, lock_holder
 from ._plan import CutoverPlan
 from ._probe import smoke_actions
 from ._server import LiveServer, ServerLauncher, connect
-from .exceptions import CutoverError, ServerStartError
+from ._store import StoreSetting
+from .exceptions import CutoverError, ServerStartError, StoreError
 
 __all__ = [
     "CheckContext",
@@ -175,12 +178,14 @@ class CheckContext:
     Attributes:
         project: The project root (read it; never change it).
         plan: The cutover plan.
-        launcher: How to start the server.
+        launcher: How to start the server (on a scratch copy: servers the checks start
+            never use the project's session store).
         lock_held: Whether the caller holds the cutover lock itself.
         run_id: Identifies this run (probe sessions carry it).
         spec_map: Spec folders of legacy dynamic sessions to replace (``--spec-map``):
             the folder a session named -> the folder to use, relative to the project.
         options: How the praxis server, its clients and the instructions are treated.
+        store: The session store the cutover works on (read it; never change it).
         cache: What checks compute once and share (the project's survey).
     """
 
@@ -191,6 +196,7 @@ class CheckContext:
     run_id: str = "check"
     spec_map: dict[str, str] = field(default_factory=dict)
     options: ChangeOptions = field(default_factory=ChangeOptions)
+    store: StoreSetting = field(default_factory=StoreSetting)
     cache: dict[str, Any] = field(default_factory=dict)
 
 
@@ -439,11 +445,20 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
+def _session_count(ctx: CheckContext) -> int:
+    """How many sessions the store holds (0 when it cannot be read: ``session-store`` says why)."""
+    try:
+        with ctx.store.existing(ctx.project) as store:
+            return sum(store.count_by_status().values()) if store is not None else 0
+    except (StoreError, PosError):
+        return 0
+
+
 async def check_backup_space(ctx: CheckContext) -> list[CheckResult]:
     """The backup folder can be written and has room for the backup."""
     folder = ctx.project / BACKUPS_DIR
     probe_at = _existing_ancestor(folder)
-    need = backup_size_estimate(ctx.project)
+    need = backup_size_estimate(ctx.project, _session_count(ctx))
     details: dict[str, Any] = {"folder": BACKUPS_DIR, "needed_bytes": need}
     if not probe_at.is_dir():
         return [

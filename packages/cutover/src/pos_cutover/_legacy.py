@@ -15,43 +15,44 @@ pos_cutover registers them:
   session file with what its conversion maps and what it does not, and whether
   it can be migrated (for a dynamic workflow, where its spec was found); changes
   nothing;
-- migration step ``legacy-sessions`` (:data:`LEGACY_SESSIONS_STEP`): ``apply``
+- migration step ``legacy-sessions`` (``pos_cutover._legacy_step``): ``apply``
   converts each file (:func:`pos_engine.convert_legacy_session_file`) and
-  creates the session in the project's store under the same id; ``rollback``
-  removes exactly the sessions it created.
+  creates the session in the project's session store under the same id (the
+  store the cutover was given, the file store or PostgreSQL, through the store
+  API); ``rollback`` removes exactly the sessions it created.
 
 The ledger ``legacy-migration.json`` in the backup folder records which ids the
 migration created. An id is written to the ledger *before* its session is
-created (and only when no session of that id exists), so a kill at any point
-leaves a ledger that names every session the migration may have created and no
-session it did not create. Hence:
+created (and only when no session of that id exists), so a kill at any point,
+also one between a session's insert into a database and the ledger's final
+write, leaves a ledger that names every session the migration may have created
+and no session it did not create. Hence:
 
 - **idempotent**: a second run creates only what is missing; a session already
   in the store under the same id is reported as present and never overwritten;
 - **additive**: the legacy files are read, never changed (the backup holds a
   copy of each); a file that cannot be converted is reported and skipped, and a
-  session is written whole or not at all (``store.create`` is atomic);
-- **reversible**: ``undo`` deletes the ledger's sessions, never one the backup's
-  state manifest records; a migrated session that progressed after the cutover
-  is copied into the backup (``rolled-back-sessions/``) before it is deleted.
+  session is written whole or not at all (``store.create`` is atomic); only ids
+  the backup's store snapshot records as absent are created;
+- **reversible**: ``undo`` restores the ledger's sessions to the backup's store
+  snapshot (absent: deleted), never touching one the backup's inventory records;
+  a migrated session that progressed after the cutover is first kept in the backup
+  as a store snapshot (``rolled-back-sessions/<id>.json``, restorable with
+  :meth:`pos_engine.SessionStore.restore`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pos_engine import (
-    ConflictError,
-    FileSessionStore,
-    InternalError,
-    NotFoundError,
-    PosError,
     Session,
+    SessionStore,
     WorkflowDefinition,
     WorkflowRegistry,
     convert_legacy_session_file,
@@ -60,44 +61,35 @@ from pos_engine import (
 )
 
 from ._backup import (
-    LEGACY_COPY_DIR,
     LEGACY_STATE_DIR,
     Backup,
-    session_ids,
-    utc_stamp,
 )
 from ._checks import CheckContext, CheckResult, Finding, register_check
-from ._files import json_bytes, sha256_file
-from ._migrate import MigrationContext, MigrationOutcome, MigrationStep, register_migration_step
+from ._files import json_bytes
 from ._server import LiveServer
-from .exceptions import CutoverError
+from ._store import StoreSetting
+from .exceptions import StoreError
 
 __all__ = [
     "LEGACY_MIGRATION_FILE",
-    "LEGACY_SESSIONS_STEP",
-    "ROLLED_BACK_DIR",
     "STEP_NAME",
-    "STORE_DIR",
     "LegacyMigration",
     "LegacySessionFile",
     "MigratedSessionCheck",
     "check_legacy_definitions",
     "check_legacy_sessions",
     "check_migrated_sessions",
-    "migrate_legacy_sessions",
+    "mark_duplicate",
+    "mark_present",
     "read_legacy_migration",
+    "spec_note",
     "survey_legacy_sessions",
-    "undo_legacy_sessions",
+    "surveyed_sessions",
+    "write_ledger",
 ]
-
-STORE_DIR = ".praxis-os/state/workflows"
-"""The project's session store (pos_engine's FileSessionStore), relative to the project."""
 
 LEGACY_MIGRATION_FILE = "legacy-migration.json"
 """The migration's ledger, written into the backup folder."""
-
-ROLLED_BACK_DIR = "rolled-back-sessions"
-"""Where a rollback keeps migrated sessions that progressed after the cutover (in the backup)."""
 
 STEP_NAME = "legacy-sessions"
 """The name of the built-in migration step (and of the sessions pre-check)."""
@@ -105,7 +97,7 @@ STEP_NAME = "legacy-sessions"
 Outcome = Literal["migrate", "migrated", "present", "not_migrated"]
 """migrate: would be migrated (pre-check). migrated: created in the store with its id.
 present: a session with that id was in the store already (left as it is).
-not_migrated: the file cannot be converted (the reason is given)."""
+not_migrated: the file cannot be converted, or appeared after the backup (the reason is given)."""
 
 _GATE_CODES = frozenset(
     {
@@ -215,19 +207,14 @@ def read_legacy_migration(backup: Backup) -> LegacyMigration | None:
     return LegacyMigration.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _write_ledger(backup: Backup, ledger: LegacyMigration) -> None:
+def write_ledger(backup: Backup, ledger: LegacyMigration) -> None:
     backup.write_output(LEGACY_MIGRATION_FILE, json_bytes(ledger.to_dict()))
 
 
 # ------------------------------------------------------------------------ survey
 
 
-def _in_store(project: Path, session_id: str) -> bool:
-    """Whether the store holds a record of ``session_id`` (without opening the store)."""
-    return (project / STORE_DIR / f"{session_id}.json").exists()
-
-
-def _surveyed(
+def surveyed_sessions(
     project: Path, spec_map: Mapping[str, str]
 ) -> list[tuple[LegacySessionFile, Session | None]]:
     """Convert every legacy session file (in memory; nothing is written)."""
@@ -256,33 +243,54 @@ def _surveyed(
 
 
 def survey_legacy_sessions(
-    project: Path, spec_map: Mapping[str, str] | None = None
+    project: Path,
+    spec_map: Mapping[str, str] | None = None,
+    store: StoreSetting | None = None,
+    *,
+    look_in_store: bool = True,
 ) -> list[LegacySessionFile]:
     """Return what a migration would do with each legacy session file; change nothing.
 
     ``spec_map`` (``--spec-map``) names the spec folder to use for a legacy session of a
-    dynamic workflow whose spec folder moved or was renamed.
+    dynamic workflow whose spec folder moved or was renamed; ``store`` the session store
+    the sessions would go to (default: the project's file store), which is not read with
+    ``look_in_store=False`` (as if it held none of them).
+
+    Raises:
+        StoreError: The session store cannot be read.
     """
-    surveyed = []
+    surveyed = surveyed_sessions(project, spec_map or {})
+    if not surveyed:
+        return []
+    if not look_in_store:
+        return _survey_against(surveyed, None)
+    with (store or StoreSetting()).existing(project) as opened:
+        return _survey_against(surveyed, opened)
+
+
+def _survey_against(
+    surveyed: list[tuple[LegacySessionFile, Session | None]], store: SessionStore | None
+) -> list[LegacySessionFile]:
+    records = []
     seen: set[str] = set()
-    for record, session in _surveyed(project, spec_map or {}):
+    for record, session in surveyed:
         if session is not None:
             sid = session.session_id
             if sid in seen:
-                _duplicate(record, sid)
-            elif _in_store(project, sid):
-                _present(record, sid)
+                mark_duplicate(record, sid)
+            elif store is not None and store.exists(sid):
+                mark_present(record, sid)
             else:
                 record.message = (
                     f"{record.source}: migrates to session {sid} ({record.workflow_type}), "
-                    f"{record.status} at phase {record.phase}{_spec_note(record)}"
+                    f"{record.status} at phase {record.phase}{spec_note(record)}"
                 )
             seen.add(sid)
-        surveyed.append(record)
-    return surveyed
+        records.append(record)
+    return records
 
 
-def _spec_note(record: LegacySessionFile) -> str:
+def spec_note(record: LegacySessionFile) -> str:
     """How the spec of a dynamic session was found, for its message ("" for static ones)."""
     spec = record.report.get("spec")
     if not spec:
@@ -293,7 +301,7 @@ def _spec_note(record: LegacySessionFile) -> str:
     return f"; spec {how} {spec['found']}"
 
 
-def _present(record: LegacySessionFile, sid: str) -> None:
+def mark_present(record: LegacySessionFile, sid: str) -> None:
     record.outcome = "present"
     record.message = (
         f"{record.source}: session {sid} is already in the session store; "
@@ -301,7 +309,7 @@ def _present(record: LegacySessionFile, sid: str) -> None:
     )
 
 
-def _duplicate(record: LegacySessionFile, sid: str) -> None:
+def mark_duplicate(record: LegacySessionFile, sid: str) -> None:
     record.outcome = "not_migrated"
     record.message = (
         f"{record.source}: cannot be migrated: another legacy file already holds session {sid}"
@@ -421,7 +429,10 @@ def _session_findings(record: LegacySessionFile) -> list[Finding]:
 
 async def check_legacy_sessions(ctx: CheckContext) -> list[CheckResult]:
     """List each legacy session file with what maps, what does not, and whether it migrates."""
-    records = survey_legacy_sessions(ctx.project, ctx.spec_map)
+    try:
+        records = survey_legacy_sessions(ctx.project, ctx.spec_map, ctx.store)
+    except StoreError:  # the session-store check says why; say what maps all the same
+        records = survey_legacy_sessions(ctx.project, ctx.spec_map, look_in_store=False)
     details: dict[str, Any] = {"files": [r.to_dict() for r in records]}
     if not records:
         return [
@@ -456,206 +467,6 @@ async def check_legacy_sessions(ctx: CheckContext) -> list[CheckResult]:
             details,
         )
     ]
-
-
-# --------------------------------------------------------------- migration step
-
-
-def _claims(
-    project: Path, surveyed: Iterable[tuple[LegacySessionFile, Session | None]], before: set[str]
-) -> list[str]:
-    """Ids to create: converted, not in the store, not recorded by the backup, each once."""
-    claims: list[str] = []
-    for _, session in surveyed:
-        if session is None:
-            continue
-        sid = session.session_id
-        if sid not in claims and sid not in before and not _in_store(project, sid):
-            claims.append(sid)
-    return claims
-
-
-def _create(store: FileSessionStore, record: LegacySessionFile, session: Session) -> bool:
-    """Create the session; return False (and say why in ``record``) when it was not created."""
-    sid = session.session_id
-    try:
-        store.create(session)
-    except ConflictError:
-        _present(record, sid)
-        return False
-    except InternalError as exc:  # the disk, not the data: stop the cutover
-        raise CutoverError(
-            f"cannot write migrated session {sid} ({record.source}): {exc.message}",
-            remediation=exc.remediation,
-        ) from None
-    except PosError as exc:
-        record.outcome = "not_migrated"
-        record.message = f"{record.source}: cannot be migrated: {exc.message}"
-        return False
-    return True
-
-
-def _summary(ledger: LegacyMigration, again: int) -> str:
-    migrated = ledger.count("migrated")
-    failed_sessions = sum(
-        1 for f in ledger.files if f.outcome == "migrated" and f.status == "failed"
-    )
-    parts = [
-        f"{migrated} of {len(ledger.files)} legacy session file(s) migrated into {STORE_DIR} "
-        "with their ids"
-        + (
-            f" ({failed_sessions} failed checkpoint(s) kept as failed sessions)"
-            if failed_sessions
-            else ""
-        )
-    ]
-    if again:
-        parts.append(f"{again} of them by an earlier run of this cutover")
-    if ledger.count("present"):
-        parts.append(f"{ledger.count('present')} already in the store (not overwritten)")
-    not_migrated = [f.source for f in ledger.files if f.outcome == "not_migrated"]
-    if not_migrated:
-        parts.append(f"{len(not_migrated)} not migrated ({', '.join(not_migrated)})")
-    return "; ".join(parts) + "; the legacy files are unchanged"
-
-
-def migrate_legacy_sessions(ctx: MigrationContext) -> MigrationOutcome:
-    """Migrate each legacy session file into the project's store (``apply``'s step).
-
-    Raises:
-        CutoverError: A session cannot be written (disk, permissions): the cutover stops.
-    """
-    surveyed = _surveyed(ctx.project, ctx.spec_map)
-    if not surveyed:
-        return MigrationOutcome(STEP_NAME, f"no legacy session files under {LEGACY_STATE_DIR}")
-    previous = read_legacy_migration(ctx.backup)
-    before = set(session_ids(ctx.backup.state()))
-    claimed = list(previous.created) if previous else []
-    claimed += [sid for sid in _claims(ctx.project, surveyed, before) if sid not in claimed]
-    ledger = LegacyMigration(ctx.backup.backup_id, claimed, migrated_at=utc_stamp())
-    if previous is not None:
-        ledger.removed, ledger.kept = previous.removed, previous.kept
-        ledger.rolled_back_at = previous.rolled_back_at
-    # Intent first: every id is in the ledger before its session can exist.
-    _write_ledger(ctx.backup, ledger)
-    store = FileSessionStore.from_project(ctx.project)
-    created: list[str] = []
-    again = 0
-    done: set[str] = set()
-    try:
-        for record, session in surveyed:
-            ledger.files.append(record)
-            if session is None:
-                continue
-            sid = session.session_id
-            if sid in done:
-                _duplicate(record, sid)
-            elif sid not in ledger.created:
-                _present(record, sid)
-            elif store.exists(sid):
-                again += 1
-                record.outcome = "migrated"
-            elif _create(store, record, session):
-                created.append(sid)
-                record.outcome = "migrated"
-            else:
-                ledger.created.remove(sid)
-            done.add(sid)
-            if record.outcome == "migrated":
-                record.message = (
-                    f"{record.source}: migrated as session {sid} ({record.workflow_type}), "
-                    f"{record.status} at phase {record.phase}{_spec_note(record)}"
-                )
-    finally:
-        _write_ledger(ctx.backup, ledger)
-    return MigrationOutcome(
-        STEP_NAME, _summary(ledger, again), [f"{STORE_DIR}/{sid}.json" for sid in created]
-    )
-
-
-def _originals(backup: Backup, project: Path) -> list[str]:
-    """The legacy files of the backup's state manifest that changed or vanished since."""
-    changed = []
-    for entry in backup.state()["files"]:
-        if not entry["path"].startswith(LEGACY_STATE_DIR + "/"):
-            continue
-        path = project / entry["path"]
-        if not path.is_file() or sha256_file(path) != entry["sha256"]:
-            changed.append(entry["path"])
-    return changed
-
-
-def undo_legacy_sessions(ctx: MigrationContext) -> MigrationOutcome:
-    """Remove exactly the sessions the migration created (``rollback``'s step).
-
-    Never removes a session the backup's state manifest records. A migrated
-    session that progressed after the cutover (its version is over 1) is copied
-    into the backup under ``rolled-back-sessions/`` first.
-
-    Raises:
-        CutoverError: A session cannot be removed.
-    """
-    ledger = read_legacy_migration(ctx.backup)
-    changed = _originals(ctx.backup, ctx.project)
-    originals = (
-        f"{ctx.backup.legacy_files} legacy session file(s) unchanged"
-        if not changed
-        else f"legacy files changed since the backup (the backup keeps their copies under "
-        f"{LEGACY_COPY_DIR}/): {', '.join(changed)}"
-    )
-    if ledger is None or not ledger.created:
-        return MigrationOutcome(STEP_NAME, f"no migrated legacy sessions to remove; {originals}")
-    before = set(session_ids(ctx.backup.state()))
-    folder = ctx.project / STORE_DIR
-    store = FileSessionStore.from_project(ctx.project) if folder.is_dir() else None
-    removed: list[str] = []
-    kept: list[str] = []
-    for sid in ledger.created:
-        path = folder / f"{sid}.json"
-        if sid in before or store is None:
-            continue
-        if not path.is_file():
-            store.delete(sid)  # gone already: a killed rollback may have left its lock sidecar
-            continue
-        try:
-            progressed = store.load(sid).version > 1
-        except NotFoundError:  # pragma: no cover - removed between the check and the load
-            continue
-        except PosError:  # unreadable: keep what is there
-            progressed = True
-        try:
-            if progressed:
-                name = f"{ROLLED_BACK_DIR}/{sid}.json"
-                ctx.backup.write_output(name, path.read_bytes())
-                kept.append(name)
-            store.delete(sid)
-        except (PosError, OSError) as exc:
-            raise CutoverError(
-                f"cannot remove migrated session {sid}: {getattr(exc, 'message', None) or exc}",
-                remediation=f"Remove {STORE_DIR}/{sid}.json by hand (the legacy file is unchanged).",
-            ) from None
-        removed.append(sid)
-    ledger.removed, ledger.kept, ledger.created = removed, kept, []
-    ledger.rolled_back_at = utc_stamp()
-    _write_ledger(ctx.backup, ledger)
-    message = f"removed {len(removed)} migrated legacy session(s)"
-    if kept:
-        message += (
-            f" ({len(kept)} had progressed after the cutover: their last state is kept in the "
-            f"backup under {ROLLED_BACK_DIR}/)"
-        )
-    return MigrationOutcome(
-        STEP_NAME, f"{message}; {originals}", [f"{STORE_DIR}/{sid}.json" for sid in removed]
-    )
-
-
-LEGACY_SESSIONS_STEP = MigrationStep(
-    STEP_NAME,
-    migrate_legacy_sessions,
-    undo_legacy_sessions,
-    "migrate legacy session files (.praxis-os/.cache/state) into the session store",
-)
-"""The built-in migration step, registered when pos_cutover is imported."""
 
 
 # ------------------------------------------------------------------ verification
@@ -750,7 +561,6 @@ async def check_migrated_sessions(server: LiveServer, backup: Backup) -> list[Mi
 def _register() -> None:
     register_check("legacy-definitions", check_legacy_definitions)
     register_check("legacy-sessions", check_legacy_sessions)
-    register_migration_step(LEGACY_SESSIONS_STEP)
 
 
 _register()

@@ -11,7 +11,9 @@ The contract a step must keep:
 
 - **idempotent**: a run that recovers from a kill runs the steps again;
 - **additive**: never delete or change a file the backup's state manifest
-  records (those are the proof that nothing was lost); write new files instead;
+  records, nor a session its store inventory records (those are the proof that
+  nothing was lost); write new files and sessions instead, through the store API
+  (``ctx.store``: the project's servers use the same store);
 - **reversible**: ``undo`` removes what ``apply`` added (or is None when the
   additions are harmless to the old surface);
 - **quiet on success, loud on failure**: raise
@@ -28,6 +30,7 @@ from typing import Any
 
 from ._backup import Backup
 from ._plan import CutoverPlan
+from ._store import StoreSetting
 
 __all__ = [
     "MigrationContext",
@@ -50,12 +53,15 @@ class MigrationContext:
         backup: The verified backup of this cutover (its state manifest lists the originals).
         plan: The cutover plan.
         spec_map: Spec folders of legacy dynamic sessions to replace (``--spec-map``).
+        store: The session store the project's servers use (the backup's); open it
+            with ``store.opened(project)``.
     """
 
     project: Path
     backup: Backup
     plan: CutoverPlan
     spec_map: dict[str, str] = field(default_factory=dict)
+    store: StoreSetting = field(default_factory=StoreSetting)
 
 
 @dataclass
@@ -66,11 +72,13 @@ class MigrationOutcome:
         name: The step.
         message: One sentence for the progress output and the report.
         changed: Files written or removed, relative to the project.
+        sessions: Sessions created or removed in the session store.
     """
 
     name: str
     message: str
     changed: list[str] = field(default_factory=list)
+    sessions: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the outcome as a JSON-able dict."""

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._changes import FileChange
 from ._checks import CheckContext, CheckResult, CheckStatus, Finding, register_check
 from ._clients import NEW_ENTRY
 from ._instructions import group_mentions
 from ._praxis import PRAXIS_CONFIG, PRAXIS_WORKFLOW_GROUP
 from ._scan import scan_project
+from ._store import STORE_ENV
 from ._survey import Survey, survey
 
 __all__ = [
@@ -37,7 +39,7 @@ def project_survey(ctx: CheckContext) -> Survey:
     """The survey of the context's project, made once per check run."""
     found = ctx.cache.get("survey")
     if not isinstance(found, Survey):
-        found = survey(ctx.project, ctx.plan, ctx.options)
+        found = survey(ctx.project, ctx.plan, ctx.options, ctx.store)
         ctx.cache["survey"] = found
     return found
 
@@ -102,6 +104,24 @@ async def check_praxis_server(ctx: CheckContext) -> list[CheckResult]:
     ]
 
 
+def _store_notes(ctx: CheckContext, changes: list[FileChange]) -> list[str]:
+    """On a store other than the project's file store: the entries that launch pos-workflow."""
+    if ctx.store.url is None:
+        return []
+    stdio = [
+        f"{change.path}: {entry.get('name')}"
+        for change in changes
+        for entry in change.entries
+        if entry.get("transport") == "stdio"
+    ]
+    return [
+        f"{entry} launches pos-workflow, which serves the project's file store unless the IDE "
+        f"starts it with {STORE_ENV} set to {ctx.store.shown()}: set it in the IDE's environment, "
+        "or reach a server on that store over HTTP (--client-transport same, --http-url)"
+        for entry in stdio
+    ]
+
+
 async def check_clients(ctx: CheckContext) -> list[CheckResult]:
     """Every client config that launches or reaches the praxis server, and how it is rewritten."""
     s = project_survey(ctx)
@@ -122,6 +142,7 @@ async def check_clients(ctx: CheckContext) -> list[CheckResult]:
         f"{NEW_ENTRY} entry there by hand (see the runbook's Step 0)"
         for e in clients.user_entries
     ]
+    notes += _store_notes(ctx, clients.changes)
     command = s.options.command()[0]
     if "/uv/archive-v" in command or "/uv/builds-v" in command:
         notes.append(

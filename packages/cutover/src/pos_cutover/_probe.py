@@ -1,20 +1,21 @@
 """Exercise pos_workflow on a live server: all 14 actions, whole workflows, latencies.
 
 Every session the probe creates targets a file under :data:`PROBE_DIR` and
-carries ``options.pos_cutover``, so it is recognisable and removed afterwards
-(:func:`remove_probe_sessions` also sweeps up after a killed run).
+carries ``options.pos_cutover`` (the run's id: the cutover's backup), so it is
+recognisable and removed afterwards (:func:`remove_probe_sessions` also sweeps up
+after a killed run, only what this project's cutovers started: several projects may
+share one session store).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from pos_engine import FileSessionStore
+from pos_engine import SessionStore
 from pos_tool import ACTIONS
 
 from ._server import LiveServer, ToolCall
@@ -340,17 +341,35 @@ async def continue_session(server: LiveServer, session_id: str) -> WorkflowRun:
     return run
 
 
-def remove_probe_sessions(project: Path) -> list[str]:
-    """Delete every probe session of the project (those targeting ``cutover-probe/``).
+def remove_probe_sessions(
+    store: SessionStore, run_ids: Collection[str] | None = None, canaries: Collection[str] = ()
+) -> list[str]:
+    """Delete the probe sessions (those targeting ``cutover-probe/``) of the store.
+
+    Args:
+        store: The session store.
+        run_ids: Only those whose ``options.pos_cutover`` is one of these run ids (the
+            project's backups), or whose id is in ``canaries``; None: every probe session.
+        canaries: Ids of canary sessions started before canaries carried a run id.
 
     Returns:
         The ids removed.
     """
-    if not (project / ".praxis-os/state/workflows").is_dir():
-        return []
-    store = FileSessionStore.from_project(project)
-    removed = []
-    for summary in store.list_summaries():
-        if summary.target_file.startswith(PROBE_DIR + "/") and store.delete(summary.session_id):
-            removed.append(summary.session_id)
-    return removed
+    probes: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = store.list_page(limit=500, cursor=cursor)
+        probes += [
+            s.session_id for s in page.summaries if s.target_file.startswith(PROBE_DIR + "/")
+        ]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    if run_ids is not None:
+        found, _ = store.load_many(probes)
+        probes = [
+            sid
+            for sid, session in found.items()
+            if sid in canaries or session.options.get("pos_cutover") in run_ids
+        ]
+    return [sid for sid in probes if store.delete(sid)]

@@ -144,6 +144,14 @@ def _continuity_lines(v: Verification) -> list[str]:
         lines.append(
             f"- Sessions of the backup still listed: {s.get('found')}/{s.get('expected')} {_mark(kept)}"
         )
+    store = s.get("store") if s else None
+    if isinstance(store, dict):
+        lost = [*store["missing"], *store["unreadable"], *store["older"]]
+        lines.append(
+            f"- Sessions of the backup in the store: {len(store['unchanged'])} as they were, "
+            f"{len(store['changed'])} moved on since, {len(lost)} missing, unreadable or older "
+            f"{_mark(not lost)}"
+        )
     return lines
 
 
@@ -454,6 +462,7 @@ def build_report(
         f"- Tester: {tester} (pos-cutover {version})".rstrip(),
         f"- Plan: {plan.get('name')} (remove {groups['remove']}, add {groups['add']}, keep {groups['keep']})",
         f"- Backup: `{backup.backup_id}`",
+        f"- Session store: {backup.store_where} ({backup.sessions} session(s) at the backup)",
     ]
     lines += _cutover_lines(backup, v)
     clients = _client_lines(backup, v)

@@ -22,21 +22,34 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pos_engine import PosError
+
 from ._backup import Backup, find_backup
 from ._checks import CheckReport
 from ._files import json_bytes
 from ._journal import ApplyResult, Recovery, clear_journal, recover, set_journal_state
 from ._lock import CutoverLock
 from ._migrate import MigrationOutcome, run_migration_steps
-from ._probe import remove_probe_sessions
 from ._report import UNMIGRATED, unmigrated_reason
 from ._result import CutoverResult, ExitCode, package_version
 from ._steps import CHECKS_FILE, ROLLBACK_FILE, CutoverSteps
 from ._survey import Survey
 from ._verify import load_verification
-from .exceptions import BackupError, CutoverBusyError, CutoverError, JournalError, ServerStartError
+from .exceptions import (
+    BackupError,
+    CutoverBusyError,
+    CutoverError,
+    JournalError,
+    ServerStartError,
+    StoreError,
+)
 
 __all__ = ["CHECKS_FILE", "ROLLBACK_FILE", "Cutover", "package_version"]
+
+
+def _told(exc: CutoverError) -> str:
+    """An error for the result message; a store's also says what to do (it names the setting)."""
+    return f"{exc.message}. {exc.remediation}" if isinstance(exc, StoreError) else exc.message
 
 
 class Cutover(CutoverSteps):
@@ -79,9 +92,9 @@ class Cutover(CutoverSteps):
                 backup = await self._backup()
         except CutoverBusyError as exc:
             return self._busy("backup", exc)
-        except (BackupError, ServerStartError) as exc:
+        except (BackupError, ServerStartError, StoreError) as exc:
             self._emit("backup", "fail", exc.message)
-            return self._result("backup", "backup_failed", ExitCode.FAILED, exc.message)
+            return self._result("backup", "backup_failed", ExitCode.FAILED, _told(exc))
         return self._result(
             "backup",
             "ok",
@@ -100,10 +113,11 @@ class Cutover(CutoverSteps):
                 recovery = self._recover()
                 try:
                     backup = find_backup(self.project, backup_id)
-                except BackupError as exc:
+                    self.check_store(backup)
+                except (BackupError, StoreError) as exc:
                     self._emit("apply", "fail", exc.message)
                     return self._result(
-                        "apply", "error", ExitCode.USAGE, exc.message, recovery=recovery
+                        "apply", "error", ExitCode.USAGE, _told(exc), recovery=recovery
                     )
                 applied, outcomes = self._apply(backup)
         except CutoverBusyError as exc:
@@ -139,8 +153,9 @@ class Cutover(CutoverSteps):
             with self._lock("verify"):
                 try:
                     backup = find_backup(self.project, backup_id)
-                except BackupError as exc:
-                    return self._result("verify", "error", ExitCode.USAGE, exc.message)
+                    self.check_store(backup)
+                except (BackupError, StoreError) as exc:
+                    return self._result("verify", "error", ExitCode.USAGE, _told(exc))
                 result = await self._verify(backup)
                 settled = result.ok and self._settle(backup)
         except CutoverBusyError as exc:
@@ -171,11 +186,12 @@ class Cutover(CutoverSteps):
         try:
             with self._lock("rollback"):
                 backup = find_backup(self.project, backup_id)
+                self.check_store(backup)
                 record = await self._rollback(backup)
         except CutoverBusyError as exc:
             return self._busy("rollback", exc)
-        except BackupError as exc:
-            return self._result("rollback", "error", ExitCode.USAGE, exc.message)
+        except (BackupError, StoreError) as exc:
+            return self._result("rollback", "error", ExitCode.USAGE, _told(exc))
         ok = bool(record["ok"])
         return self._result(
             "rollback",
@@ -237,6 +253,9 @@ class Cutover(CutoverSteps):
                 result = await self._run_locked(skip_checks=skip_checks)
         except CutoverBusyError as exc:
             return self._busy("run", exc)
+        except StoreError as exc:
+            self._emit("run", "fail", exc.message)
+            return self._result("run", "error", ExitCode.FAILED, _told(exc))
         except (JournalError, BackupError) as exc:
             return self._needs_human("run", exc)
         return self._verdict(result, accept_unmigrated=accept_unmigrated)
@@ -351,6 +370,7 @@ class Cutover(CutoverSteps):
                 report_files=files,
                 partial=list(report.data["partial"]),
             )
+        self.check_store(backup)
         ctx = self.migration_context(backup)
         checks = self._saved_checks(backup)
         try:
@@ -377,7 +397,7 @@ class Cutover(CutoverSteps):
         resumed = await self._resume(recovery)
         if resumed is not None:
             return resumed
-        leftovers = remove_probe_sessions(self.project)
+        leftovers = self._sweep()
         if leftovers:
             self._emit(
                 "recover",
@@ -406,13 +426,13 @@ class Cutover(CutoverSteps):
             )
         try:
             backup = await self._backup(current)
-        except (BackupError, ServerStartError) as exc:
+        except (BackupError, ServerStartError, StoreError) as exc:
             self._emit("backup", "fail", exc.message)
             return self._result(
                 "run",
                 "backup_failed",
                 ExitCode.FAILED,
-                f"backup failed; nothing was changed: {exc.message}",
+                f"backup failed; nothing was changed: {_told(exc)}",
                 recovery=recovery,
                 checks=checks,
             )
@@ -437,6 +457,18 @@ class Cutover(CutoverSteps):
             rollback=record,
             **parts,
         )
+
+    def _sweep(self) -> list[str]:
+        """Remove the probe sessions an interrupted run of this project left in the store.
+
+        A store that cannot be used is left for the ``session-store`` pre-check to report.
+        """
+        try:
+            with self.store.existing(self.project) as store:
+                return self.remove_probes(store) if store is not None else []
+        except (StoreError, PosError) as exc:
+            self._emit("recover", "warn", f"leftover probe sessions not looked for: {exc.message}")
+            return []
 
     # ------------------------------------------------------------------ errors
 

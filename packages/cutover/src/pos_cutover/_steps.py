@@ -9,13 +9,25 @@ these into commands (lock, recovery, exit codes) and chains them in ``run``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ._backup import BACKUPS_DIR, CANARY, Backup, new_backup_folder, read_registry, write_backup
+from pos_engine import PosError, SessionStore
+
+from ._backup import (
+    BACKUPS_DIR,
+    CANARY,
+    Backup,
+    list_backups,
+    new_backup_folder,
+    read_registry,
+    write_backup,
+)
 from ._canary import start_canary
 from ._changes import ChangeOptions
 from ._checks import CheckContext, CheckReport, CheckResult, Finding, run_checks
@@ -42,9 +54,10 @@ from ._result import (
     quiet,
 )
 from ._server import ServerLauncher, connect
+from ._store import StoreSetting
 from ._survey import Survey, survey
 from ._verify import Verification, verify
-from .exceptions import CutoverError, JournalError
+from .exceptions import CutoverError, JournalError, StoreError
 
 __all__ = ["CHECKS_FILE", "PROJECT_MARKER", "ROLLBACK_FILE", "CutoverSteps", "plan_of"]
 
@@ -73,6 +86,9 @@ class CutoverSteps:
         tester: Shown in the report (default: the OS user).
         options: How the praxis server, its clients and the agent instructions are
             treated (default: keep the praxis server, leave instructions as they are).
+        store: Where the project's sessions live (default: the project's file store).
+            The cutover reaches them through the store API, and every server it starts
+            on the project uses the same store.
     """
 
     def __init__(
@@ -85,6 +101,7 @@ class CutoverSteps:
         environment: str = "production",
         tester: str | None = None,
         options: ChangeOptions | None = None,
+        store: StoreSetting | None = None,
     ) -> None:
         self.project = Path(project).resolve()
         self.plan = plan or default_plan()
@@ -93,6 +110,7 @@ class CutoverSteps:
         self.environment = environment
         self.tester = tester
         self.options = options or ChangeOptions()
+        self.store = store or StoreSetting()
 
     # ----------------------------------------------------------------- helpers
 
@@ -121,11 +139,56 @@ class CutoverSteps:
 
     def migration_context(self, backup: Backup) -> MigrationContext:
         """What the migration steps need for ``backup`` (with the ``--spec-map`` pairs)."""
-        return MigrationContext(self.project, backup, plan_of(backup), dict(self.options.spec_map))
+        return MigrationContext(
+            self.project, backup, plan_of(backup), dict(self.options.spec_map), self.store
+        )
 
     def survey(self) -> Survey:
         """What is still on the old surface and what the cutover would change (see ``_survey``)."""
-        return survey(self.project, self.plan, self.options)
+        return survey(self.project, self.plan, self.options, self.store)
+
+    @property
+    def project_launcher(self) -> ServerLauncher:
+        """How servers on the project itself start: on the cutover's session store.
+
+        The store URL goes into the server's environment, not its command line: it may
+        hold a password.
+        """
+        env = self.store.server_env()
+        return replace(self.launcher, env={**self.launcher.env, **env}) if env else self.launcher
+
+    def check_store(self, backup: Backup) -> None:
+        """Refuse to work with ``backup`` on a store other than the one it was taken on.
+
+        Raises:
+            StoreError: The backup was taken on another store.
+        """
+        if backup.store_setting == self.store.identity:
+            return
+        taken = backup.store_setting or "the project's file store"
+        raise StoreError(
+            f"backup {backup.backup_id} was taken on {taken} ({backup.store_where}), but this "
+            f"command is set to use {self.store.shown()}: its sessions would be looked for in "
+            "the wrong place",
+            remediation=(
+                f"Pass --store {taken} (with its password), or set POS_WORKFLOW_STORE to it."
+                if backup.store_setting
+                else "Run the command without --store, with POS_WORKFLOW_STORE unset."
+            ),
+        )
+
+    def remove_probes(self, store: SessionStore) -> list[str]:
+        """Delete the probe sessions this project's cutovers left in ``store`` (see ``_probe``)."""
+        runs = [folder.name for folder in list_backups(self.project)]
+        canaries = []
+        for folder in list_backups(self.project):
+            path = folder / CANARY
+            if path.is_file():
+                with contextlib.suppress(ValueError, OSError):
+                    canaries.append(
+                        str(json.loads(path.read_text(encoding="utf-8")).get("session_id"))
+                    )
+        return remove_probe_sessions(store, runs, canaries)
 
     # ------------------------------------------------------------------ checks
 
@@ -140,6 +203,7 @@ class CutoverSteps:
             run_id=run_id,
             options=self.options,
             spec_map=dict(self.options.spec_map),
+            store=self.store,
         )
         if current is not None:
             ctx.cache["survey"] = current
@@ -181,20 +245,21 @@ class CutoverSteps:
             f"backing up the registry{files}, the live tool list and the session state",
         )
         folder = new_backup_folder(self.project)
-        async with connect(self.project, self.launcher) as server:
+        async with connect(self.project, self.project_launcher) as server:
             wire = await server.list_tools_wire()
             backup = write_backup(
                 self.project,
                 folder,
                 self.plan,
                 wire,
+                store=self.store,
                 changes=changes,
                 options=self.options,
                 praxis=current.praxis_record(),
             )
             registry = "saved" if backup.registry_existed else "absent (recorded)"
             legacy = (
-                f" ({backup.legacy_files} legacy, copied into the backup)"
+                f", {backup.legacy_files} legacy session file(s) copied"
                 if backup.legacy_files
                 else ""
             )
@@ -203,9 +268,12 @@ class CutoverSteps:
                 "backup",
                 "ok",
                 f"{backup.backup_id}: verified against its manifest ({len(backup.tools)} tools, "
-                f"{backup.state_files} state files{legacy}, registry {registry}{saved})",
+                f"{backup.sessions} session(s) of {backup.store_where} recorded{legacy}, "
+                f"registry {registry}{saved})",
             )
-            canary = await start_canary(server, backup.tools, self.plan.workflow_types)
+            canary = await start_canary(
+                server, backup.tools, self.plan.workflow_types, run_id=backup.backup_id
+            )
         backup.write_output(CANARY, json_bytes(canary))
         if canary.get("session_id"):
             self._emit(
@@ -244,7 +312,14 @@ class CutoverSteps:
             "start",
             "fresh server over stdio: tools, old names, 14 actions, workflows, sessions, clients",
         )
-        result = await verify(self.project, plan, backup, self.launcher, run_id=backup.backup_id)
+        result = await verify(
+            self.project,
+            plan,
+            backup,
+            self.project_launcher,
+            run_id=backup.backup_id,
+            store=self.store,
+        )
         for warning in result.warnings:
             self._emit("verify", "warn", warning)
         if not result.ok:
@@ -294,6 +369,7 @@ class CutoverSteps:
         self._emit("rollback", "start", f"restoring {what} of {backup.backup_id}")
         record: dict[str, Any] = {"backup_id": backup.backup_id, "ok": False}
         try:
+            self.check_store(backup)
             # Migrated sessions go first: a rollback killed after this leaves the target
             # files without them, which a re-run migrates again (steps are idempotent);
             # the other order would leave them behind restored files, looking as if
@@ -305,7 +381,7 @@ class CutoverSteps:
                     "rollback", "info", f"migration {outcome.name} undone: {outcome.message}"
                 )
             record["migrations_undone"] = [o.to_dict() for o in undone]
-            record["removed_probe_sessions"] = remove_probe_sessions(self.project)
+            record |= self._sessions_after_rollback(backup)
             record["registry_sha256"] = after
             record["files"] = [
                 {"path": c.path, "byte_identical": _holds(self.project / c.path, c.before)}
@@ -314,7 +390,7 @@ class CutoverSteps:
             record["byte_identical"] = read_registry(
                 self.project
             ) == backup.registry_bytes() and all(f["byte_identical"] for f in record["files"])
-            async with connect(self.project, self.launcher) as server:
+            async with connect(self.project, self.project_launcher) as server:
                 tools = await server.tool_names()
             record["tools"] = tools
             same = sorted(tools) == sorted(backup.tools)
@@ -337,6 +413,26 @@ class CutoverSteps:
         backup.write_output(ROLLBACK_FILE, json_bytes(record))
         self._emit("rollback", "ok" if record["ok"] else "fail", str(record["message"]))
         return record
+
+    def _sessions_after_rollback(self, backup: Backup) -> dict[str, Any]:
+        """Remove leftover probe sessions; compare the store with the backup's inventory.
+
+        Raises:
+            StoreError: The store cannot be read.
+        """
+        try:
+            with self.store.existing(self.project) as store:
+                if store is None:
+                    return {"removed_probe_sessions": [], "sessions": None}
+                removed = self.remove_probes(store)
+                compared = backup.inventory().compare(store)
+        except PosError as exc:
+            raise StoreError(
+                f"cannot read the session store after the rollback: {exc.message}",
+                remediation=exc.remediation,
+            ) from None
+        self._emit("rollback", "info", f"session store: {compared.summary()}")
+        return {"removed_probe_sessions": removed, "sessions": compared.to_dict()}
 
     # ------------------------------------------------------------------ report
 

@@ -33,6 +33,8 @@ from ._jsonedit import JsonEditError
 from ._legacy import LegacySessionFile, survey_legacy_sessions
 from ._plan import CutoverPlan
 from ._praxis import PraxisConfig, PraxisMode, config_change, read_praxis_config, tools_of
+from ._store import StoreSetting
+from .exceptions import StoreError
 
 __all__ = ["Survey", "survey"]
 
@@ -54,6 +56,8 @@ class Survey:
         clients: The clients' praxis entries and their planned rewrites.
         instructions: The planned instruction rewrites (``--rewrite-instructions`` only).
         sessions: Every legacy session file and what its migration would do.
+        store_error: Why the session store could not be read (then ``sessions`` does
+            not know which are in the store already; the ``session-store`` check fails).
     """
 
     project: Path
@@ -68,6 +72,7 @@ class Survey:
     clients: ClientSurvey = field(default_factory=ClientSurvey)
     instructions: list[FileChange] = field(default_factory=list)
     sessions: list[LegacySessionFile] = field(default_factory=list)
+    store_error: str = ""
 
     @property
     def changes(self) -> list[FileChange]:
@@ -134,8 +139,19 @@ def _mode(options: ChangeOptions, praxis: PraxisConfig) -> PraxisMode:
     return "remove" if praxis.workflow_enabled and not praxis.kept_groups else "keep"
 
 
-def survey(project: Path, plan: CutoverPlan, options: ChangeOptions | None = None) -> Survey:
-    """Look at the project: what is still on the old surface and what the cutover would change."""
+def survey(
+    project: Path,
+    plan: CutoverPlan,
+    options: ChangeOptions | None = None,
+    store: StoreSetting | None = None,
+) -> Survey:
+    """Look at the project: what is still on the old surface and what the cutover would change.
+
+    ``store`` is the session store legacy sessions would be migrated into (default: the
+    project's file store); it is read, never changed.
+
+    A session store that cannot be read is recorded in ``store_error``.
+    """
     options = options or ChangeOptions()
     groups, where = registry_groups(project)
     praxis = read_praxis_config(project)
@@ -156,5 +172,11 @@ def survey(project: Path, plan: CutoverPlan, options: ChangeOptions | None = Non
             result.config_error = exc.message
     if options.rewrite_instructions:
         result.instructions = plan_instruction_changes(project)
-    result.sessions = survey_legacy_sessions(project, dict(options.spec_map))
+    try:
+        result.sessions = survey_legacy_sessions(project, dict(options.spec_map), store)
+    except StoreError as exc:
+        result.store_error = exc.message
+        result.sessions = survey_legacy_sessions(
+            project, dict(options.spec_map), look_in_store=False
+        )
     return result

@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pos_engine import PosError
 from pos_tool import ACTIONS
 
-from ._backup import CANARY, Backup, session_ids, utc_stamp
+from ._backup import CANARY, Backup, utc_stamp
 from ._files import json_bytes
 from ._launch import ClientCheck, check_client_entries
 from ._legacy import STEP_NAME, MigratedSessionCheck, check_migrated_sessions
@@ -52,7 +53,8 @@ from ._probe import (
     smoke_actions,
 )
 from ._server import LiveServer, ServerLauncher, connect
-from .exceptions import ServerStartError
+from ._store import STORE_ENV, StoreSetting
+from .exceptions import CutoverError, ServerStartError
 
 __all__ = ["VERIFICATION_FILE", "Verification", "load_verification", "verify"]
 
@@ -64,6 +66,7 @@ TIMED_ACTIONS: tuple[str, ...] = ("list_workflows", "start", "complete_phase")
 
 _UNKNOWN_TOOL = "unknown tool"
 _MAX_SESSION_CHECKS = 10_000
+_MAX_LIST_PAGES = 1_000
 
 
 @dataclass
@@ -284,19 +287,54 @@ async def _check_continuity(server: LiveServer, result: Verification, backup: Ba
     return [sid]
 
 
-async def _check_sessions(server: LiveServer, result: Verification, backup: Backup) -> None:
-    manifest = backup.state()
-    expected = session_ids(manifest)[:_MAX_SESSION_CHECKS]
-    listed = await server.pos_workflow("list_sessions")
-    found = {s.get("session_id") for s in listed.payload.get("sessions", [])}
+async def _listed_ids(server: LiveServer, wanted: set[str]) -> set[str]:
+    """The session ids the server's list_sessions shows, page after page while it gives a cursor."""
+    found: set[str] = set()
+    cursor: str | None = None
+    for _ in range(_MAX_LIST_PAGES):
+        listed = await server.pos_workflow(
+            "list_sessions", **({"cursor": cursor} if cursor else {})
+        )
+        found |= {str(s.get("session_id")) for s in listed.payload.get("sessions", [])}
+        next_cursor = listed.payload.get("next_cursor")
+        cursor = next_cursor if isinstance(next_cursor, str) and next_cursor else None
+        if cursor is None or wanted <= found:
+            break
+    return found
+
+
+def _compare_store(
+    project: Path, backup: Backup, store: StoreSetting, result: Verification
+) -> dict[str, Any] | None:
+    """Compare the store with the backup's inventory through the store API (None: no store yet)."""
+    try:
+        with store.existing(project) as opened:
+            if opened is None:
+                return None
+            compared = backup.inventory().compare(opened)
+    except (CutoverError, PosError) as exc:
+        result.problems.append(f"the session store cannot be read: {exc.message}")
+        return None
+    if compared.lost:
+        result.problems.append(
+            f"{len(compared.lost)} session(s) of the backup are missing, unreadable or older "
+            f"in the store: {compared.summary()}"
+        )
+    return compared.to_dict()
+
+
+async def _check_sessions(
+    server: LiveServer, result: Verification, backup: Backup, project: Path, store: StoreSetting
+) -> None:
+    expected = sorted(backup.inventory().sessions)[:_MAX_SESSION_CHECKS]
+    found = await _listed_ids(server, set(expected))
     missing = [sid for sid in expected if sid not in found]
-    legacy = [
-        e["path"] for e in manifest["files"] if e["path"].startswith(".praxis-os/.cache/state/")
-    ]
+    legacy = [e["path"] for e in backup.state()["files"]]
     result.sessions = {
         "expected": len(expected),
         "found": len(expected) - len(missing),
         "missing": missing,
+        "store": _compare_store(project, backup, store, result),
     }
     result.sessions["legacy_files"] = len(legacy)
     if legacy and STEP_NAME not in {s.name for s in registered_migration_steps()}:
@@ -323,7 +361,11 @@ async def _check_migrated(server: LiveServer, result: Verification, backup: Back
 
 
 async def _check_clients(
-    project: Path, result: Verification, backup: Backup, launcher: ServerLauncher
+    project: Path,
+    result: Verification,
+    backup: Backup,
+    launcher: ServerLauncher,
+    store: StoreSetting,
 ) -> None:
     result.clients = await check_client_entries(project, backup, launcher)
     for check in result.clients:
@@ -332,6 +374,11 @@ async def _check_clients(
             result.warnings.append(f"{where}: {check.detail}")
         elif not check.ok:
             result.problems.append(f"{where} does not start pos-workflow: {check.detail}")
+        elif check.transport == "stdio" and store.url is not None:
+            result.warnings.append(
+                f"{where} starts pos-workflow on the project's file store, not on "
+                f"{store.shown()}, unless the IDE starts it with {STORE_ENV} set to that store"
+            )
     if any(c.kind == "praxis-config" for c in backup.changes()):
         config = read_praxis_config(project)
         if config.error or PRAXIS_WORKFLOW_GROUP in config.groups:
@@ -348,13 +395,19 @@ async def verify(
     launcher: ServerLauncher | None = None,
     *,
     run_id: str = "verify",
+    store: StoreSetting | None = None,
 ) -> Verification:
     """Verify the cut-over project through a fresh server subprocess; record the result in the backup.
+
+    ``launcher`` must start the server on ``store`` (the project's file store by
+    default), which verification also reads directly, through the store API, to
+    compare it with the backup's inventory.
 
     Returns:
         The verification (``ok`` False on any functional problem); it is also
         written to ``verification.json`` in the backup folder.
     """
+    setting = store or StoreSetting()
     result = Verification(
         backup_id=backup.backup_id,
         started_at=utc_stamp(),
@@ -369,9 +422,9 @@ async def verify(
             if "pos_workflow" in result.tools:
                 created = await _exercise(server, result, plan, run_id)
                 created += await _check_continuity(server, result, backup)
-                await _check_sessions(server, result, backup)
+                await _check_sessions(server, result, backup, project, setting)
                 await _check_migrated(server, result, backup)
-                await _check_clients(project, result, backup, launcher or ServerLauncher())
+                await _check_clients(project, result, backup, launcher or ServerLauncher(), setting)
                 for sid in created:
                     await server.pos_workflow(
                         "delete_session", session_id=sid, reason="pos-cutover verification done"

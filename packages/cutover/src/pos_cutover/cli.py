@@ -17,7 +17,9 @@ NEW (folders relative to the project).
     pos-cutover guide                                                       the old tool -> pos_workflow table
 
 Common options: --server-command CMD (how to start the server), --environment
-and --tester (named in the report), --log-level. run, check and backup also
+and --tester (named in the report), --log-level, and (all but report) --store URL:
+where the project's sessions live, as for ``pos-workflow serve`` (default:
+$POS_WORKFLOW_STORE, else the project's file store). run, check and backup also
 take the praxis-os options: --remove-praxis-server, --rewrite-instructions,
 --client-command, --client-transport, --http-url; run takes --accept-unmigrated.
 
@@ -58,6 +60,7 @@ from ._plan import load_plan
 from ._result import CutoverResult, Event, ExitCode, package_version
 from ._run import Cutover
 from ._server import DEFAULT_SERVER_COMMAND, ServerLauncher
+from ._store import STORE_ENV, StoreSetting
 from .demo import materialise
 from .exceptions import CutoverError, PlanError
 
@@ -101,7 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(
-        name: str, text: str, *, plan: bool = False, backup: bool = False, specs: bool = False
+        name: str,
+        text: str,
+        *,
+        plan: bool = False,
+        backup: bool = False,
+        specs: bool = False,
+        store: bool = True,
     ) -> argparse.ArgumentParser:
         """A cutover subcommand; ``plan`` ones (run, check, backup) plan the project's changes."""
         sub = commands.add_parser(
@@ -132,6 +141,16 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--tester", default=None, help="named in the report (default: the OS user)"
         )
+        if store:
+            sub.add_argument(
+                "--store",
+                metavar="URL",
+                default=None,
+                help="where the project's sessions live, as for `pos-workflow serve --store`: "
+                "file:///path/to/project or postgresql://user:password@host/db; the servers "
+                f"the cutover starts use it too (default: ${STORE_ENV}, else the project's "
+                "file store)",
+            )
         if plan:
             sub.add_argument(
                 "--plan",
@@ -202,7 +221,9 @@ def _parser() -> argparse.ArgumentParser:
         "restore the registry byte-identical to a backup and verify the old surface",
         backup=True,
     )
-    command("report", "render the validation report of a backup's cutover", backup=True)
+    command(
+        "report", "render the validation report of a backup's cutover", backup=True, store=False
+    )
     demo = commands.add_parser("demo", help="materialise the legacy demo project into DEST")
     demo.add_argument("dest", type=Path, help="a new or empty folder")
     demo.add_argument(
@@ -422,6 +443,7 @@ def _cutover_command(args: argparse.Namespace) -> int:
         environment=args.environment,
         tester=args.tester,
         options=_options(args),
+        store=StoreSetting.resolve(getattr(args, "store", None)),
     )
     calls: dict[str, Callable[[], Awaitable[CutoverResult]]] = {
         "run": lambda: cutover.run(

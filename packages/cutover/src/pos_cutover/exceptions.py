@@ -15,6 +15,7 @@ __all__ = [
     "JournalError",
     "PlanError",
     "ServerStartError",
+    "StoreError",
 ]
 
 
@@ -123,3 +124,15 @@ class ServerStartError(CutoverError):
         self.stderr = stderr
         tail = f": {stderr.strip()}" if stderr.strip() else ""
         super().__init__(message + tail, remediation=remediation)
+
+
+class StoreError(CutoverError):
+    """The session store cannot be used: unreachable, its schema behind, or not the backup's.
+
+    The message names the store without its password.
+    """
+
+    default_remediation = (
+        "Check the store URL (--store or $POS_WORKFLOW_STORE) and that the store is reachable; "
+        "a PostgreSQL store needs `pos-workflow store migrate --store URL` first."
+    )

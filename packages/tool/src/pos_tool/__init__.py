@@ -35,6 +35,7 @@ from ._registry import (
 from ._server import HTTP_PATH, MAX_HTTP_BODY_BYTES, METRICS_ENV, build_http_app, build_server
 from ._server_info import package_version
 from ._stats import metrics_summary
+from ._store_cli import STORE_ENV
 from ._tool import TOOL_NAME, WorkflowResponse, dispatch, register_workflow_tools, tool_description
 from .exceptions import MonitoringConfigError, RegistryError, ServerConfigError
 
@@ -55,6 +56,7 @@ __all__ = [
     "MONITORING_FILE",
     "PARAMETERS",
     "REGISTRY_FILE",
+    "STORE_ENV",
     "TOOL_GROUPS",
     "TOOL_NAME",
     "VALID_ACTIONS",
