@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pos_engine import PosError, SessionStore
+from pos_tool import VALID_ACTIONS
 
 from ._backup import (
     BACKUPS_DIR,
@@ -310,7 +311,8 @@ class CutoverSteps:
         self._emit(
             "verify",
             "start",
-            "fresh server over stdio: tools, old names, 14 actions, workflows, sessions, clients",
+            f"fresh server over stdio: tools, old names, {len(VALID_ACTIONS)} actions, "
+            "workflows, sessions, clients",
         )
         result = await verify(
             self.project,
@@ -338,7 +340,7 @@ class CutoverSteps:
         self._emit(
             "verify",
             "ok",
-            f"{len(result.tools)} tools (plan {plan.expected_after}); 14 actions answered; "
+            f"{len(result.tools)} tools (plan {plan.expected_after}); {len(VALID_ACTIONS)} actions answered; "
             f"{done} workflows completed{migrated}{launched}",
         )
         return result
