@@ -54,6 +54,7 @@ from ._models import (
     SessionSummary,
     SpecPlan,
 )
+from ._nonblocking import WouldBlock, nonblocking
 from ._paging import SessionPage
 from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
 from ._spec_tasks import ParsedSpec, parse_spec_tasks
@@ -128,6 +129,7 @@ __all__ = [
     "WorkflowDefinition",
     "WorkflowEngine",
     "WorkflowRegistry",
+    "WouldBlock",
     "__version__",
     "capped_errors",
     "convert_legacy_session",
@@ -141,6 +143,7 @@ __all__ = [
     "legacy_session_dir",
     "load_definition",
     "next_actions",
+    "nonblocking",
     "open_store",
     "parse_json_bounded",
     "parse_spec_tasks",

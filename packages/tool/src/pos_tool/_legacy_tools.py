@@ -68,6 +68,7 @@ from ._tool import (
     _success,
     _to_json,
     answer_call,
+    answers_inline,
 )
 
 if TYPE_CHECKING:
@@ -390,6 +391,7 @@ def _create_workflow(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
                 remediation="Call validate_workflow on it, or choose another workflow_type.",
             ) from None
         _fsync_dir(target.parent)
+        b.engine.registry.invalidate()  # the next list_workflows shows it at once
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {
@@ -690,15 +692,15 @@ def _run_legacy(
         response = _run(backends, {"action": tool.action, **params}, ())
     else:
         assert tool.handler is not None  # noqa: S101 - every table row has one or the other
-        paths = _server_paths(backends.engine.project_root)
+        root = backends.engine.project_root
         try:
             result = tool.handler(backends, params)
         except ActionInputError as exc:
             response = {"status": "error", "action": tool.name, **exc.to_dict()}
         except PosError as exc:
-            response = _failure(tool.name, exc, paths)
+            response = _failure(tool.name, exc, root)
         else:
-            response = _success(tool.name, _scrub(result, paths), ())
+            response = _success(tool.name, _scrub(result, _server_paths(root)), ())
     response["action"] = tool.name
     return response, _to_json(response)
 
@@ -734,6 +736,7 @@ async def _respond(
         label=tool.action or tool.name,
         action=tool.name,
         monitor=monitor,
+        inline=not tool.writes and answers_inline(backends, tool.action),
     )
 
 
