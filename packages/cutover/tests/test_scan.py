@@ -41,7 +41,7 @@ def test_the_scan_finds_old_tool_names_with_file_and_line_in_every_instruction_s
         "line": 3,
         "tool": "start_workflow",
         "text": "Call start_workflow first.",
-        "replacement": 'pos_workflow(action="start", workflow_type=..., target_file=...)',
+        "replacement": 'pos_workflow(action="start", workflow_type, target_file[, options])',
         "location": "CLAUDE.md:3",
     }
 

@@ -183,7 +183,7 @@ async def test_legacy_tools_publish_their_parameters_with_types_and_required_one
         assert list(schema["properties"]) == properties, name
         for prop, spec in schema["properties"].items():
             kind = legacy_module.LEGACY_PARAMETERS[prop].kind
-            assert spec["type"] == (kind if prop in required else [kind, "null"]), (name, prop)
+            assert spec["type"] == kind, (name, prop)
             assert spec["description"], (name, prop)
     create = tools["create_workflow"].input_schema["properties"]
     assert (create["category"]["default"], create["phases"]["default"]) == ("custom", 1)

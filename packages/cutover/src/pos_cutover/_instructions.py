@@ -169,12 +169,12 @@ def rewrite_text(text: str) -> tuple[str, Counter[str], list[str]]:
         where = f"line {text.count(chr(10), 0, match.start()) + 1}: {tool}"
         replacement = LEGACY_TOOLS[tool]
         if replacement.action is None:
-            left.append(f"{where} (no single pos_workflow call: {replacement.new_call})")
+            left.append(f"{where} (no single pos_workflow call: {replacement.replaced_by})")
             continue
         before = text[match.start() - 1] if match.start() else ""
         after = text[match.end()] if match.end() < len(text) else ""
         if after == "(":
-            call = _call(text, match.end(), replacement.action, replacement.params)
+            call = _call(text, match.end(), replacement.action, replacement.parameters)
             if call is None:
                 left.append(f"{where} (its parentheses do not close)")
                 continue

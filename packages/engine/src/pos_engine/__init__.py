@@ -28,6 +28,7 @@ from ._definitions import (
     load_definition,
 )
 from ._definitions import Source as DefinitionSource
+from ._durable import atomic_write, fsync_dir
 from ._engine import WorkflowEngine
 from ._evidence_schema import CappedErrors, capped_errors
 from ._file_store import FileSessionStore
@@ -56,6 +57,7 @@ from ._models import (
 )
 from ._nonblocking import WouldBlock, nonblocking
 from ._paging import SessionPage
+from ._schema_problems import SchemaProblems, schema_problems
 from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
 from ._spec_tasks import ParsedSpec, parse_spec_tasks
 from ._state import StateManager
@@ -111,6 +113,7 @@ __all__ = [
     "PosError",
     "RestoreReport",
     "SchemaMigration",
+    "SchemaProblems",
     "Session",
     "SessionPage",
     "SessionSnapshot",
@@ -131,6 +134,7 @@ __all__ = [
     "WorkflowRegistry",
     "WouldBlock",
     "__version__",
+    "atomic_write",
     "capped_errors",
     "convert_legacy_session",
     "convert_legacy_session_file",
@@ -138,6 +142,7 @@ __all__ = [
     "definition_schema",
     "evaluate_evidence",
     "find_legacy_session_files",
+    "fsync_dir",
     "is_legacy_metadata",
     "legacy_findings",
     "legacy_session_dir",
@@ -153,5 +158,6 @@ __all__ = [
     "read_legacy_session",
     "record_digest",
     "redact_url",
+    "schema_problems",
     "sessions_checksum",
 ]

@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 import pydantic
 
 from ._bounded import BoundedInputError, check_depth, read_bounded_bytes
+from ._durable import fsync_dir
 from ._file_index import (
     VERIFY_SECONDS,
     FileIndex,
@@ -637,11 +638,7 @@ class FileSessionStore(SessionStore):  # pylint: disable=too-many-public-methods
 
     def _fsync_dir(self) -> None:
         if self._durable:
-            fd = os.open(self._dir, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_dir(self._dir)
 
     def _remember(
         self, session_id: str, sig: Sig, data: bytes, session: Session | None = None

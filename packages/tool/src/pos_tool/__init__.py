@@ -9,13 +9,8 @@ alerts (:class:`Monitor`); :func:`metrics_summary` reads what a project recorded
 
 from ._actions import ACTIONS, PARAMETERS, VALID_ACTIONS, ActionSpec, Backends, Parameter
 from ._faults import FAULTS_ENV, Faults, parse_faults
-from ._legacy_tools import (
-    LEGACY_TOOL_NAMES,
-    LEGACY_TOOLS,
-    LegacyTool,
-    call_legacy_tool,
-    register_legacy_tools,
-)
+from ._legacy_table import LEGACY_TOOL_NAMES, LEGACY_TOOLS, LegacyTool
+from ._legacy_tools import call_legacy_tool, register_legacy_tools
 from ._metrics import LATENCY_BUCKETS
 from ._metrics_store import METRICS_FILE
 from ._monitor import Monitor, monitor_of
@@ -86,6 +81,7 @@ __all__ = [
     "metrics_summary",
     "monitor_of",
     "monitoring_schema",
+    "package_version",
     "parse_faults",
     "register_legacy_tools",
     "register_workflow_tools",

@@ -27,14 +27,13 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from jsonschema import Draft202012Validator
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pos_engine import (
     ConflictError,
     DefinitionError,
@@ -44,18 +43,20 @@ from pos_engine import (
     NotFoundError,
     PosError,
     WorkflowRegistry,
-    capped_errors,
     definition_schema,
+    fsync_dir,
     is_legacy_metadata,
     legacy_findings,
     load_definition,
     parse_json_bounded,
     read_bounded_text,
+    schema_problems,
 )
 from pos_engine.guards import validate_target_file, validate_workflow_type
 from pydantic import WithJsonSchema
 
 from ._actions import ActionInputError, Backends, Parameter, _join, call_details, type_problem
+from ._legacy_table import LEGACY_TOOLS, WORKFLOWS_DIR, LegacyTool
 from ._tool import (
     Answer,
     WorkflowResponse,
@@ -77,10 +78,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEGACY_PARAMETERS",
-    "LEGACY_TOOLS",
-    "LEGACY_TOOL_NAMES",
     "MAX_SCAFFOLD_PHASES",
-    "LegacyTool",
     "call_legacy_tool",
     "check_arguments",
     "register_legacy_tools",
@@ -88,9 +86,6 @@ __all__ = [
 
 MAX_SCAFFOLD_PHASES = 20
 """Most phases ``create_workflow`` scaffolds in one call."""
-
-WORKFLOWS_DIR = ".praxis-os/workflows"
-"""Where project workflows live, relative to the project root (first on the search path)."""
 
 LEGACY_PARAMETERS: dict[str, Parameter] = {
     p.name: p
@@ -115,60 +110,7 @@ LEGACY_PARAMETERS: dict[str, Parameter] = {
 }
 """Every parameter of the legacy tools, with the JSON type each must have."""
 
-_READ_ONLY = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-_WRITES = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
-
 Handler = Callable[[Backends, Mapping[str, Any]], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class LegacyTool:  # pylint: disable=too-many-instance-attributes  # one field per table column
-    """One archived tool.
-
-    Attributes:
-        name: The tool name (fixed: the cutover's plan and pre-checks refer to it).
-        replaced_by: The pos_workflow call (or practice) that replaces it.
-        summary: One sentence saying what it does.
-        required: Parameters the call cannot run without.
-        optional: Parameters with defaults, by name.
-        example: Arguments of a correct call, for error remediations.
-        action: The pos_workflow action the tool delegates to, if any.
-        handler: Runs the tool when it is not a pos_workflow action.
-        writes: Whether the tool changes anything (a session or a workflow folder).
-    """
-
-    name: str
-    replaced_by: str
-    summary: str
-    required: tuple[str, ...]
-    optional: Mapping[str, Any]
-    example: Mapping[str, Any]
-    action: str | None = None
-    handler: Handler | None = field(default=None, repr=False)
-    writes: bool = False
-
-    @property
-    def annotations(self) -> ToolAnnotations:
-        """Read-only and idempotent, unless the tool writes (a session or a folder)."""
-        return _WRITES if self.writes else _READ_ONLY
-
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        """Every parameter, required first, in signature order."""
-        return self.required + tuple(self.optional)
-
-    def description(self) -> str:
-        """Return the tool description: archived, its replacement, then what it does."""
-        return f"Archived: use {self.replaced_by}. {self.summary}"
-
-    def example_call(self) -> str:
-        """Return a correct call as ``get_task(session_id="...", phase=1, task_number=1)``."""
-        args = ", ".join(f"{k}={json.dumps(v)}" for k, v in self.example.items())
-        return f"{self.name}({args})"
 
 
 # ------------------------------------------------------------ create_workflow
@@ -311,14 +253,6 @@ def _write(path: Path, text: str) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _remove_stale_staging(base: Path) -> None:
     """Remove staging folders that a crashed create_workflow left behind (over an hour old)."""
     now = time.time()
@@ -390,7 +324,7 @@ def _create_workflow(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
                 f"workflow_type {wtype!r} appeared while it was being created",
                 remediation="Call validate_workflow on it, or choose another workflow_type.",
             ) from None
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         b.engine.registry.invalidate()  # the next list_workflows shows it at once
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -463,14 +397,12 @@ def _read_metadata(folder: Path) -> object:
 
 def _schema_problems(metadata: object) -> list[dict[str, str]]:
     """Every schema problem of a metadata.json in our format (the loader reports the first)."""
-    problems = []
-    for error in capped_errors(_METADATA_VALIDATOR, metadata).errors:
-        pointer = "/" + "/".join(str(part) for part in error.absolute_path)
-        shown = pointer if pointer != "/" else ""
-        problems.append(
-            {"field": pointer, "message": f"metadata.json{shown}: {error.message[:300]}"}
-        )
-    return problems
+    found = schema_problems(_METADATA_VALIDATOR, metadata)
+    lines = found.lines(prefix="metadata.json")
+    return [
+        {"field": pointer or "/", "message": line}
+        for (pointer, _), line in zip(found.problems, lines, strict=True)
+    ]
 
 
 def _counts(metadata: object) -> dict[str, int | None]:
@@ -541,93 +473,11 @@ def _validate_workflow(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------- the table
 
-_SID = "test_generation_v3_calculator_py_20251023_143022_3f9a1c"
-
-LEGACY_TOOLS: dict[str, LegacyTool] = {
-    tool.name: tool
-    for tool in (
-        LegacyTool(
-            "start_workflow",
-            'pos_workflow(action="start", workflow_type, target_file[, options])',
-            "Starts a session of workflow_type on target_file; returns session_id and "
-            "the first phase with its checkpoint.",
-            required=("workflow_type", "target_file"),
-            optional={"options": None},
-            example={"workflow_type": "test_generation_v3", "target_file": "src/calculator.py"},
-            action="start",
-            writes=True,
-        ),
-        LegacyTool(
-            "get_current_phase",
-            'pos_workflow(action="get_phase", session_id)',
-            "Returns the session's current phase with its tasks, checkpoint and the "
-            "artifacts of earlier phases.",
-            required=("session_id",),
-            optional={},
-            example={"session_id": _SID},
-            action="get_phase",
-        ),
-        LegacyTool(
-            "get_task",
-            'pos_workflow(action="get_task", session_id, phase, task_number)',
-            "Returns one task of a reached phase with its execution steps.",
-            required=("session_id", "phase", "task_number"),
-            optional={},
-            example={"session_id": _SID, "phase": 1, "task_number": 1},
-            action="get_task",
-        ),
-        LegacyTool(
-            "complete_phase",
-            'pos_workflow(action="complete_phase", session_id, phase, evidence)',
-            "Submits the phase's evidence: passes its checkpoint and advances, or lists "
-            "what is missing.",
-            required=("session_id", "phase", "evidence"),
-            optional={},
-            example={"session_id": _SID, "phase": 1, "evidence": {"summary": "..."}},
-            action="complete_phase",
-            writes=True,
-        ),
-        LegacyTool(
-            "get_workflow_state",
-            'pos_workflow(action="get_state", session_id)',
-            "Returns the session's progress, artifacts, status and whether it can resume.",
-            required=("session_id",),
-            optional={},
-            example={"session_id": _SID},
-            action="get_state",
-        ),
-        LegacyTool(
-            "create_workflow",
-            f"a folder {WORKFLOWS_DIR}/<workflow_type>/ written by hand, then "
-            'pos_workflow(action="list_workflows")',
-            f"Scaffolds {WORKFLOWS_DIR}/<workflow_type>/: metadata.json, one page, task "
-            "and checkpoint per phase; never overwrites.",
-            required=("workflow_type", "name", "description"),
-            optional={"category": "custom", "phases": 1},
-            example={
-                "workflow_type": "code_review_v1",
-                "name": "Code review",
-                "description": "Review a module.",
-            },
-            handler=_create_workflow,
-            writes=True,
-        ),
-        LegacyTool(
-            "validate_workflow",
-            'pos_workflow(action="list_workflows") (see invalid_workflows)',
-            "Checks a workflow folder (by workflow_type, or project-relative path) with the "
-            "engine's loader: valid, problems, format, counts.",
-            required=(),
-            optional={"workflow_type": None, "path": None},
-            example={"workflow_type": "test_generation_v3"},
-            handler=_validate_workflow,
-        ),
-    )
+_HANDLERS: dict[str, Handler] = {
+    "create_workflow": _create_workflow,
+    "validate_workflow": _validate_workflow,
 }
-"""The seven archived tools by name, in the order they are registered."""
-
-LEGACY_TOOL_NAMES: tuple[str, ...] = tuple(LEGACY_TOOLS)
-"""The names of the archived tools (the ``workflow_legacy`` group)."""
+"""How the tools that are no single pos_workflow action run (every other row has an action)."""
 
 
 # ------------------------------------------------------------------ dispatch
@@ -643,7 +493,11 @@ def check_arguments(
             the message lists every finding.
     """
     unknown = sorted({str(n) for n in (*sent, *arguments) if n not in tool.parameters})
-    given = {k: v for k, v in arguments.items() if k in tool.parameters and v is not None}
+    given = {
+        k: LEGACY_PARAMETERS[k].normalise(v)
+        for k, v in arguments.items()
+        if k in tool.parameters and v is not None
+    }
     missing = [name for name in tool.required if name not in given]
     invalid = [
         type_problem(LEGACY_PARAMETERS[name], given[name])
@@ -691,10 +545,9 @@ def _run_legacy(
         # The pos_workflow dispatcher itself: same checks, answers and error handling.
         response = _run(backends, {"action": tool.action, **params}, ())
     else:
-        assert tool.handler is not None  # noqa: S101 - every table row has one or the other
         root = backends.engine.project_root
         try:
-            result = tool.handler(backends, params)
+            result = _HANDLERS[tool.name](backends, params)
         except ActionInputError as exc:
             response = {"status": "error", "action": tool.name, **exc.to_dict()}
         except PosError as exc:
@@ -743,11 +596,9 @@ async def _respond(
 # -------------------------------------------------------------- registration
 
 
-def _parameter_schema(name: str, tool: LegacyTool) -> dict[str, Any]:
-    """The published schema of one parameter; an optional one may be null (its default)."""
-    spec = LEGACY_PARAMETERS[name]
-    kind: str | list[str] = spec.kind if name in tool.required else [spec.kind, "null"]
-    return {"type": kind, "description": spec.description}
+def _parameter_schema(name: str) -> dict[str, Any]:
+    """The published schema of one parameter: its plain type (see ``Parameter.json_schema``)."""
+    return LEGACY_PARAMETERS[name].json_schema()
 
 
 def _signature(tool: LegacyTool) -> inspect.Signature:
@@ -756,7 +607,7 @@ def _signature(tool: LegacyTool) -> inspect.Signature:
         inspect.Parameter(
             name,
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[Any, WithJsonSchema(_parameter_schema(name, tool))],
+            annotation=Annotated[Any, WithJsonSchema(_parameter_schema(name))],
             default=tool.optional.get(name, inspect.Parameter.empty),
         )
         for name in tool.parameters

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ._actions import ACTIONS
-from ._legacy_tools import LEGACY_TOOLS
+from ._legacy_table import LEGACY_TOOLS
 from ._metrics import Histogram, merged
 from ._metrics_store import HOUR, METRICS_FILE, MINUTE, MetricsStore, ServerRecord
 from ._monitor_config import MB, MonitoringConfig, load_monitoring_config
