@@ -284,11 +284,23 @@ async def _check_continuity(server: LiveServer, result: Verification, backup: Ba
     return [sid]
 
 
+async def _listed_ids(server: LiveServer, wanted: set[str]) -> set[str]:
+    """The ids list_sessions shows, page by page, until every wanted id was seen."""
+    found: set[str] = set()
+    arguments: dict[str, Any] = {"limit": 500}
+    while True:
+        listed = await server.pos_workflow("list_sessions", **arguments)
+        found.update(s.get("session_id") for s in listed.payload.get("sessions", []))
+        cursor = listed.payload.get("next_cursor")
+        if not isinstance(cursor, str) or wanted <= found:
+            return found
+        arguments = {"limit": 500, "cursor": cursor}
+
+
 async def _check_sessions(server: LiveServer, result: Verification, backup: Backup) -> None:
     manifest = backup.state()
     expected = session_ids(manifest)[:_MAX_SESSION_CHECKS]
-    listed = await server.pos_workflow("list_sessions")
-    found = {s.get("session_id") for s in listed.payload.get("sessions", [])}
+    found = await _listed_ids(server, set(expected))
     missing = [sid for sid in expected if sid not in found]
     legacy = [
         e["path"] for e in manifest["files"] if e["path"].startswith(".praxis-os/.cache/state/")
