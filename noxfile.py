@@ -241,13 +241,17 @@ DEMO_TREE_BEFORE = DEMO_PROJECT.parent / "tree.before.json"
 """sha256 of every file of the demo as materialised, before any cutover."""
 
 
+# The file store's index (FileSessionStore.project_index_dir): a cache whose bytes follow
+# the order of writes, rebuilt from the session records when missing; never compared.
+_NOT_COMPARED = (".praxis-os/backups/", ".praxis-os/state/workflows/.index/")
+
+
 def _tree(root: Path) -> dict[str, str]:
-    """sha256 of every file under ``root``, the cutover's backups aside."""
+    """sha256 of every file under ``root``, the cutover's backups and the store's index aside."""
     return {
         rel: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
-        and not (rel := p.relative_to(root).as_posix()).startswith(".praxis-os/backups/")
+        if p.is_file() and not (rel := p.relative_to(root).as_posix()).startswith(_NOT_COMPARED)
     }
 
 

@@ -4,24 +4,32 @@
 
 For each size it seeds a scratch project with that many sessions, then times
 start, get_current_phase, complete_phase, get_workflow_state and list_sessions
-(warm: after one call that fills the cache; and right after a write, which forces
-a rescan of the folder) on the durable file store, and prints median and p95 in
-milliseconds. ``--check`` compares the figures named in
-specs/thresholds.json (``engine_p95_ms``) and exits 1 when one is over.
+(warm, and right after a write) on the durable file store, and prints median and
+p95 in milliseconds, beside same-run baselines (a durable write, a bare stat scan of
+the records, a read of one record) sampled between the timed calls. ``--check``
+judges the figures named in specs/thresholds.json (``engine_p95_ms``) as
+``_gate`` describes and exits 1 when one fails.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _gate import (
+    THRESHOLDS,
+    durable_write_samples,
+    judge,
+    percentile_ms,
+    record_read_samples,
+    stat_scan_samples,
+    timed_ms,
+)
 from pos_engine import FileSessionStore, WorkflowEngine
 from pos_engine.testing.drive import example_evidence
 
@@ -47,79 +55,136 @@ def seed(project: Path, count: int) -> None:
 
 def percentile(samples: list[float], fraction: float) -> float:
     """Return the nearest-rank percentile of ``samples``."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+    return percentile_ms(samples, fraction)
 
 
 def measure(call: Callable[[], Any], repeat: int) -> list[float]:
     """Time ``call`` ``repeat`` times; return milliseconds."""
+    return timed_ms(call, repeat)
+
+
+class Baselines:
+    """Floors measured in the same run, one sample taken beside each timed call.
+
+    Interleaving them with the figures means a burst of load slows both alike.
+    """
+
+    def __init__(self, project: Path) -> None:
+        self.samples: dict[str, list[float]] = {name: [] for name in BASELINES}
+        self._floor = project / ".bench-floor"
+        self._floor.mkdir()
+        self._records = FileSessionStore.project_state_dir(project)
+        self._record: Path | None = None
+
+    def take(self, name: str) -> None:
+        """Take one sample of the baseline ``name``."""
+        if name == "durable_write":
+            self.samples[name] += durable_write_samples(self._floor, 1)
+        elif name == "stat_scan":
+            self.samples[name] += stat_scan_samples(self._records, 1)
+        else:
+            if self._record is None:
+                self._record = next(self._records.glob("*.json"))
+            self.samples[name] += record_read_samples(self._record, 1)
+
+    def p95(self) -> dict[str, float]:
+        """Each baseline's p95 in milliseconds."""
+        return {name: percentile(v, 0.95) for name, v in self.samples.items() if v}
+
+
+BASELINES = ("durable_write", "stat_scan", "record_read")
+BASELINE_OF = {
+    "start": "durable_write",
+    "complete_phase": "durable_write",
+    "get_current_phase": "record_read",
+    "get_workflow_state": "record_read",
+    "list_sessions": "stat_scan",
+    "list_sessions_after_write": "stat_scan",
+}
+
+
+def beside(baselines: Baselines, name: str, call: Callable[[], Any], repeat: int) -> list[float]:
+    """Time ``call`` ``repeat`` times, taking one sample of a baseline before each."""
     samples = []
     for _ in range(repeat):
-        began = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - began) * 1000)
+        baselines.take(name)
+        samples += measure(call, 1)
     return samples
 
 
 def bench_size(count: int, repeat: int) -> dict[str, dict[str, float]]:
-    """Benchmark every operation with ``count`` sessions already on disk."""
+    """Benchmark every operation with ``count`` sessions already on disk.
+
+    Returns each operation's median and p95, and under ``baseline`` each baseline's p95.
+    """
     with tempfile.TemporaryDirectory(prefix="pos-bench-") as scratch:
         project = Path(scratch)
         seed(project, count)
         engine = WorkflowEngine.for_project(project)
-        engine.state_manager.list_sessions()  # warm the listing cache, as a running server has it
+        engine.state_manager.list_sessions()  # warm the listing, as a running server has it
+        baselines = Baselines(project)
         started: list[dict[str, Any]] = []
+
+        def timed(op: str, call: Callable[[], Any]) -> list[float]:
+            return beside(baselines, BASELINE_OF[op], call, repeat)
+
         samples = {
-            "start": measure(
+            "start": timed(
+                "start",
                 lambda: started.append(engine.start_workflow("test_generation_v3", "src/x.py")),
-                repeat,
             )
         }
         ids = iter(started)
-        samples["get_current_phase"] = measure(
-            lambda: engine.get_current_phase(started[0]["session_id"]), repeat
+        first = started[0]["session_id"]
+        samples["get_current_phase"] = timed(
+            "get_current_phase", lambda: engine.get_current_phase(first)
         )
 
         def complete() -> None:
             session = next(ids)
             engine.complete_phase(session["session_id"], 1, example_evidence(session))
 
-        samples["complete_phase"] = measure(complete, repeat)
-        samples["get_workflow_state"] = measure(
-            lambda: engine.get_workflow_state(started[0]["session_id"]), repeat
+        samples["complete_phase"] = timed("complete_phase", complete)
+        samples["get_workflow_state"] = timed(
+            "get_workflow_state", lambda: engine.get_workflow_state(first)
         )
-        samples["list_sessions"] = measure(engine.state_manager.list_sessions, repeat)
-        # The worst warm case: another write just changed the folder, so the listing
-        # must rescan it (it re-reads only the changed file).
-        touched = started[0]["session_id"]
+        samples["list_sessions"] = timed("list_sessions", engine.state_manager.list_sessions)
+        # Right after another write: the listing must see it (the store's change log).
         after_write = []
         for _ in range(repeat):
-            engine.store.update(touched, lambda session: session)
-            after_write += measure(engine.state_manager.list_sessions, 1)
+            engine.store.update(first, lambda session: session)
+            after_write += beside(baselines, "stat_scan", engine.state_manager.list_sessions, 1)
         samples["list_sessions_after_write"] = after_write
-        return {
+        figures = {
             op: {"median_ms": statistics.median(values), "p95_ms": percentile(values, 0.95)}
             for op, values in samples.items()
         }
+        figures["baseline"] = baselines.p95()
+        return figures
 
 
 def check(results: dict[int, dict[str, dict[str, float]]]) -> list[str]:
-    """Compare p95 figures with ``engine_p95_ms`` of specs/thresholds.json; return failures.
+    """Judge p95 figures against ``engine_p95_ms`` of specs/thresholds.json; return failures.
 
-    That section maps an operation to {sessions on disk: limit in ms}.
+    That section maps an operation to {sessions on disk: limit in ms}; the verdict
+    (see ``_gate``) also weighs the operation's same-run baseline.
     """
-    limits = json.loads((ROOT / "specs" / "thresholds.json").read_text())["engine_p95_ms"]
+    limits = THRESHOLDS["engine_p95_ms"]
     failures = []
     for operation, by_size in limits.items():
         for size, limit in by_size.items():
             if int(size) not in results:
                 continue
-            value = results[int(size)][operation]["p95_ms"]
-            verdict = "PASS" if value < limit else "FAIL"
-            print(
-                f"{verdict} {operation} p95 with {size} sessions: {value:.2f} ms (limit {limit} ms)"
+            verdict = judge(
+                f"{operation} p95 with {size} sessions",
+                results[int(size)][operation]["p95_ms"],
+                limit,
+                section="engine",
+                key=operation,
+                baselines=results[int(size)]["baseline"],
             )
-            if verdict == "FAIL":
+            print(verdict.line())
+            if verdict.result == "FAIL":
                 failures.append(f"{operation}@{size}")
     return failures
 
@@ -138,6 +203,8 @@ def main() -> int:
         for op in OPERATIONS:
             figures = results[count][op]
             print(f"{count:>8}  {op:<26} {figures['median_ms']:>10.2f} {figures['p95_ms']:>10.2f}")
+        for name, p95 in results[count]["baseline"].items():
+            print(f"{count:>8}  {'baseline ' + name:<26} {'':>10} {p95:>10.2f}")
     return 1 if args.check and check(results) else 0
 
 

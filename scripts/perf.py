@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import psutil  # type: ignore[import-untyped]
 from _client import (
@@ -58,6 +59,7 @@ from _client import (
     print_table,
     stdio_params,
 )
+from _gate import GATE, judge
 
 THRESHOLDS: dict[str, Any] = json.loads((SPECS_DIR / "thresholds.json").read_text(encoding="utf-8"))
 WORKLOAD: dict[str, int] = THRESHOLDS["workload"]
@@ -67,17 +69,39 @@ START = {"action": "start", "workflow_type": FIXTURE_WORKFLOW, "target_file": "s
 
 @dataclass(frozen=True)
 class Figure:
-    """One measured figure and its threshold."""
+    """One measured figure, its threshold and, for latencies, its same-run baseline."""
 
     name: str
     value: float
     limit: float
     unit: str
+    key: str | None = None
+    baselines: dict[str, float] | None = None
+
+    @property
+    def result(self) -> str:
+        """PASS, SLOW or FAIL (see ``benchmarks/_gate.py``); counts and memory have no margin."""
+        if self.key is None:
+            return "PASS" if self.value <= self.limit else "FAIL"
+        return self.verdict_line()[0]
+
+    def verdict_line(self) -> tuple[str, str]:
+        """The gate's verdict and its printed line."""
+        verdict = judge(
+            self.name,
+            self.value,
+            self.limit,
+            section="tool",
+            key=self.key or "",
+            baselines=self.baselines or {},
+            unit=self.unit,
+        )
+        return verdict.result, verdict.line()
 
     @property
     def passed(self) -> bool:
-        """Whether the figure is within its threshold."""
-        return self.value <= self.limit
+        """Whether the figure does not fail the gate."""
+        return self.result != "FAIL"
 
 
 class Failures:
@@ -158,6 +182,10 @@ async def bench_actions(client: Any, scale: float, failures: Failures) -> dict[s
     times: dict[str, list[float]] = defaultdict(list)
 
     async def timed(key: str, arguments: dict[str, Any]) -> Call:
+        # The baseline, a no-op MCP round trip, is sampled beside every timed call.
+        began = time.perf_counter()
+        await client.list_tools()
+        times["noop_call"].append((time.perf_counter() - began) * 1000)
         result = failures.check(await call(client, arguments), key)
         times[key].append(result.ms)
         return result
@@ -193,12 +221,25 @@ def latency_figures(
     limits = dict(THRESHOLDS["actions_p95_ms"])
     limits["list_sessions"] = THRESHOLDS["list_sessions_p95_ms"]
     figures, rows = [], []
+    baselines = {"noop_call": percentile(times["noop_call"], 95)}
+    rows.append(
+        (
+            transport,
+            "baseline: no-op call (tools/list)",
+            len(times["noop_call"]),
+            f"{statistics.median(times['noop_call']):.2f}",
+            f"{baselines['noop_call']:.2f}",
+            "-",
+        )
+    )
     for action, values in times.items():
+        if action == "noop_call":
+            continue
         p95 = percentile(values, 95)
         label = (
             action
             if action != "list_sessions"
-            else f"list_sessions ({len(times['start'])} sessions)"  # one session per start
+            else f"list_sessions ({len(times['start'])} sessions, first page)"  # one session per start
         )
         rows.append(
             (
@@ -210,7 +251,9 @@ def latency_figures(
                 limits[action],
             )
         )
-        figures.append(Figure(f"{transport} {label} p95", p95, limits[action], "ms"))
+        figures.append(
+            Figure(f"{transport} {label} p95", p95, limits[action], "ms", action, baselines)
+        )
     return figures, rows
 
 
@@ -255,9 +298,9 @@ async def bench_memory(project: Path, failures: Failures) -> tuple[float, float]
         listed = failures.check(
             await call(client, {"action": "list_sessions", "status": "active"}), "memory list"
         )
-        if listed.payload.get("count") != WORKLOAD["memory_sessions"]:
+        if listed.payload.get("total") != WORKLOAD["memory_sessions"]:
             failures.messages.append(
-                f"memory: {listed.payload.get('count')} active sessions listed"
+                f"memory: {listed.payload.get('total')} active sessions listed"
             )
         loaded = process.memory_info().rss / MB
     return idle, loaded
@@ -304,7 +347,7 @@ async def bench_concurrency(project: Path, sessions: int) -> tuple[int, int, flo
     wall = time.perf_counter() - started
     async with stdio_client(project) as client:
         listed = (await call(client, {"action": "list_sessions", "status": "completed"})).payload
-    completed = int(listed.get("count", 0))
+    completed = int(listed.get("total", 0))  # the answer is one page; total counts them all
     lost, contested_calls = await contested_pauses(project)
     calls += contested_calls
     errors.extend(lost)
@@ -433,11 +476,14 @@ def main(argv: list[str] | None = None) -> int:
                 f.name,
                 f"{f.value:.2f} {f.unit}" if f.unit else f"{f.value:g}",
                 f"{f.limit} {f.unit}" if f.unit else f"{f.limit:g}",
-                "PASS" if f.passed else "FAIL",
+                f.result,
             )
             for f in figures
         ),
     )
+    print(f"\nverdicts (margin x{GATE['margin']:g}, same-run baselines; see benchmarks/_gate.py):")
+    for f in figures:
+        print(f.verdict_line()[1] if f.key is not None else f"{f.result} {f.name}: {f.value:g}")
     for message in failed_calls[:10]:
         print(f"FAILED CALL {message}")
     over = [f for f in figures if not f.passed]

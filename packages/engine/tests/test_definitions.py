@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -184,26 +185,101 @@ def _patch(folder: Path, change: Any) -> None:
     path.write_text(json.dumps(data))
 
 
-def test_the_cache_is_invalidated_when_a_definition_changes_on_disk(tmp_path: Path) -> None:
+class FakeClock:
+    """Monotonic seconds that move only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_edit_inside_a_workflow_is_seen_within_the_recheck_bound(tmp_path: Path) -> None:
     folder = write_workflow(tmp_path / ".praxis-os" / "workflows", "live_v1")
-    registry = WorkflowRegistry(tmp_path)
+    clock = FakeClock()
+    registry = WorkflowRegistry(tmp_path, recheck_seconds=1.0, clock=clock)
     first = registry.get("live_v1")
     assert registry.get("live_v1") is first  # cached while nothing changed
     _patch(folder, lambda m: m.update(name="renamed"))
     stat = (folder / "metadata.json").stat()
     os.utime(folder / "metadata.json", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    clock.now += 0.999
+    assert registry.get("live_v1") is first  # inside the bound the index answers
+    clock.now += 0.001
+    assert registry.get("live_v1").name == "renamed"
+    assert registry.get("live_v1") in registry.workflows()
+
+
+def test_lookups_between_rechecks_walk_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_workflow(tmp_path / ".praxis-os" / "workflows", "live_v1")
+    clock = FakeClock()
+    registry = WorkflowRegistry(tmp_path, clock=clock)
+    registry.workflows()
+    walks: list[object] = []
+    real_walk = os.walk
+    monkeypatch.setattr(os, "walk", lambda *a, **k: walks.append(a) or real_walk(*a, **k))
+    for _ in range(3):
+        registry.get("live_v1")
+        registry.workflows()
+        registry.problems()
+    assert walks == []
+    assert registry.fresh()
+    clock.now += registry.recheck_seconds
+    assert not registry.fresh()
+    registry.workflows()
+    assert len(walks) == len(registry.workflows()) + len(registry.problems())
+    assert registry.fresh()
+
+
+def test_a_workflow_added_or_removed_is_seen_within_the_recheck_bound(tmp_path: Path) -> None:
+    base = tmp_path / ".praxis-os" / "workflows"
+    write_workflow(base, "one_v1")
+    clock = FakeClock()
+    registry = WorkflowRegistry(tmp_path, clock=clock)
+    assert "one_v1" in [w.workflow_type for w in registry.workflows()]
+    write_workflow(base, "two_v1")
+    shutil.rmtree(base / "one_v1")
+    clock.now += registry.recheck_seconds
+    listed = [w.workflow_type for w in registry.workflows()]
+    assert ("one_v1" in listed, "two_v1" in listed) == (False, True)
+
+
+def test_an_unknown_name_makes_the_index_look_again(tmp_path: Path) -> None:
+    base = tmp_path / ".praxis-os" / "workflows"
+    base.mkdir(parents=True)
+    clock = FakeClock()
+    registry = WorkflowRegistry(tmp_path, clock=clock)
+    registry.workflows()
+    write_workflow(base, "late_v1")
+    assert registry.get("late_v1").workflow_type == "late_v1"  # the clock never moved
+
+
+def test_invalidate_makes_the_next_lookup_walk_again(tmp_path: Path) -> None:
+    folder = write_workflow(tmp_path / ".praxis-os" / "workflows", "live_v1")
+    registry = WorkflowRegistry(tmp_path, clock=FakeClock())
+    registry.get("live_v1")
+    _patch(folder, lambda m: m.update(name="renamed"))
+    stat = (folder / "metadata.json").stat()
+    os.utime(folder / "metadata.json", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    registry.invalidate()
+    assert not registry.fresh()
     assert registry.get("live_v1").name == "renamed"
 
 
 def test_a_removed_workflow_disappears_and_a_new_one_appears(tmp_path: Path) -> None:
     base = tmp_path / ".praxis-os" / "workflows"
     folder = write_workflow(base, "gone_v1")
-    registry = WorkflowRegistry(tmp_path)
+    clock = FakeClock()
+    registry = WorkflowRegistry(tmp_path, clock=clock)
     registry.get("gone_v1")
     for path in sorted(folder.rglob("*"), reverse=True):
         path.unlink() if path.is_file() else path.rmdir()
     folder.rmdir()
     write_workflow(base, "new_v1")
+    clock.now += registry.recheck_seconds
     with pytest.raises(NotFoundError):
         registry.get("gone_v1")
     assert registry.get("new_v1").workflow_type == "new_v1"

@@ -39,9 +39,13 @@ class TestFileStoreConformanceNotDurable(StoreConformance):
 
 
 def _files(store: FileSessionStore) -> list[str]:
-    """Every file under the state folder, as sorted relative paths."""
+    """Every file under the state folder but the listing's index, as sorted relative paths."""
     root = store.state_dir
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return sorted(
+        rel
+        for p in root.rglob("*")
+        if p.is_file() and not (rel := p.relative_to(root).as_posix()).startswith(".index/")
+    )
 
 
 @pytest.fixture
@@ -190,7 +194,7 @@ def test_opening_removes_temp_files_of_dead_writers_and_keeps_live_ones(tmp_path
     os.utime(live_but_old, (hour_and_a_bit_ago, hour_and_a_bit_ago))
 
     FileSessionStore(folder)
-    assert sorted(os.listdir(folder)) == sorted([".locks", live.name, unrelated.name])
+    assert sorted(os.listdir(folder)) == sorted([".index", ".locks", live.name, unrelated.name])
 
 
 def test_a_temp_file_of_another_users_live_process_is_kept(
@@ -286,6 +290,7 @@ def test_a_corrupt_file_affects_only_its_session(store: FileSessionStore, conten
     store.create(make_session("victim"))
     store.list_summaries()
     (store.state_dir / "victim.json").write_bytes(content)
+    store.verify()  # written behind the store's back: seen at the next verification
 
     for operation in (lambda: store.load("victim"), lambda: store.update("victim", _increment)):
         with pytest.raises(CorruptSessionError) as caught:
@@ -305,6 +310,7 @@ def test_a_corrupt_file_affects_only_its_session(store: FileSessionStore, conten
         store.create(make_session("victim"))
 
     assert store.delete("victim")
+    assert store.corrupt_ids() == []
     assert [s.session_id for s in store.list_summaries()] == ["healthy"]
     assert store.corrupt_ids() == []
 
@@ -335,15 +341,16 @@ def test_a_repaired_file_is_listed_again(store: FileSessionStore) -> None:
     stored = store.create(make_session("s1"))
     good = (store.state_dir / "s1.json").read_bytes()
     (store.state_dir / "s1.json").write_bytes(b"{broken")
+    store.verify()
     assert store.list_summaries() == []
-    assert store.list_summaries() == []  # the unchanged corrupt file is not read again
     assert store.corrupt_ids() == ["s1"]
     (store.state_dir / "s1.json").write_bytes(good)
+    store.verify()
     assert store.list_summaries() == [stored.summary()]
     assert store.corrupt_ids() == []
 
 
-# -- the listing cache -----------------------------------------------------------------
+# -- the listing index -----------------------------------------------------------------
 
 
 def test_listing_ignores_files_that_are_not_session_records(store: FileSessionStore) -> None:
@@ -351,11 +358,12 @@ def test_listing_ignores_files_that_are_not_session_records(store: FileSessionSt
     for name in ("README.txt", "Upper.json", ".hidden.json", "s2.lock", "x.json.bak", ".json"):
         (store.state_dir / name).write_bytes(_valid_json("s2"))
     (store.state_dir / "folder").mkdir()
+    store.verify()
     assert store.list_summaries() == [stored.summary()]
     assert store.corrupt_ids() == []
 
 
-def test_listing_sees_a_file_edited_in_place(store: FileSessionStore) -> None:
+def test_a_verification_sees_a_file_edited_in_place(store: FileSessionStore) -> None:
     store.create(make_session("s1"))
     assert store.list_summaries()[0].status == "active"
     path = store.state_dir / "s1.json"
@@ -364,11 +372,35 @@ def test_listing_sees_a_file_edited_in_place(store: FileSessionStore) -> None:
     with open(path, "r+b") as f:  # same inode, new size
         f.write(json.dumps(record).encode())
         f.truncate()
+    store.verify()
     assert [s.status for s in store.list_summaries()] == ["paused"]
     assert store.count_by_status()["paused"] == 1
 
 
-def test_a_warm_listing_reads_only_changed_files(
+def test_a_new_instance_sees_records_changed_while_no_store_was_open(tmp_path: Path) -> None:
+    first = FileSessionStore(tmp_path / "state")
+    first.create(make_session("s1"))
+    first.list_summaries()
+    first.close()
+    (tmp_path / "state" / "s2.json").write_bytes(_valid_json("s2"))  # restored from a backup
+    (tmp_path / "state" / "s1.json").unlink()
+    assert [s.session_id for s in FileSessionStore(tmp_path / "state").list_summaries()] == ["s2"]
+
+
+def test_listings_verify_the_records_on_a_timer(tmp_path: Path) -> None:
+    store = FileSessionStore(tmp_path / "state", verify_seconds=60)
+    now = [1000.0]
+    store._index._clock = lambda: now[0]
+    store.create(make_session("s1"))
+    assert [s.session_id for s in store.list_summaries()] == ["s1"]
+    (tmp_path / "state" / "s2.json").write_bytes(_valid_json("s2"))
+    now[0] += 59
+    assert [s.session_id for s in store.list_summaries()] == ["s1"]
+    now[0] += 1
+    assert sorted(s.session_id for s in store.list_summaries()) == ["s1", "s2"]
+
+
+def test_a_listing_reads_no_record_a_store_wrote(
     store: FileSessionStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for index in range(5):
@@ -383,19 +415,19 @@ def test_a_warm_listing_reads_only_changed_files(
 
     monkeypatch.setattr(_file_store, "_read_summary", counting_read)
     assert len(store.list_summaries()) == 5
-    assert reads == []  # this instance wrote them: it already knows their summaries
     assert len(other.list_summaries()) == 5
-    assert sorted(reads) == [f"s{index}" for index in range(5)]
-    reads.clear()
     store.update("s3", _increment)
-    other.list_summaries()
-    assert reads == ["s3"]
+    other.delete("s1")
+    assert [s.session_id for s in store.list_summaries()] == ["s4", "s3", "s2", "s0"]
+    assert [s.session_id for s in other.list_summaries()] == ["s4", "s3", "s2", "s0"]
+    assert reads == []  # the change log told both instances everything
 
 
-def test_a_settled_folder_is_not_scanned_again(
+def test_a_listing_scans_no_folder_between_verifications(
     store: FileSessionStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.create(make_session("s1"))
+    store.list_summaries()  # the first listing of an instance checks every record once
     scans: list[object] = []
     real_scandir = os.scandir
 
@@ -404,22 +436,14 @@ def test_a_settled_folder_is_not_scanned_again(
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", counting_scandir)
-    store.list_summaries()
-    store.list_summaries()
-    assert len(scans) == 2  # the folder changed moments ago: its mtime cannot be trusted yet
-
-    long_ago = time.time_ns() - 3_600_000_000_000
-    os.utime(store.state_dir, ns=(long_ago, long_ago))
-    store.list_summaries()
-    assert len(scans) == 3
-    store.list_summaries()
-    store.count_by_status()
-    assert len(scans) == 3  # unchanged since a scan that saw it settled
-
     other = FileSessionStore(store.state_dir)
-    created = other.create(make_session("s2"))  # renames into the folder: its mtime moves
-    assert created.summary() in store.list_summaries()
-    assert len(scans) == 5  # other's setup, then this listing
+    scans.clear()  # other's setup looks for stale temp files
+    for index in range(3):
+        other.create(make_session(f"n{index}"))
+        assert len(store.list_summaries()) == index + 2
+        store.list_page(limit=1)
+        store.count_by_status()
+    assert scans == []
 
 
 def test_files_vanishing_during_a_scan_are_left_out(

@@ -56,4 +56,12 @@ def test_processes_updating_one_session_lose_no_update(tmp_path: Path) -> None:
     files = sorted(
         p.relative_to(store.state_dir).as_posix() for p in store.state_dir.rglob("*") if p.is_file()
     )
-    assert files == [f".locks/{SESSION_ID}.lock", f"{SESSION_ID}.json"]
+    assert files == [
+        ".index/compact",
+        ".index/lock",
+        ".index/log",
+        f".locks/{SESSION_ID}.lock",
+        f"{SESSION_ID}.json",
+    ]
+    # Every process's writes reached the shared log: a fresh instance lists the final state.
+    assert FileSessionStore(store.state_dir).list_page().summaries == [final.summary()]

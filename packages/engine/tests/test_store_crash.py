@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pos_engine import _file_index
 from pos_engine._file_store import FileSessionStore
 from pos_engine._models import Session
 from pos_engine.testing import make_session
@@ -36,16 +37,25 @@ def _payload(counter: int) -> str:
     return (f"<{counter:07d}>" * (size // 9 + 1))[:size]
 
 
+def _stamp(counter: int) -> str:
+    return f"2025-01-01T00:00:00.{counter:06d}+00:00"
+
+
 def _state(base: Session, version: int) -> Session:
     counter = version - 1
     return base.model_copy(
-        update={"version": version, "options": {"counter": counter, "payload": _payload(counter)}}
+        update={
+            "version": version,
+            "options": {"counter": counter, "payload": _payload(counter)},
+            "updated_at": _stamp(counter),
+        }
     )
 
 
 def _step(session: Session) -> Session:
     counter = session.options["counter"] + 1
     session.options = {"counter": counter, "payload": _payload(counter)}
+    session.updated_at = _stamp(counter)  # so the listing's summary tells versions apart
     return session
 
 
@@ -69,13 +79,20 @@ def _temp_files(folder: Path) -> list[str]:
     return [name for name in os.listdir(folder) if name.endswith(".tmp")]
 
 
-def test_a_killed_writer_leaves_a_whole_record_of_some_version(tmp_path: Path) -> None:
+def test_a_killed_writer_leaves_a_whole_record_of_some_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Writers compact the shared change log every few dozen writes, so kills land in
+    # compactions too; the forked children inherit the small bound.
+    monkeypatch.setattr(_file_index, "COMPACT_MIN_BYTES", 0)
     context = multiprocessing.get_context("fork")  # fast to start, no re-import
     rng = random.Random(SEED)
     store = FileSessionStore(tmp_path / "state")
     base = store.create(_state(make_session(SESSION_ID), 1))
     data_file = store.state_dir / f"{SESSION_ID}.json"
-    last_version, advanced, interrupted, acknowledged = 1, 0, 0, 0
+    last_version, advanced, interrupted, acknowledged, compacted = 1, 0, 0, 0, 0
+    log = store.state_dir / ".index" / "log"
+    log_inode = log.stat().st_ino
     started = time.perf_counter()
 
     for _ in range(ITERATIONS):
@@ -99,17 +116,25 @@ def test_a_killed_writer_leaves_a_whole_record_of_some_version(tmp_path: Path) -
         last_version = on_disk.version
 
         interrupted += bool(_temp_files(store.state_dir))
-        FileSessionStore(store.state_dir)  # opening the store reaps the dead writer's temp file
+        compacted += log.stat().st_ino != log_inode
+        log_inode = log.stat().st_ino
+        fresh = FileSessionStore(store.state_dir)  # opening reaps the dead writer's temp file
         assert _temp_files(store.state_dir) == []
         assert store.load(SESSION_ID) == on_disk
+        # The listing agrees with the record, in a long-lived instance and a new one.
+        assert store.list_page().summaries == [on_disk.summary()]
+        assert fresh.list_page().summaries == [on_disk.summary()]
+        fresh.close()
 
     elapsed = time.perf_counter() - started
     print(
         f"\n{ITERATIONS} kills in {elapsed:.1f}s: {advanced} after progress, "
-        f"{interrupted} mid-write, {acknowledged} with acknowledged writes, "
+        f"{interrupted} mid-write, {acknowledged} with acknowledged writes, {compacted} with "
+        "the log compacted, "
         f"final version {last_version}"
     )
     # Both outcomes must have happened, or the test did not test what it claims.
     assert advanced > 0
     assert interrupted > 0
     assert acknowledged > 0
+    assert compacted > 0

@@ -41,7 +41,7 @@ def test_required_and_optional_parameters_match_the_design_table() -> None:
         "get_task": (("session_id", "phase", "task_number"), ()),
         "complete_phase": (("session_id", "phase", "evidence"), ()),
         "get_state": (sid, ()),
-        "list_sessions": ((), ("status",)),
+        "list_sessions": ((), ("status", "limit", "cursor")),
         "get_session": (sid, ()),
         "delete_session": (sid, ("reason",)),
         "pause": (sid, ("checkpoint_note",)),
@@ -55,8 +55,8 @@ def test_required_and_optional_parameters_match_the_design_table() -> None:
 def test_parameters_are_in_the_signature_order_of_the_brief() -> None:
     assert tuple(PARAMETERS) == (
         "action", "session_id", "workflow_type", "target_file", "options", "phase", "task_number",
-        "evidence", "category", "status", "reason", "checkpoint_note", "reset_evidence", "replan",
-        "to_phase",
+        "evidence", "category", "status", "limit", "cursor", "reason", "checkpoint_note",
+        "reset_evidence", "replan", "to_phase",
     )  # fmt: skip
 
 

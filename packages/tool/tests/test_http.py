@@ -64,6 +64,46 @@ def _raw_post(port: int, headers: dict[str, str], body: bytes = b"{}") -> int:
         connection.close()
 
 
+def _initialize(port: int) -> tuple[int, str, dict[str, object]]:
+    """Send an initialize request; return the status, the content type and the JSON body."""
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "1"},
+            },
+        }
+    ).encode()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            HTTP_PATH,
+            body,
+            {
+                "Host": f"127.0.0.1:{port}",
+                "Content-Type": "application/json",
+                "Accept": "application/json, text/event-stream",
+            },
+        )
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type", ""), json.loads(response.read())
+    finally:
+        connection.close()
+
+
+async def test_a_request_is_answered_with_one_json_body_not_an_event_stream(
+    http_port: int,
+) -> None:
+    status, content_type, answer = await anyio.to_thread.run_sync(_initialize, http_port)
+
+    assert (status, content_type.split(";")[0], answer["id"]) == (200, "application/json", 1)
+
+
 def test_the_body_limit_leaves_room_for_the_largest_evidence_and_its_envelope() -> None:
     assert MAX_HTTP_BODY_BYTES - MAX_EVIDENCE_BYTES >= 1024 * 1024
 

@@ -136,7 +136,8 @@ async def test_an_os_error_inside_the_store_becomes_a_generic_internal_error(
     def broken_load(self: FileSessionStore, session_id: str) -> NoReturn:
         raise OSError(f"/abs/secret/path {project}/.praxis-os/state: disk on fire")
 
-    monkeypatch.setattr(FileSessionStore, "load", broken_load)
+    # get_state reads through peek (the store's read cache); a write would go through load.
+    monkeypatch.setattr(FileSessionStore, "peek", broken_load)
     with caplog.at_level(logging.ERROR, logger="pos_tool"):
         result = await call("get_state", session_id=started["session_id"])
 
@@ -189,10 +190,10 @@ async def test_a_failing_workflow_registry_becomes_a_generic_internal_error(
 async def test_an_engine_error_naming_a_server_path_is_scrubbed(
     call: Any, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_list(self: FileSessionStore, status: Any = None) -> NoReturn:
+    def broken_list(self: FileSessionStore, status: Any = None, **_: Any) -> NoReturn:
         raise InternalError(f"could not list {project.resolve()}/.praxis-os/state/workflows")
 
-    monkeypatch.setattr(FileSessionStore, "list_summaries", broken_list)
+    monkeypatch.setattr(FileSessionStore, "list_page", broken_list)
     result = await call("list_sessions")
 
     assert result["error_type"] == "InternalError"

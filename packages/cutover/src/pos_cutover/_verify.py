@@ -66,6 +66,7 @@ TIMED_ACTIONS: tuple[str, ...] = ("list_workflows", "start", "complete_phase")
 
 _UNKNOWN_TOOL = "unknown tool"
 _MAX_SESSION_CHECKS = 10_000
+_PAGE = 500  # the most list_sessions gives in one page
 _MAX_LIST_PAGES = 1_000
 
 
@@ -293,7 +294,7 @@ async def _listed_ids(server: LiveServer, wanted: set[str]) -> set[str]:
     cursor: str | None = None
     for _ in range(_MAX_LIST_PAGES):
         listed = await server.pos_workflow(
-            "list_sessions", **({"cursor": cursor} if cursor else {})
+            "list_sessions", limit=_PAGE, **({"cursor": cursor} if cursor else {})
         )
         found |= {str(s.get("session_id")) for s in listed.payload.get("sessions", [])}
         next_cursor = listed.payload.get("next_cursor")

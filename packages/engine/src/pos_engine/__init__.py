@@ -55,8 +55,9 @@ from ._models import (
     SessionSummary,
     SpecPlan,
 )
+from ._nonblocking import WouldBlock, nonblocking
 from ._paging import SessionPage
-from ._params import MAX_NOTE_CHARS
+from ._params import DEFAULT_PAGE_SIZE, MAX_CURSOR_CHARS, MAX_NOTE_CHARS, MAX_PAGE_SIZE
 from ._schema_problems import SchemaProblems, schema_problems
 from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
 from ._spec_tasks import ParsedSpec, parse_spec_tasks
@@ -84,8 +85,11 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_CURSOR_CHARS",
     "MAX_NOTE_CHARS",
     "MAX_OPTIONS_BYTES",
+    "MAX_PAGE_SIZE",
     "SESSION_STATUSES",
     "STORE_ENTRY_POINT_GROUP",
     "BoundedInputError",
@@ -134,6 +138,7 @@ __all__ = [
     "WorkflowDefinition",
     "WorkflowEngine",
     "WorkflowRegistry",
+    "WouldBlock",
     "__version__",
     "atomic_write",
     "capped_errors",
@@ -149,6 +154,7 @@ __all__ = [
     "legacy_session_dir",
     "load_definition",
     "next_actions",
+    "nonblocking",
     "open_store",
     "parse_json_bounded",
     "parse_spec_tasks",

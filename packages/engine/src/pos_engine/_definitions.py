@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,6 +25,7 @@ from jsonschema.protocols import Validator
 from ._bounded import BoundedInputError, parse_json_bounded, read_bounded_text
 from ._evidence_schema import SchemaProblem, capped_errors, evidence_validator
 from ._models import PlanPhase, PlanTask
+from ._nonblocking import require_io
 from ._tasks import TaskContent, TaskFormatError, parse_task
 from .exceptions import DefinitionError, NotFoundError
 
@@ -475,16 +478,38 @@ def bundled_workflows_dir() -> Path:
     return Path(str(resources.files("pos_engine").joinpath("workflows")))
 
 
+@dataclass(frozen=True)
+class _Index:
+    """What one scan of the search path found (replaced whole, never changed in place)."""
+
+    workflows: dict[str, WorkflowDefinition]
+    aliases: dict[str, WorkflowDefinition]
+    problems: tuple[DefinitionProblem, ...]
+    checked_at: float
+
+
+RECHECK_SECONDS = 1.0
+"""Default bound on how long a change to the workflow folders may go unseen."""
+
+
 class WorkflowRegistry:
-    """Finds workflows along the search path and caches them until they change on disk.
+    """Finds workflows along the search path and keeps them in an index.
 
     Search path, first match per workflow_type wins:
     ``<project>/.praxis-os/workflows``, ``<project>/universal/workflows``, then the
     workflows bundled in pos_engine.
 
+    Lookups answer from the index without touching the disk. Freshness: a workflow
+    added, removed or edited is seen within ``recheck_seconds`` (1 s by default), when
+    the next lookup walks the folders again and reloads only the workflows whose files
+    changed (path, mtime, size); a lookup by a name the index does not know walks them
+    at once, and :meth:`invalidate` makes the next lookup do so (after writing one).
+
     Args:
         project_root: The project whose workflow folders are searched.
         search_path: Override the search path (pairs of source and folder).
+        recheck_seconds: Longest time an edit inside a workflow folder may go unseen.
+        clock: Monotonic seconds (tests pass a fake one).
     """
 
     def __init__(
@@ -492,6 +517,8 @@ class WorkflowRegistry:
         project_root: str | os.PathLike[str],
         *,
         search_path: Iterable[tuple[Source, Path]] | None = None,
+        recheck_seconds: float = RECHECK_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         root = Path(project_root)
         self.project_root = root
@@ -504,10 +531,13 @@ class WorkflowRegistry:
                 ("bundled", bundled_workflows_dir()),
             )
         )
+        self.recheck_seconds = recheck_seconds
+        self._clock = clock
         self._cache: dict[
             Path, tuple[tuple[tuple[str, int, int], ...], WorkflowDefinition | DefinitionProblem]
         ] = {}
-        self._problems: list[DefinitionProblem] = []
+        self._index: _Index | None = None
+        self._scan_lock = threading.Lock()
 
     def _load_cached(self, folder: Path, source: Source) -> WorkflowDefinition | DefinitionProblem:
         fingerprint = _fingerprint(folder)
@@ -540,7 +570,32 @@ class WorkflowRegistry:
             workflow_folder=folder.name, source=source, field=field_name, message=message
         )
 
-    def _scan(self) -> dict[str, WorkflowDefinition]:
+    def _due(self, index: _Index) -> bool:
+        return self._clock() - index.checked_at >= self.recheck_seconds
+
+    def fresh(self) -> bool:
+        """Whether the next lookup is answered from the index, without walking any folder."""
+        index = self._index
+        return index is not None and not self._due(index)
+
+    def invalidate(self) -> None:
+        """Make the next lookup walk the search path again (after writing a definition)."""
+        self._index = None
+
+    def _current(self, *, force: bool = False) -> _Index:
+        index = self._index
+        if index is not None and not force and not self._due(index):
+            return index
+        require_io()  # a walk of the search path: never on an event loop
+        with self._scan_lock:
+            if self._index is not None and self._index is not index and not force:
+                return self._index  # another thread rescanned while this one waited
+            self._index = self._scan()
+            return self._index
+
+    def _scan(self) -> _Index:
+        # Taken before the walk: an edit made during it is seen by the next recheck.
+        checked_at = self._clock()
         found: dict[str, WorkflowDefinition] = {}
         problems: list[DefinitionProblem] = []
         seen: set[Path] = set()
@@ -566,42 +621,50 @@ class WorkflowRegistry:
                     found[result.workflow_type] = result
         for stale in set(self._cache) - seen:
             del self._cache[stale]
-        self._problems = problems
-        return found
+        workflows = dict(sorted(found.items()))
+        aliases: dict[str, WorkflowDefinition] = {}
+        for workflow in workflows.values():
+            for alias in workflow.aliases:
+                aliases.setdefault(alias, workflow)
+        return _Index(workflows, aliases, tuple(problems), checked_at)
 
     def workflows(self, category: str | None = None) -> list[WorkflowDefinition]:
         """Return every valid workflow, sorted by workflow_type, optionally by category."""
-        workflows = sorted(self._scan().values(), key=lambda w: w.workflow_type)
+        workflows = list(self._current().workflows.values())
         if category is not None:
             workflows = [w for w in workflows if w.category == category]
         return workflows
 
     def problems(self) -> list[DefinitionProblem]:
         """Return the invalid workflow folders found by the latest scan."""
-        self._scan()
-        return list(self._problems)
+        return list(self._current().problems)
 
     def get(self, workflow_type: str) -> WorkflowDefinition:
         """Return the workflow named ``workflow_type`` (or one of its aliases).
 
+        A name the index does not know makes it walk the search path once more before
+        answering, so a workflow written a moment ago is found at once.
+
         Raises:
             NotFoundError: no valid workflow has that name; the message lists those that exist.
         """
-        workflows = self._scan()
-        if workflow_type in workflows:
-            return workflows[workflow_type]
-        for workflow in workflows.values():
-            if workflow_type in workflow.aliases:
-                return workflow
-        broken = [p for p in self._problems if p.workflow_folder == workflow_type]
+        before = self._index
+        index = self._current()
+        found = index.workflows.get(workflow_type) or index.aliases.get(workflow_type)
+        if found is None and index is before:
+            index = self._current(force=True)
+            found = index.workflows.get(workflow_type) or index.aliases.get(workflow_type)
+        if found is not None:
+            return found
+        broken = [p for p in index.problems if p.workflow_folder == workflow_type]
         if broken:
             raise DefinitionError(
                 f"workflow {workflow_type!r} exists but is invalid: {broken[0].message}",
                 remediation="Fix the workflow definition (see list_workflows for the problem) and retry.",
             )
-        available = ", ".join(sorted(workflows)) or "none"
+        available = sorted(index.workflows)
         raise NotFoundError(
-            f"workflow_type {workflow_type!r} not found; available: {available}",
+            f"workflow_type {workflow_type!r} not found; available: {', '.join(available) or 'none'}",
             remediation="Call list_workflows and start one of the workflow_type values it returns.",
-            details={"available": sorted(workflows)},
+            details={"available": available},
         )

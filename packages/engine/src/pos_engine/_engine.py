@@ -179,7 +179,7 @@ class WorkflowEngine:
 
     def get_current_phase(self, session_id: object) -> dict[str, Any]:
         """Return the session's current phase with the artifacts of earlier phases."""
-        session = self.state_manager.load(session_id)
+        session = self.state_manager.peek(session_id)
         definition = self._definition(session)
         result = {
             "session_id": session.session_id,
@@ -194,7 +194,7 @@ class WorkflowEngine:
 
     def get_task(self, session_id: object, phase: object, task_number: object) -> dict[str, Any]:
         """Return one task of a reached phase, with parsed execution steps."""
-        session = self.state_manager.load(session_id)
+        session = self.state_manager.peek(session_id)
         number = require_int("phase", phase)
         task_no = require_int("task_number", task_number)
         definition = self._definition(session)
@@ -235,7 +235,7 @@ class WorkflowEngine:
         target_file); when no spec is found or it does not parse, the checkpoint
         fails with the reason, whatever the gate's strictness.
         """
-        before = self.state_manager.load(session_id)
+        before = self.state_manager.peek(session_id)
         sid = before.session_id
         number = require_int("phase", phase)
         payload = require_dict("evidence", evidence)
@@ -298,7 +298,7 @@ class WorkflowEngine:
 
     def get_workflow_state(self, session_id: object) -> dict[str, Any]:
         """Return the session's progress, artifacts and whether it can be resumed."""
-        session = self.state_manager.load(session_id)
+        session = self.state_manager.peek(session_id)
         result = {
             "session_id": session.session_id,
             "workflow_type": session.workflow_type,
@@ -334,7 +334,7 @@ class WorkflowEngine:
         and its plan replaced when tasks.md changed: the answer's ``replan`` says
         what changed. A change in a phase before the current one is refused.
         """
-        sid = self.state_manager.load(session_id).session_id
+        sid = self.state_manager.peek(session_id).session_id
         number = require_int("phase", phase)
         for name, value in (("reset_evidence", reset_evidence), ("replan", replan)):
             if not isinstance(value, bool):
@@ -413,7 +413,7 @@ class WorkflowEngine:
         ``to_phase`` itself is reopened: it leaves completed_phases and artifacts, and
         its last submitted evidence stays available (get_session lists evidence_phases).
         """
-        sid = self.state_manager.load(session_id).session_id
+        sid = self.state_manager.peek(session_id).session_id
         target = require_int("to_phase", to_phase)
         moved: dict[str, Any] = {}
 

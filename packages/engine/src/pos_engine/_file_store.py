@@ -6,9 +6,12 @@ Layout of the state folder::
     .locks/<session_id>.lock         sidecar that ``flock`` serialises read-modify-write on
                                      (in a subfolder so that listing scans only records)
     .<session_id>.<pid>.<hex>.tmp    a write in progress; the pid lets ``setup`` reap orphans
+    .index/log                       the listing's shared change log (see ``_file_index``)
 
 Crash safety comes from write-temp, fsync, rename, fsync-folder; concurrency safety
-from an exclusive ``flock`` on the sidecar, held from the read to the rename.
+from an exclusive ``flock`` on the sidecar, held from the read to the rename. Every
+write appends its entry to the change log before its rename, so listings in every
+process see it at once without scanning the folder.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import secrets
 import stat
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +35,19 @@ import pydantic
 
 from ._bounded import BoundedInputError, check_depth, read_bounded_bytes
 from ._durable import fsync_dir
+from ._file_index import (
+    INDEX_DIR,
+    VERIFY_SECONDS,
+    FileIndex,
+    abort_entry,
+    delete_entry,
+    put_entry,
+    signature,
+)
+from ._file_listing import Sig, values_of
 from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary
+from ._nonblocking import acquire, require_io
+from ._paging import SessionPage, decode_cursor, encode_cursor, require_limit
 from ._store import SessionStore, Updater, model_problem, require_stored_version
 from .exceptions import (
     ConflictError,
@@ -55,22 +70,37 @@ MAX_RECORD_DEPTH = 100
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
 _TEMP_RE = re.compile(r"\.[a-z0-9][a-z0-9_-]{0,127}\.(\d+)\.[0-9a-f]+\.tmp")
 _STALE_TEMP_SECONDS = 3600
-# A folder mtime this much older than a scan cannot hide a later change: a later
-# write gets a later mtime. Kernels stamp files from a clock that lags by at most one
-# tick (<= 10 ms), so 50 ms is safe where timestamps have sub-millisecond digits;
-# filesystems with whole-second (or coarser) timestamps get 2 s.
-_SETTLED_NS = 50_000_000
+# On a filesystem with whole-second (or coarser) timestamps, a record rewritten in place
+# by hand within the same tick keeps its signature; such a record is cached only once
+# its mtime is this much in the past.
 _SETTLED_COARSE_NS = 2_000_000_000
+
+CACHED_RECORD_BYTES = 256 * 1024
+"""Largest record kept in memory for reads (and so answered without a thread hop)."""
+_CACHE_ENTRIES = 512
+_CACHE_BYTES = 32 * 1024 * 1024
 
 _SUMMARY_KEYS = {name: name for name in SessionSummary.model_fields} | {
     "last_updated": "updated_at"
 }
 
-_Sig = tuple[int, int, int]
+
+def _valid_id(session_id: str) -> bool:
+    return _ID_RE.fullmatch(session_id) is not None
 
 
-def _signature(st: os.stat_result) -> _Sig:
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+def _settled(sig: Sig) -> bool:
+    """Whether the signature tells this record apart from an in-place rewrite of it."""
+    return sig[0] % 1_000_000 != 0 or sig[0] <= time.time_ns() - _SETTLED_COARSE_NS
+
+
+class _Cached:
+    """A record in memory: its signature, its bytes, and the session parsed from them."""
+
+    __slots__ = ("data", "session", "sig")
+
+    def __init__(self, sig: Sig, data: bytes, session: Session | None) -> None:
+        self.sig, self.data, self.session = sig, data, session
 
 
 def _pid_alive(pid: int) -> bool:
@@ -121,33 +151,50 @@ def _read_summary(path: str, session_id: str) -> SessionSummary:
     return SessionSummary.model_validate({key: data[src] for key, src in _SUMMARY_KEYS.items()})
 
 
-class FileSessionStore(SessionStore):
+class FileSessionStore(SessionStore):  # pylint: disable=too-many-public-methods
     """Sessions as JSON files in one folder, safe across threads, processes and crashes.
 
     Requires a local POSIX filesystem (``fcntl.flock``, ``os.link``, atomic ``os.replace``).
     Opening a store runs :meth:`setup`.
+
+    Listings come from a change log that every store appends to as it writes (see
+    ``pos_engine._file_index``): a page costs a read of what was appended since the last
+    one and a stat per write still in flight, however many sessions there are. A record
+    changed by something other than a store (by hand, a backup tool, an older version)
+    is seen at the next verification: every ``verify_seconds``, or :meth:`verify`.
 
     Args:
         state_dir: The folder holding the session files; created (mode 0700) if missing.
             An existing folder keeps the mode its owner gave it.
         durable: ``fsync`` every file and folder change. Turn off only for tests and
             throwaway runs: a power loss may then lose recent writes (never corrupt them).
+        verify_seconds: How often a listing checks every record's stat signature
+            (None: only when :meth:`verify` is called).
     """
 
     kind: ClassVar[str] = "file"
+    nonblocking_reads: ClassVar[bool] = True
 
-    def __init__(self, state_dir: str | os.PathLike[str], *, durable: bool = True) -> None:
+    def __init__(
+        self,
+        state_dir: str | os.PathLike[str],
+        *,
+        durable: bool = True,
+        verify_seconds: float | None = VERIFY_SECONDS,
+    ) -> None:
         self._dir = Path(state_dir).absolute()
         self._locks = self._dir / ".locks"
         self._durable = durable
         self._cache_lock = threading.Lock()
-        self._cache: dict[str, tuple[_Sig, SessionSummary]] = {}
-        self._corrupt: dict[str, _Sig] = {}
-        # Ids in listing order; re-sorted only when the set of ids (or a created_at) changes,
-        # since an update leaves a session's place in the listing as it was.
-        self._order: list[str] | None = None
-        self._dir_mtime_ns = -1
-        self._scan_ns = 0
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._cache_bytes = 0
+        self._index = FileIndex(
+            self._dir,
+            valid_id=_valid_id,
+            read_summary=_read_summary_of,
+            session_lock=self._settling,
+            verify_seconds=verify_seconds,
+        )
         self.setup()
 
     @classmethod
@@ -162,6 +209,15 @@ class FileSessionStore(SessionStore):
         """The folder a project's sessions live in (``.praxis-os/state/workflows``)."""
         return Path(project_root) / ".praxis-os" / "state" / "workflows"
 
+    @staticmethod
+    def project_index_dir(project_root: str | os.PathLike[str]) -> Path:
+        """The folder of a project's store index: a cache any store open rebuilds if missing.
+
+        Its bytes depend on the order of writes, not only on the sessions, so a comparison
+        of a project before and after (a cutover's rollback) leaves it out.
+        """
+        return FileSessionStore.project_state_dir(project_root) / INDEX_DIR
+
     @property
     def state_dir(self) -> Path:
         """The absolute path of the folder holding the session files."""
@@ -174,7 +230,7 @@ class FileSessionStore(SessionStore):
         )
 
     def setup(self) -> None:
-        """Create the folder if missing and remove temp files orphaned by dead writers."""
+        """Create the folder and its index if missing; remove temp files of dead writers."""
         self._dir.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._dir.mkdir(mode=0o700)
@@ -189,7 +245,11 @@ class FileSessionStore(SessionStore):
             )
         self._locks.mkdir(mode=0o700, exist_ok=True)
         cutoff = time.time() - _STALE_TEMP_SECONDS
-        with os.scandir(self._dir) as entries:
+        for folder in (self._dir, self._dir / INDEX_DIR):
+            try:
+                entries = list(os.scandir(folder))
+            except FileNotFoundError:
+                continue
             for entry in entries:
                 match = _TEMP_RE.fullmatch(entry.name)
                 if match is None:
@@ -200,6 +260,12 @@ class FileSessionStore(SessionStore):
                     os.unlink(entry.path)
                 except FileNotFoundError:
                     pass  # its writer renamed or removed it meanwhile
+        with _os_errors("(index)", "index"):
+            self._index.setup()
+
+    def close(self) -> None:
+        """Close the change log."""
+        self._index.close()
 
     def create(self, session: Session) -> Session:
         """Store a new session at version 1 and return it as stored.
@@ -208,38 +274,93 @@ class FileSessionStore(SessionStore):
             ConflictError: a session with this id exists.
             ValidationError: the session id is not a valid id.
         """
-        final = self._path(session.session_id)
+        session_id = session.session_id
+        final = self._path(session_id)
         stored = session.model_copy(update={"version": 1})
-        with _os_errors(session.session_id, "create"):
-            tmp, sig = self._write_temp(stored)
+        if not self._link_new(session_id, final, stored):
+            raise ConflictError(
+                f"session {session_id!r} already exists",
+                remediation="Choose another session id, or delete the existing session first.",
+            )
+        return stored
+
+    def _link_new(self, session_id: str, final: str, stored: Session) -> bool:
+        """Write ``stored`` under a new id (never over an existing record); return whether it was."""
+        # Held so that compaction never settles this write's entry while it is in flight;
+        # _settling removes the lock file again when no record results.
+        with self._settling(session_id), _os_errors(session_id, "create"):
+            tmp, sig, data = self._write_temp(stored)
             try:
-                os.link(tmp, final)  # unlike rename, link never overwrites: exclusive and atomic
-            except FileExistsError:
-                raise ConflictError(
-                    f"session {session.session_id!r} already exists",
-                    remediation="Choose another session id, or delete the existing session first.",
-                ) from None
+                size = self._index.append(put_entry(session_id, sig, values_of(stored.summary())))
+                try:
+                    os.link(tmp, final)  # unlike rename, link never overwrites: exclusive, atomic
+                except BaseException as exc:
+                    self._index.append(abort_entry(session_id, sig))
+                    if isinstance(exc, FileExistsError):
+                        return False
+                    raise
             finally:
                 os.unlink(tmp)
             self._fsync_dir()
-        self._remember(stored, sig)
-        return stored
+        self._remember(session_id, sig, data)
+        self._index.compact_if_large(size)
+        return True
 
     def load(self, session_id: str) -> Session:
-        """Return the stored session.
+        """Return the stored session (a private copy).
 
         Raises:
             NotFoundError: no such session.
             CorruptSessionError: the file cannot be read, parsed or validated.
         """
+        require_io()
+        return self._read(session_id)[0]
+
+    def peek(self, session_id: str) -> Session:
+        """Return the stored session, shared with the store's cache: never change it.
+
+        A record of at most ``CACHED_RECORD_BYTES`` is kept in memory, checked against
+        its file by one ``stat`` per call.
+
+        Raises:
+            NotFoundError: no such session.
+            CorruptSessionError: the file cannot be read, parsed or validated.
+            WouldBlock: inside ``nonblocking()``, when the record must be read from disk.
+        """
         path = self._path(session_id)
+        try:
+            sig = signature(os.stat(path, follow_symlinks=False))
+        except FileNotFoundError:
+            raise _not_found(session_id) from None
+        except OSError:
+            sig = None
+        acquire(self._cache_lock)
+        try:
+            cached = self._cache.get(session_id)
+            if cached is not None and cached.sig == sig:
+                self._cache.move_to_end(session_id)
+                if cached.session is None:
+                    cached.session = Session.model_validate_json(cached.data)
+                return cached.session
+        finally:
+            self._cache_lock.release()
+        require_io()
+        session, data, read_sig = self._read(session_id)
+        if read_sig is not None and read_sig == sig:
+            self._remember(session_id, read_sig, data, session)
+        return session
+
+    def _read(self, session_id: str) -> tuple[Session, bytes, Sig | None]:
+        """Read and check a record; return it, its bytes and its signature before the read."""
+        path = self._path(session_id)
+        try:
+            sig: Sig | None = signature(os.stat(path, follow_symlinks=False))
+        except OSError:
+            sig = None
         try:
             raw = _read_record(path)
         except FileNotFoundError:
-            raise NotFoundError(
-                f"session {session_id!r} does not exist",
-                remediation="Call list_sessions to see the existing sessions and use one of those.",
-            ) from None
+            raise _not_found(session_id) from None
         except BoundedInputError as exc:
             raise _corrupt(session_id, str(exc)) from None
         except OSError as exc:
@@ -255,12 +376,25 @@ class FileSessionStore(SessionStore):
             raise _corrupt(session_id, model_problem(exc)) from None
         if session.session_id != session_id:
             raise _corrupt(session_id, f"holds session id {session.session_id!r}")
-        return session
+        return session, raw, sig
+
+    def _current(self, session_id: str) -> Session:
+        """Return a private copy of the record, from memory when its signature still matches."""
+        try:
+            sig = signature(os.stat(self._path(session_id), follow_symlinks=False))
+        except FileNotFoundError:
+            raise _not_found(session_id) from None
+        with self._cache_lock:
+            cached = self._cache.get(session_id)
+            data = cached.data if cached is not None and cached.sig == sig else None
+        if data is not None:
+            return Session.model_validate_json(data)  # our own bytes: already checked
+        return self._read(session_id)[0]
 
     def update(self, session_id: str, updater: Updater) -> Session:
         """Apply ``updater`` under an exclusive lock and return the session as stored.
 
-        ``updater`` gets a deep copy and must not call this store for the same session
+        ``updater`` gets a private copy and must not call this store for the same session
         (the lock is not re-entrant). The store sets ``version``; ``updated_at`` is the
         caller's. If ``updater`` returns None or raises, nothing is written.
 
@@ -271,30 +405,42 @@ class FileSessionStore(SessionStore):
         """
         with self._locked(session_id) as lock_path:
             try:
-                current = self.load(session_id)
+                current = self._current(session_id)
             except NotFoundError:
                 # Leave no lock file behind for an id that does not exist.
                 Path(lock_path).unlink(missing_ok=True)
                 raise
-            result = updater(current.model_copy(deep=True))
+            version = current.version
+            result = updater(current)
             if result is None:
-                return current
+                return self._current(session_id)  # the updater may have changed its copy
             if result.session_id != session_id:
                 raise ValidationError(
                     f"an update of session {session_id!r} changed its id",
                     remediation="Leave session_id unchanged in the updater.",
                 )
-            stored = result.model_copy(update={"version": current.version + 1})
-            with _os_errors(session_id, "update"):
-                tmp, sig = self._write_temp(stored)
+            stored = result.model_copy(update={"version": version + 1})
+            size = self._replace(session_id, stored, "update")
+        self._index.compact_if_large(size)
+        return stored
+
+    def _replace(self, session_id: str, stored: Session, action: str) -> int:
+        """Write ``stored`` over the record; caller holds the session's lock. Returns the log size."""
+        with _os_errors(session_id, action):
+            tmp, sig, data = self._write_temp(stored)
+            try:
+                size = self._index.append(put_entry(session_id, sig, values_of(stored.summary())))
                 try:
                     os.replace(tmp, self._path(session_id))
                 except BaseException:
-                    Path(tmp).unlink(missing_ok=True)
+                    self._index.append(abort_entry(session_id, sig))
                     raise
-                self._fsync_dir()
-        self._remember(stored, sig)
-        return stored
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            self._fsync_dir()
+        self._remember(session_id, sig, data)
+        return size
 
     def import_session(self, session: Session, *, replace: bool = False) -> bool:
         """Store ``session`` exactly as given, version included; return whether it was written.
@@ -310,84 +456,91 @@ class FileSessionStore(SessionStore):
         require_stored_version(session)
         stored = session.model_copy(deep=True)
         if not replace:
-            with _os_errors(session_id, "import"):
-                tmp, sig = self._write_temp(stored)
-                try:
-                    os.link(tmp, final)
-                except FileExistsError:
-                    return False
-                finally:
-                    os.unlink(tmp)
-                self._fsync_dir()
-        else:
-            with self._locked(session_id), _os_errors(session_id, "import"):
-                tmp, sig = self._write_temp(stored)
-                try:
-                    os.replace(tmp, final)
-                except BaseException:
-                    Path(tmp).unlink(missing_ok=True)
-                    raise
-                self._fsync_dir()
-        self._remember(stored, sig)
+            return self._link_new(session_id, final, stored)
+        with self._locked(session_id):
+            size = self._replace(session_id, stored, "import")
+        self._index.compact_if_large(size)
         return True
 
     def delete(self, session_id: str) -> bool:
         """Remove the session and its lock file; return whether it existed."""
         path = self._path(session_id)
+        size = 0
         with self._locked(session_id) as lock_path, _os_errors(session_id, "delete"):
-            try:
-                os.unlink(path)
-                existed = True
-            except FileNotFoundError:
-                existed = False
+            existed = os.path.lexists(path)
+            if existed:
+                size = self._index.append(delete_entry(session_id))
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    existed = False
             # Unlinked while held: a waiter then sees it holds an orphan and starts over.
             Path(lock_path).unlink(missing_ok=True)
             self._fsync_dir()
-        with self._cache_lock:
-            self._cache.pop(session_id, None)
-            self._corrupt.pop(session_id, None)
-            self._order = None
+        self._forget(session_id)
+        self._index.compact_if_large(size)
         return existed
 
     def exists(self, session_id: str) -> bool:
         """Return whether a record (readable or not) is stored under this id."""
         return os.path.exists(self._path(session_id))
 
+    # -- listing --------------------------------------------------------------------------
+
     def list_summaries(self, status: SessionStatus | None = None) -> list[SessionSummary]:
         """Return the readable sessions' summaries, newest ``created_at`` first.
 
-        Ties are ordered by session id, descending. Only files changed since the last
-        call are read, and a folder unchanged since a scan at least 50 ms (2 s on
-        coarse-timestamp filesystems) after its last change is not scanned at all:
-        stores always rename into the folder, so a file edited in place by hand is
-        seen once anything else in the folder changes.
-        The summaries are shared with the cache: treat them as read-only.
+        Ties are ordered by session id, descending. The listing comes from the change
+        log, never from a scan of the folder (see the class docstring).
         """
-        with self._cache_lock:
-            self._refresh()
-            if self._order is None:
-                self._order = [
-                    session_id
-                    for _, session_id in sorted(
-                        ((entry[1].created_at, sid) for sid, entry in self._cache.items()),
-                        reverse=True,
-                    )
-                ]
-            cache = self._cache
-            listing = [cache[session_id][1] for session_id in self._order]
-        return [s for s in listing if status is None or s.status == status]
+        with self._index.reading() as listing:
+            return listing.summaries(status)
+
+    def list_page(
+        self,
+        status: SessionStatus | None = None,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> SessionPage:
+        """Return one page of the listing from the index (see :meth:`SessionStore.list_page`).
+
+        Costs a binary search and ``limit`` summaries, however many sessions there are.
+        """
+        size = require_limit(limit)
+        after = decode_cursor(cursor) if cursor is not None else None
+        with self._index.reading() as listing:
+            page, total, more = listing.page(status, size, after)
+        return SessionPage(
+            summaries=page,
+            total=total,
+            next_cursor=encode_cursor(page[-1]) if more and page else None,
+        )
 
     def corrupt_ids(self) -> list[str]:
-        """Return the ids of the files the last listing could not read."""
-        with self._cache_lock:
-            return sorted(self._corrupt)
+        """Return the ids of the records the index found unreadable."""
+        with self._index.reading() as listing:
+            return sorted(listing.corrupt)
 
     def count_by_status(self) -> dict[str, int]:
         """Return how many readable sessions are in each status."""
-        with self._cache_lock:
-            self._refresh()
-            counts = Counter(summary.status for _, summary in self._cache.values())
+        counts: Counter[str] = Counter()
+        for (status, _), count in self.count_by_kind().items():
+            counts[status] += count
         return {status: counts[status] for status in SESSION_STATUSES}
+
+    def count_by_kind(self) -> Counter[tuple[str, str]]:
+        """Return how many readable sessions there are of each (status, workflow_type)."""
+        with self._index.reading() as listing:
+            return listing.kinds()
+
+    def verify(self) -> None:
+        """Check every record against the listing now, reading those that changed.
+
+        A listing sees every write made through a store at once; this also sees files
+        added, edited or removed by other means, and records that became unreadable.
+        """
+        self._index.verify()
 
     # -- internals -----------------------------------------------------------------------
 
@@ -425,6 +578,16 @@ class FileSessionStore(SessionStore):
             finally:
                 os.close(fd)
 
+    @contextmanager
+    def _settling(self, session_id: str) -> Iterator[None]:
+        """Hold a session's lock for the index; leave no lock file for a missing record."""
+        with self._locked(session_id) as lock_path:
+            try:
+                yield
+            finally:
+                if not os.path.lexists(self._path(session_id)):
+                    Path(lock_path).unlink(missing_ok=True)
+
     def _open_lock(self, session_id: str, lock_path: str) -> int:
         """Open (creating) the sidecar lock file, never through a symlink.
 
@@ -451,8 +614,8 @@ class FileSessionStore(SessionStore):
             remediation="Check what writes into the session state folder's .locks/ and retry.",
         )
 
-    def _write_temp(self, session: Session) -> tuple[str, _Sig]:
-        """Write the record to a new temp file; return its path and stat signature.
+    def _write_temp(self, session: Session) -> tuple[str, Sig, bytes]:
+        """Write the record to a new temp file; return its path, stat signature and bytes.
 
         Raises:
             LimitError: the record would be over ``MAX_RECORD_BYTES`` (nothing is written).
@@ -475,75 +638,49 @@ class FileSessionStore(SessionStore):
             if self._durable:
                 os.fsync(fd)
             # Rename and link keep the inode and its mtime: this signature stays valid.
-            sig = _signature(os.fstat(fd))
+            sig = signature(os.fstat(fd))
         except BaseException:
             os.close(fd)
             Path(tmp).unlink(missing_ok=True)
             raise
         os.close(fd)
-        return tmp, sig
+        return tmp, sig, data
 
     def _fsync_dir(self) -> None:
         if self._durable:
             fsync_dir(self._dir)
 
-    def _remember(self, session: Session, sig: _Sig) -> None:
-        """Cache what this instance just wrote, so listing need not read it back."""
+    def _remember(
+        self, session_id: str, sig: Sig, data: bytes, session: Session | None = None
+    ) -> None:
+        """Keep a small record in memory, so reads of it need no file read."""
+        if len(data) > CACHED_RECORD_BYTES or not _settled(sig):
+            self._forget(session_id)
+            return
         with self._cache_lock:
-            self._keep(session.session_id, sig, session.summary())
-            self._corrupt.pop(session.session_id, None)
+            previous = self._cache.pop(session_id, None)
+            if previous is not None:
+                self._cache_bytes -= len(previous.data)
+            self._cache[session_id] = _Cached(sig, data, session)
+            self._cache_bytes += len(data)
+            while len(self._cache) > _CACHE_ENTRIES or self._cache_bytes > _CACHE_BYTES:
+                _, evicted = self._cache.popitem(last=False)
+                self._cache_bytes -= len(evicted.data)
 
-    def _keep(self, session_id: str, sig: _Sig, summary: SessionSummary) -> None:
-        """Cache a summary; a new id or a changed created_at reorders the listing."""
-        previous = self._cache.get(session_id)
-        if previous is None or previous[1].created_at != summary.created_at:
-            self._order = None
-        self._cache[session_id] = (sig, summary)
+    def _forget(self, session_id: str) -> None:
+        with self._cache_lock:
+            previous = self._cache.pop(session_id, None)
+            if previous is not None:
+                self._cache_bytes -= len(previous.data)
 
-    def _refresh(self) -> None:
-        """Bring the cache up to date with the folder. Caller holds ``_cache_lock``."""
-        scan_ns = time.time_ns()
-        dir_mtime_ns = os.stat(self._dir).st_mtime_ns
-        settle = _SETTLED_COARSE_NS if dir_mtime_ns % 1_000_000 == 0 else _SETTLED_NS
-        if dir_mtime_ns == self._dir_mtime_ns and dir_mtime_ns <= self._scan_ns - settle:
-            return  # every write renames into the folder, so nothing changed since that scan
-        seen: set[str] = set()
-        cache = self._cache
-        with os.scandir(self._dir) as entries:
-            for entry in entries:
-                # This loop runs once per session file (10,000 of them on a big project):
-                # the cheap checks come first, and an unchanged file costs one stat.
-                name = entry.name
-                if not name.endswith(".json"):
-                    continue
-                session_id = name[:-5]
-                try:
-                    # Never follow: a record that is a link is refused when read, not stat'ed.
-                    sig = _signature(entry.stat(follow_symlinks=False))
-                except FileNotFoundError:
-                    continue  # deleted during the scan
-                cached = cache.get(session_id)
-                if cached is not None and cached[0] == sig:
-                    seen.add(session_id)
-                    continue
-                if not _ID_RE.fullmatch(session_id):
-                    continue
-                seen.add(session_id)
-                if self._corrupt.get(session_id) == sig:
-                    continue
-                try:
-                    summary = _read_summary(entry.path, session_id)
-                except FileNotFoundError:
-                    seen.discard(session_id)  # deleted during the scan
-                except (OSError, ValueError, KeyError, TypeError, RecursionError):
-                    self._corrupt[session_id] = sig
-                    if self._cache.pop(session_id, None) is not None:
-                        self._order = None
-                else:
-                    self._keep(session_id, sig, summary)
-                    self._corrupt.pop(session_id, None)
-        for gone in (self._cache.keys() | self._corrupt.keys()) - seen:
-            self._cache.pop(gone, None)
-            self._corrupt.pop(gone, None)
-            self._order = None
-        self._dir_mtime_ns, self._scan_ns = dir_mtime_ns, scan_ns
+
+def _not_found(session_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"session {session_id!r} does not exist",
+        remediation="Call list_sessions to see the existing sessions and use one of those.",
+    )
+
+
+def _read_summary_of(path: str, session_id: str) -> SessionSummary:
+    """Read a record's summary for the index (looked up at call time: tests count calls)."""
+    return _read_summary(path, session_id)

@@ -8,15 +8,28 @@ from ._models import SESSION_STATUSES, SessionStatus
 from .exceptions import ValidationError
 
 __all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_CURSOR_CHARS",
     "MAX_NOTE_CHARS",
+    "MAX_PAGE_SIZE",
     "require_dict",
     "require_int",
     "require_optional_str",
+    "require_page_size",
     "require_status_filter",
 ]
 
 MAX_NOTE_CHARS = 2000
 """Longest free-text note accepted (a delete reason, a pause note), in characters."""
+
+MAX_CURSOR_CHARS = 1024
+"""Longest list_sessions cursor accepted (the stores' cursors are far shorter)."""
+
+DEFAULT_PAGE_SIZE = 50
+"""Sessions per list_sessions page when the call names no limit."""
+
+MAX_PAGE_SIZE = 500
+"""Most sessions one list_sessions page may hold: an answer an agent can take in."""
 
 
 def require_int(name: str, value: object) -> int:
@@ -68,3 +81,17 @@ def require_status_filter(value: object) -> SessionStatus | None:
         remediation="Pass status as active, paused, completed or failed, or leave it out.",
         details={"allowed": list(SESSION_STATUSES)},
     )
+
+
+def require_page_size(value: object) -> int:
+    """Return a list_sessions page size: :data:`DEFAULT_PAGE_SIZE` for None, else 1 to 500."""
+    if value is None:
+        return DEFAULT_PAGE_SIZE
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
+        raise ValidationError(
+            f"limit must be an integer from 1 to {MAX_PAGE_SIZE}, got {value!r:.60}",
+            remediation=f"Pass a page size from 1 to {MAX_PAGE_SIZE} ({DEFAULT_PAGE_SIZE} when "
+            "left out), and follow next_cursor for the following pages.",
+            details={"parameter": "limit", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        )
+    return value

@@ -14,7 +14,12 @@ from ._definitions import WorkflowRegistry
 from ._dynamic import plan_summary, workflow_of_session
 from ._lifecycle import next_actions, require_status
 from ._models import PauseCheckpoint, Session, SessionSummary
-from ._params import require_optional_str, require_status_filter
+from ._params import (
+    MAX_CURSOR_CHARS,
+    require_optional_str,
+    require_page_size,
+    require_status_filter,
+)
 from ._store import SessionStore
 from .guards import validate_session_id
 
@@ -63,18 +68,41 @@ class StateManager:
         return self.now().isoformat(timespec="microseconds")
 
     def load(self, session_id: object) -> Session:
-        """Validate ``session_id`` and return the stored session."""
+        """Validate ``session_id`` and return the stored session (a private copy)."""
         return self.store.load(validate_session_id(session_id))
 
-    def list_sessions(self, status: object = None) -> dict[str, Any]:
-        """List sessions (newest first), optionally only those in ``status``."""
+    def peek(self, session_id: object) -> Session:
+        """Validate ``session_id`` and return the stored session for reading only.
+
+        It may be shared with the store's cache: neither it nor anything taken from
+        it (artifacts, lists) may be changed, in the answer built from it either.
+        """
+        return self.store.peek(validate_session_id(session_id))
+
+    def list_sessions(
+        self, status: object = None, limit: object = None, cursor: object = None
+    ) -> dict[str, Any]:
+        """List one page of sessions, newest first, optionally only those in ``status``.
+
+        Args:
+            status: Only sessions in this status (None: all).
+            limit: Page size, 1 to 500 (None: 50).
+            cursor: A previous page's ``next_cursor``: continue after it (None: from the newest).
+        """
         wanted = require_status_filter(status)
-        sessions = _SUMMARIES.dump_python(self.store.list_summaries(wanted))
+        size = require_page_size(limit)
+        after = require_optional_str("cursor", cursor, max_chars=MAX_CURSOR_CHARS)
+        page = self.store.list_page(wanted, limit=size, cursor=after)
+        sessions = _SUMMARIES.dump_python(page.summaries)
         result: dict[str, Any] = {
             "sessions": sessions,
             "count": len(sessions),
+            "total": page.total,
+            "next_cursor": page.next_cursor,
+            "limit": size,
             "status_filter": wanted,
-            "next_actions": ["get_session", "get_state", "start"],
+            "next_actions": ["get_session", "get_state", "start"]
+            + (["list_sessions"] if page.next_cursor else []),
         }
         corrupt = self.store.corrupt_ids()
         if corrupt:
@@ -83,7 +111,7 @@ class StateManager:
 
     def get_session(self, session_id: object) -> dict[str, Any]:
         """Return one session in full: history, options, errors, artifacts."""
-        session = self.load(session_id)
+        session = self.peek(session_id)
         data = session.model_dump(mode="json", exclude={"evidence", "plan"})
         data["last_updated"] = data.pop("updated_at")
         data["evidence_phases"] = sorted(int(k) for k in session.evidence)
@@ -172,7 +200,7 @@ class StateManager:
 
     def get_errors(self, session_id: object) -> dict[str, Any]:
         """Return every error recorded against the session, oldest first."""
-        session = self.load(session_id)
+        session = self.peek(session_id)
         errors = [e.model_dump() for e in session.errors]
         return {
             "session_id": session.session_id,

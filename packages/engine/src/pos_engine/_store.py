@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Self
@@ -15,6 +16,7 @@ from typing import ClassVar, Self
 import pydantic
 
 from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary, utc_now
+from ._nonblocking import require_io
 from ._paging import SessionPage, decode_cursor, encode_cursor, listing_key, require_limit
 from ._snapshot import RestoreReport, SessionSnapshot
 from .exceptions import CorruptSessionError, NotFoundError, ValidationError
@@ -81,6 +83,10 @@ class SessionStore(ABC):
     """
 
     kind: ClassVar[str] = "abstract"
+    nonblocking_reads: ClassVar[bool] = False
+    """Whether :meth:`peek` and :meth:`list_page` honour ``pos_engine.nonblocking()``: answer
+    from memory or raise ``WouldBlock``, never wait for I/O. A server answers read actions on
+    its event loop only over a store that says so; others always run in a worker thread."""
 
     def setup(self) -> None:  # noqa: B027 - optional hook, idempotent by contract
         """Prepare the backend (folders, tables, recovery). Safe to call repeatedly."""
@@ -130,6 +136,20 @@ class SessionStore(ABC):
             NotFoundError: no such session.
             CorruptSessionError: the record exists but cannot be read.
         """
+
+    def peek(self, session_id: str) -> Session:
+        """Return the stored session for reading only: it may be shared, never change it.
+
+        Read actions use it; a backend may answer from a cache it keeps coherent with
+        the stored record. The default is :meth:`load`.
+
+        Raises:
+            NotFoundError: no such session.
+            CorruptSessionError: the record exists but cannot be read.
+            WouldBlock: inside ``pos_engine.nonblocking()``, when the answer needs I/O.
+        """
+        require_io()
+        return self.load(session_id)
 
     @abstractmethod
     def update(self, session_id: str, updater: Updater) -> Session:
@@ -236,6 +256,13 @@ class SessionStore(ABC):
         for summary in self.list_summaries():
             counts[summary.status] = counts.get(summary.status, 0) + 1
         return counts
+
+    def count_by_kind(self) -> Counter[tuple[str, str]]:
+        """Return how many sessions there are of each ``(status, workflow_type)``.
+
+        Monitoring samples it every minute; backends with an index override it.
+        """
+        return Counter((s.status, s.workflow_type) for s in self.list_summaries())
 
     # -- snapshots -----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, LiteralString
@@ -130,6 +131,8 @@ _PAGE = {
 _COUNT = _q("SELECT coalesce(sum(sessions), 0) FROM {counts}")
 _COUNT_STATUS = _q("SELECT coalesce(sum(sessions), 0) FROM {counts} WHERE status = %s")
 _COUNT_BY_STATUS = _q("SELECT status, sessions FROM {counts} WHERE sessions <> 0")
+# Monitoring's once-a-minute sample: one aggregate instead of every summary.
+_COUNT_BY_KIND = _q("SELECT status, workflow_type, count(*) FROM {table} GROUP BY 1, 2")
 _SCHEMA_VERSION = _q("SELECT coalesce(max(version), 0) FROM {schema_table}")
 _SCHEMA_EXISTS = _q("SELECT to_regclass(%s) IS NOT NULL")
 _RECORD_MIGRATION = _q("INSERT INTO {schema_table} (version, description) VALUES (%s, %s)")
@@ -567,6 +570,12 @@ class PostgresSessionStore(SessionStore):
         counts: dict[str, int] = dict.fromkeys(SESSION_STATUSES, 0)
         counts.update({str(status): int(n) for status, n in rows})
         return counts
+
+    def count_by_kind(self) -> Counter[tuple[str, str]]:
+        """Return how many sessions there are of each (status, workflow_type), in one query."""
+        with self._errors("count sessions"), self._pool.connection() as conn:
+            rows = conn.execute(_COUNT_BY_KIND).fetchall()
+        return Counter({(str(status), str(kind)): int(n) for status, kind, n in rows})
 
     # -- errors --------------------------------------------------------------------------
 

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pos_engine import (
+    DEFAULT_PAGE_SIZE,
+    MAX_CURSOR_CHARS,
     MAX_NOTE_CHARS,
     MAX_OPTIONS_BYTES,
+    MAX_PAGE_SIZE,
     SESSION_STATUSES,
     StateManager,
     ValidationError,
@@ -135,6 +138,8 @@ class ActionSpec:  # pylint: disable=too-many-instance-attributes  # one field p
         example: Arguments (besides ``action``) of a correct call.
         handler: Calls the engine; receives only parameters listed above.
         next_actions: Offered when the engine's answer carries none (no session involved).
+        read_only: The action changes nothing, so a server may answer it on its event
+            loop when everything it needs is in memory.
     """
 
     name: str
@@ -145,6 +150,7 @@ class ActionSpec:  # pylint: disable=too-many-instance-attributes  # one field p
     example: Mapping[str, Any]
     handler: Handler = field(repr=False)
     next_actions: tuple[str, ...] = ()
+    read_only: bool = False
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -264,6 +270,18 @@ PARAMETERS: dict[str, Parameter] = {
             "status", "string", "Only sessions in this status (list_sessions).", SESSION_STATUSES
         ),
         Parameter(
+            "limit",
+            "integer",
+            f"Sessions per page, 1-{MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE} (list_sessions).",
+            constraints={"minimum": 1, "maximum": MAX_PAGE_SIZE},
+        ),
+        Parameter(
+            "cursor",
+            "string",
+            "The previous page's next_cursor, to continue (list_sessions).",
+            constraints={"maxLength": MAX_CURSOR_CHARS},
+        ),
+        Parameter(
             "reason",
             "string",
             "Why the session is deleted, for the log (delete_session).",
@@ -321,7 +339,7 @@ def _get_state(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _list_sessions(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
-    return b.state.list_sessions(p.get("status"))
+    return b.state.list_sessions(p.get("status"), p.get("limit"), p.get("cursor"))
 
 
 def _get_session(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
@@ -367,6 +385,7 @@ ACTIONS: dict[str, ActionSpec] = {
             optional=("category",),
             example={"category": "code_generation"},
             handler=_list_workflows,
+            read_only=True,
             next_actions=("start", "list_sessions"),
         ),
         ActionSpec(
@@ -386,6 +405,7 @@ ACTIONS: dict[str, ActionSpec] = {
             optional=(),
             example=_SID,
             handler=_get_phase,
+            read_only=True,
         ),
         ActionSpec(
             "get_task",
@@ -395,6 +415,7 @@ ACTIONS: dict[str, ActionSpec] = {
             optional=(),
             example={**_SID, "phase": 1, "task_number": 1},
             handler=_get_task,
+            read_only=True,
         ),
         ActionSpec(
             "complete_phase",
@@ -413,15 +434,17 @@ ACTIONS: dict[str, ActionSpec] = {
             optional=(),
             example=_SID,
             handler=_get_state,
+            read_only=True,
         ),
         ActionSpec(
             "list_sessions",
             group="management",
-            summary="sessions, newest first",
+            summary="one page of sessions, newest first, with total and next_cursor",
             required=(),
-            optional=("status",),
-            example={"status": "active"},
+            optional=("status", "limit", "cursor"),
+            example={"status": "active", "limit": 20},
             handler=_list_sessions,
+            read_only=True,
             next_actions=("get_session", "get_state", "start"),
         ),
         ActionSpec(
@@ -432,6 +455,7 @@ ACTIONS: dict[str, ActionSpec] = {
             optional=(),
             example=_SID,
             handler=_get_session,
+            read_only=True,
         ),
         ActionSpec(
             "delete_session",
@@ -486,6 +510,7 @@ ACTIONS: dict[str, ActionSpec] = {
             optional=(),
             example=_SID,
             handler=_get_errors,
+            read_only=True,
         ),
     )
 }

@@ -285,10 +285,13 @@ def build_app(
     """Return the Starlette app serving ``server`` at ``path``, and its session manager.
 
     Mirrors the SDK's ``streamable_http_app`` (same manager, same bearer middleware),
-    with :class:`LimitedSessionManager` in place of the plain manager.
+    with :class:`LimitedSessionManager` in place of the plain manager. A POST is
+    answered with one JSON body, not an SSE stream: no tool call streams anything, and
+    the SDK's JSON mode serves more requests per second.
     """
     manager = LimitedSessionManager(
         app=server._lowlevel_server,
+        json_response=True,
         security_settings=security,
         max_request_body_size=max_body_bytes,
         session_idle_timeout=limits.session_idle_timeout,

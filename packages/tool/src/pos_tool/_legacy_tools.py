@@ -69,6 +69,7 @@ from ._tool import (
     _success,
     _to_json,
     answer_call,
+    answers_inline,
 )
 
 if TYPE_CHECKING:
@@ -324,6 +325,7 @@ def _create_workflow(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
                 remediation="Call validate_workflow on it, or choose another workflow_type.",
             ) from None
         fsync_dir(target.parent)
+        b.engine.registry.invalidate()  # the next list_workflows shows it at once
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {
@@ -543,15 +545,15 @@ def _run_legacy(
         # The pos_workflow dispatcher itself: same checks, answers and error handling.
         response = _run(backends, {"action": tool.action, **params}, ())
     else:
-        paths = _server_paths(backends.engine.project_root)
+        root = backends.engine.project_root
         try:
             result = _HANDLERS[tool.name](backends, params)
         except ActionInputError as exc:
             response = {"status": "error", "action": tool.name, **exc.to_dict()}
         except PosError as exc:
-            response = _failure(tool.name, exc, paths)
+            response = _failure(tool.name, exc, root)
         else:
-            response = _success(tool.name, _scrub(result, paths), ())
+            response = _success(tool.name, _scrub(result, _server_paths(root)), ())
     response["action"] = tool.name
     return response, _to_json(response)
 
@@ -587,6 +589,7 @@ async def _respond(
         label=tool.action or tool.name,
         action=tool.name,
         monitor=monitor,
+        inline=not tool.writes and answers_inline(backends, tool.action),
     )
 
 

@@ -9,6 +9,7 @@ no exception escapes and no error carries a server path or a traceback.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import json
 import logging
@@ -21,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio.to_thread
+import pydantic_core
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pos_engine import PosError, StateManager, WorkflowEngine
+from pos_engine import PosError, StateManager, WorkflowEngine, WouldBlock, nonblocking
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from ._actions import ACTIONS, GROUPS, PARAMETERS, ActionInputError, Backends, parse_call
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TOOL_NAME",
     "WorkflowResponse",
+    "answers_inline",
     "dispatch",
     "register_workflow_tools",
     "tool_description",
@@ -98,8 +101,13 @@ def tool_description() -> str:
 # ----------------------------------------------------------------- dispatch
 
 
+@functools.lru_cache(maxsize=64)
 def _server_paths(project_root: Path) -> list[tuple[str, str]]:
-    """Absolute server paths an error message must never reveal, longest first."""
+    """Absolute server paths an error message must never reveal, longest first.
+
+    Computed once per project (it resolves links): only answers that may carry a
+    path, errors and failed checkpoints, need it.
+    """
     pairs: dict[str, str] = {}
     for path, label in (
         (project_root, "<project>"),
@@ -156,11 +164,11 @@ def _success(
     return response
 
 
-def _failure(action: str | None, error: PosError, paths: list[tuple[str, str]]) -> dict[str, Any]:
+def _failure(action: str | None, error: PosError, project_root: Path) -> dict[str, Any]:
     response: dict[str, Any] = {
         "status": "error",
         "action": action,
-        **_scrub(error.to_dict(), paths),
+        **_scrub(error.to_dict(), _server_paths(project_root)),
     }
     if error.error_type == "InternalError":
         response["error_id"] = error_id = _error_id()
@@ -178,22 +186,30 @@ def _run(backends: Backends, arguments: Mapping[str, Any], sent: Collection[str]
     """Check, dispatch and shape one call (blocking: runs in a worker thread)."""
     raw_action = arguments.get("action")
     action = raw_action if isinstance(raw_action, str) else None
-    paths = _server_paths(backends.engine.project_root)
+    root = backends.engine.project_root
     try:
         call = parse_call(arguments, sent)
         result = call.spec.handler(backends, call.params)
     except ActionInputError as exc:
         return {"status": "error", "action": action, **exc.to_dict()}
     except PosError as exc:
-        return _failure(action, exc, paths)
+        return _failure(action, exc, root)
     if result.get("checkpoint_passed") is False:
         response = {"status": "error", "action": action, **result}
-        return _scrub(response, paths)  # type: ignore[no-any-return]
+        return _scrub(response, _server_paths(root))  # type: ignore[no-any-return]
     return _success(call.spec.name, result, call.spec.next_actions)
 
 
 def _to_json(response: dict[str, Any]) -> str:
-    return json.dumps(response, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """Compact JSON text of an answer (UTF-8 kept as is; NaN and infinities become null).
+
+    pydantic-core's serialiser is several times faster than ``json.dumps``; anything it
+    refuses (a lone surrogate) goes through ``json.dumps``, which keeps it as it is.
+    """
+    try:
+        return pydantic_core.to_json(response, inf_nan_mode="null").decode()
+    except (pydantic_core.PydanticSerializationError, UnicodeDecodeError, ValueError):
+        return json.dumps(response, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 Answer = tuple[dict[str, Any], str]
@@ -205,9 +221,18 @@ def _run_to_json(backends: Backends, arguments: Mapping[str, Any], sent: Collect
     return response, _to_json(response)
 
 
-async def _in_thread(work: Callable[[], Answer], action: str | None) -> Answer:
-    """Run ``work`` in a worker thread; never raises."""
+async def _answer(work: Callable[[], Answer], action: str | None, *, inline: bool) -> Answer:
+    """Run ``work`` on the event loop when ``inline`` and it needs no I/O, else in a thread.
+
+    Never raises.
+    """
     try:
+        if inline:
+            try:
+                with nonblocking():
+                    return work()
+            except WouldBlock:
+                pass  # it needs a file read or a busy lock: a worker thread does it
         return await anyio.to_thread.run_sync(work)
     # The tool's promise: no exception escapes; the traceback goes to the log only.
     except Exception:  # pylint: disable=broad-exception-caught
@@ -215,13 +240,14 @@ async def _in_thread(work: Callable[[], Answer], action: str | None) -> Answer:
         return response, _to_json(response)
 
 
-async def answer_call(
+async def answer_call(  # pylint: disable=too-many-arguments
     work: Callable[[], Answer],
     *,
     tool: str,
     label: str,
     action: str | None,
     monitor: Monitor | None,
+    inline: bool = False,
 ) -> Answer:
     """The tool edge: every pos_workflow and legacy tool call passes here once; never raises.
 
@@ -231,10 +257,19 @@ async def answer_call(
         label: The metrics label of the action (from a bounded set, never client text).
         action: The ``action`` an internal error names.
         monitor: Times and records the call, and injects faults when asked (None: neither).
+        inline: The call only reads: try it memory-only on the event loop first
+            (``pos_engine.nonblocking``); whatever needs a file read, a folder walk or a
+            lock held during I/O goes to a worker thread, as every write does.
     """
     if monitor is None:
-        return await _in_thread(work, action)
-    return await monitor.measure(tool, label, lambda: _in_thread(work, action))
+        return await _answer(work, action, inline=inline)
+    return await monitor.measure(tool, label, lambda: _answer(work, action, inline=inline))
+
+
+def answers_inline(backends: Backends, action: str | None) -> bool:
+    """Whether ``action`` is tried on the event loop: a read, over a store that allows it."""
+    spec = ACTIONS.get(action) if action is not None else None
+    return spec is not None and spec.read_only and backends.engine.store.nonblocking_reads
 
 
 async def _respond(
@@ -252,6 +287,7 @@ async def _respond(
         label=action if action in ACTIONS else "unknown",
         action=action,
         monitor=monitor,
+        inline=answers_inline(backends, action),
     )
 
 

@@ -408,6 +408,56 @@ class StoreConformance:
             cursor = page.next_cursor
         assert rest == [newest_first[2], newest_first[4], newest_first[5]]
 
+    def test_list_page_sees_every_change_made_through_another_instance_at_once(
+        self, store: SessionStore, second_store: SessionStore
+    ) -> None:
+        store.create(make_session("a", created_at="2025-01-01T00:00:01+00:00"))
+        assert [s.session_id for s in store.list_page().summaries] == ["a"]
+        b = second_store.create(make_session("b", created_at="2025-01-01T00:00:02+00:00"))
+        page = store.list_page(limit=1)
+        assert (page.summaries, page.total) == ([b.summary()], 2)
+
+        def pause(session: Session) -> Session:
+            session.status = "paused"
+            return session
+
+        paused = second_store.update("a", pause)
+        assert store.list_page("paused").summaries == [paused.summary()]
+        assert store.list_page("active").summaries == [b.summary()]
+        assert second_store.delete("b")
+        assert store.list_page() == SessionPage([paused.summary()], 1, None)
+        assert store.count_by_status() == {"active": 0, "paused": 1, "completed": 0, "failed": 0}
+
+    def test_count_by_kind_counts_each_status_and_workflow_type(
+        self, store: SessionStore, second_store: SessionStore
+    ) -> None:
+        for index, (status, workflow) in enumerate(
+            [("active", "w1"), ("active", "w1"), ("active", "w2"), ("failed", "w1")]
+        ):
+            store.create(make_session(f"s{index}", status=status, workflow_type=workflow))
+        assert second_store.count_by_kind() == {
+            ("active", "w1"): 2,
+            ("active", "w2"): 1,
+            ("failed", "w1"): 1,
+        }
+        second_store.delete("s3")
+        assert store.count_by_kind() == {("active", "w1"): 2, ("active", "w2"): 1}
+
+    def test_peek_returns_the_stored_session_and_follows_changes(
+        self, store: SessionStore, second_store: SessionStore
+    ) -> None:
+        stored = store.create(make_session("s1"))
+        assert store.peek("s1") == stored
+        assert store.peek("s1") == stored  # answered again (from a cache, where there is one)
+        changed = second_store.update("s1", _increment)
+        assert store.peek("s1") == changed
+        mine = store.load("s1")
+        mine.options["counter"] = -1  # a loaded session is private: the store is untouched
+        assert store.peek("s1") == changed
+        assert second_store.delete("s1")
+        with pytest.raises(NotFoundError, match="'s1'"):
+            store.peek("s1")
+
     def test_list_page_refuses_a_bad_limit_or_cursor(self, store: SessionStore) -> None:
         store.create(make_session("s1"))
         for limit in (0, -1, True, 2.5, "10"):
