@@ -97,7 +97,13 @@ class StoreConformance:
     def test_a_new_store_is_empty(self, store: SessionStore) -> None:
         assert store.list_summaries() == []
         assert store.corrupt_ids() == []
-        assert store.count_by_status() == {"active": 0, "paused": 0, "completed": 0, "failed": 0}
+        assert store.count_by_status() == {
+            "active": 0,
+            "paused": 0,
+            "completed": 0,
+            "failed": 0,
+            "awaiting_approval": 0,
+        }
 
     def test_setup_is_idempotent_and_keeps_sessions(self, store: SessionStore) -> None:
         store.create(make_session("kept"))
@@ -299,9 +305,21 @@ class StoreConformance:
     def test_count_by_status_counts_every_status(self, store: SessionStore) -> None:
         for index, status in enumerate(["active", "active", "paused", "failed"]):
             store.create(make_session(f"s{index}", status=status))
-        assert store.count_by_status() == {"active": 2, "paused": 1, "completed": 0, "failed": 1}
+        assert store.count_by_status() == {
+            "active": 2,
+            "paused": 1,
+            "completed": 0,
+            "failed": 1,
+            "awaiting_approval": 0,
+        }
         store.delete("s0")
-        assert store.count_by_status() == {"active": 1, "paused": 1, "completed": 0, "failed": 1}
+        assert store.count_by_status() == {
+            "active": 1,
+            "paused": 1,
+            "completed": 0,
+            "failed": 1,
+            "awaiting_approval": 0,
+        }
 
     # -- concurrency ---------------------------------------------------------------------
 
