@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 
 import nox
@@ -82,6 +83,13 @@ def smoke(session: nox.Session) -> None:
     """Start the real server over stdio and call all 14 actions through the MCP client."""
     sync(session, "dev")
     session.run("python", "scripts/smoke.py", *session.posargs)
+
+
+@nox.session
+def inspector(session: nox.Session) -> None:
+    """A second MCP client: the MCP Inspector's CLI (npx, Node.js) calls every action."""
+    sync(session)
+    session.run("python", "scripts/inspector.py", *session.posargs)
 
 
 @nox.session
@@ -206,11 +214,20 @@ def engine_demo(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the MkDocs site with --strict (any warning fails) into a temporary folder."""
+    """Build the MkDocs site with --strict (any warning fails) into a temporary folder.
+
+    ``-- serve`` serves it on http://127.0.0.1:8000/ instead, rebuilding on every edit
+    (``-- serve --port N`` for another port).
+    """
     sync(session, "docs")
-    site = Path(session.create_tmp()) / "site"
     # NO_MKDOCS_2_WARNING silences Material's end-of-life banner; build warnings still fail.
     env = {"NO_MKDOCS_2_WARNING": "1"}
+    if session.posargs[:1] == ["serve"]:
+        port = session.posargs[2] if session.posargs[1:2] == ["--port"] else "8000"
+        session.log(f"the documentation is at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        session.run("mkdocs", "serve", "--strict", "--dev-addr", f"127.0.0.1:{port}", env=env)
+        return
+    site = Path(session.create_tmp()) / "site"
     session.run("mkdocs", "build", "--strict", "--clean", "--site-dir", str(site), env=env)
 
 
@@ -320,6 +337,18 @@ def staging(session: nox.Session) -> None:
     wheels = sorted(str(p) for p in dist.glob("*.whl"))
     if len(wheels) != 4:
         session.error(f"expected 4 wheels, got {wheels}")
+    for wheel in wheels:  # each wheel carries its licence and its metadata
+        with zipfile.ZipFile(wheel) as archive:
+            names = archive.namelist()
+            metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+            text = archive.read(metadata).decode()
+        if (
+            not any(n.endswith("licenses/LICENSE") for n in names)
+            or "License-Expression: MIT" not in text
+        ):
+            session.error(f"{Path(wheel).name}: no LICENSE or no MIT licence in its metadata")
+        if "Classifier: Typing :: Typed" not in text:
+            session.error(f"{Path(wheel).name}: no classifiers in its metadata")
     # The lock file's versions of the third-party dependencies, without the workspace packages.
     constraints = tmp / "constraints.txt"
     export = ["uv", "export", "--frozen", "--all-packages", "--no-emit-workspace", "--no-hashes"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 import re
 import sys
@@ -34,6 +33,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
+from pos_cutover import percentile
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -340,15 +340,6 @@ def stdio_params(project_root: str | os.PathLike[str], *extra: str) -> Any:
         args=["-m", "pos_tool", "serve", "--project-root", str(project_root), *extra],
         env={"PYTHONUNBUFFERED": "1"},
     )
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Return the ``q``-th percentile (0-100) of ``values`` by the nearest-rank method."""
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

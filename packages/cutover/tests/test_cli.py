@@ -27,6 +27,14 @@ def test_help_documents_every_exit_code(cli: Callable[..., Any]) -> None:
         assert line in ran.out
 
 
+def test_version_is_the_installed_one(cli: Callable[..., Any]) -> None:
+    from pos_cutover import __version__  # noqa: PLC0415
+
+    ran = cli("--version", server=False)
+
+    assert (ran.code, ran.out.strip()) == (0, f"pos-cutover {__version__}")
+
+
 def test_usage_errors_exit_2(cli: Callable[..., Any], tmp_path: Path) -> None:
     no_command = cli(server=False)
     unknown_option = cli("run", "--bogus", server=False)

@@ -564,5 +564,5 @@ def test_large_earlier_artifacts_are_summarised_in_phase_content_but_kept_in_sta
     summary = done["phase_content"]["artifacts_from_previous_phases"]["1"]
     assert summary["omitted"] is True and summary["size_bytes"] > 100_000
     assert summary["fields"] == ["code_structure", "test_candidates"]
-    assert "get_state" in summary["how_to_read"]
+    assert summary["how_to_read"] == {"action": "get_state", "session_id": sid}
     assert engine.get_workflow_state(sid)["artifacts"]["1"] == evidence

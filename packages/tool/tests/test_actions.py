@@ -159,3 +159,15 @@ def test_example_calls_render_booleans_and_lists_as_python_literals() -> None:
         "items": ["a", 1],
         "ok": False,
     }
+
+
+def test_an_integer_parameter_accepts_a_json_integer_written_with_a_fraction() -> None:
+    call = parse_call({"action": "get_task", "session_id": "s1", "phase": 1.0, "task_number": 2})
+
+    assert call.params == {"session_id": "s1", "phase": 1, "task_number": 2}
+    assert type(call.params["phase"]) is int
+
+
+def test_a_fractional_number_is_still_not_an_integer() -> None:
+    with pytest.raises(ActionInputError, match=r"phase must be an integer, got float 1\.5"):
+        parse_call({"action": "get_task", "session_id": "s1", "phase": 1.5, "task_number": 2})

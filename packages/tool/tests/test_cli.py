@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pos_tool import REGISTRY_FILE, VALID_ACTIONS
 from pos_tool.cli import main
 
@@ -109,3 +110,16 @@ def test_the_demo_reports_an_unknown_workflow_and_exits_non_zero(tmp_path: Path)
     assert result.returncode == 1
     assert "demo failed: start failed: workflow_type 'no_such_workflow' not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_version_names_the_installed_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version  # noqa: PLC0415
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == (
+        f"pos-workflow {version('pos-tool')} (pos-engine {version('pos-engine')}, "
+        f"mcp {version('mcp')})"
+    )

@@ -58,7 +58,7 @@ def test_every_setting_of_the_documented_example_is_read(project: Path) -> None:
     example = json.loads((REPO / "docs" / "examples" / "monitoring.json").read_text())
     _write(project, example)
 
-    config = load_monitoring_config(project)
+    config = load_monitoring_config(project, {"POS_WORKFLOW_ALLOW_PROJECT_WEBHOOK": "1"})
 
     assert config == MonitoringConfig(
         enabled=True,
@@ -173,3 +173,26 @@ def test_errors_are_injected_at_exactly_the_ratio_spread_evenly() -> None:
     failed = [n for n in range(1, 21) if faults.should_fail()]
 
     assert failed == [4, 7, 10, 14, 17, 20]
+
+
+def test_a_project_file_cannot_choose_the_webhook_unless_the_operator_allows_it(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _write(project, {"version": 1, "alerts": {"webhook_url": "http://evil.example/x"}})
+
+    plain = load_monitoring_config(project, {})
+    allowed = load_monitoring_config(project, {"POS_WORKFLOW_ALLOW_PROJECT_WEBHOOK": "1"})
+    operator = load_monitoring_config(project, {"POS_WORKFLOW_ALERT_WEBHOOK": "http://ops/hook"})
+
+    assert (plain.webhook_url, allowed.webhook_url, operator.webhook_url) == (
+        None,
+        "http://evil.example/x",
+        "http://ops/hook",
+    )
+    assert any("alerts.webhook_url, which is not used" in r.getMessage() for r in caplog.records)
+
+
+def test_the_operators_webhook_applies_without_a_monitoring_file(project: Path) -> None:
+    config = load_monitoring_config(project, {"POS_WORKFLOW_ALERT_WEBHOOK": "http://ops/hook"})
+
+    assert config.webhook_url == "http://ops/hook"

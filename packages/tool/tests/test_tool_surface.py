@@ -67,10 +67,16 @@ async def test_every_parameter_is_listed_in_order_with_its_type_and_a_descriptio
 
     assert list(properties) == list(PARAMETERS)
     for name, spec in PARAMETERS.items():
-        expected = spec.kind if name == "action" else [spec.kind, "null"]
+        expected = spec.kind
         assert properties[name]["type"] == expected, name
         assert len(properties[name]["description"]) > 10, name
-    assert properties["status"]["enum"] == ["active", "paused", "completed", "failed", None]
+    assert properties["status"]["enum"] == [
+        "active",
+        "paused",
+        "completed",
+        "failed",
+        "awaiting_approval",
+    ]
 
 
 async def test_the_description_documents_every_action_by_group_with_an_example(

@@ -90,7 +90,7 @@ from ._plan import (
     thresholds,
 )
 from ._praxis_checks import project_survey
-from ._probe import PROBE_DIR, ActionResult, Latency, WorkflowRun
+from ._probe import PROBE_DIR, ActionResult, Latency, WorkflowRun, percentile
 from ._report import Report, build_report
 from ._result import CutoverResult, Event, ExitCode, Progress, package_version
 from ._run import Cutover
@@ -182,6 +182,7 @@ __all__ = [
     "lock_holder",
     "migration_table_markdown",
     "parse_plan",
+    "percentile",
     "plan_schema",
     "project_survey",
     "read_journal",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from pos_engine import schema_problems
 from pos_tool import registry_schema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -135,16 +136,6 @@ class CutoverPlan:
         }
 
 
-def _schema_problems(data: object) -> list[str]:
-    problems = []
-    for error in sorted(
-        _validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
-    ):
-        pointer = "".join(f"/{part}" for part in error.absolute_path) or "(top level)"
-        problems.append(f"{pointer}: {error.message[:200]}")
-    return problems
-
-
 def _consistency_problems(data: dict[str, Any]) -> list[str]:
     groups = data["groups"]
     remove, add, keep = (set(groups[k]) for k in ("remove", "add", "keep"))
@@ -198,7 +189,7 @@ def parse_plan(text: str, source: str) -> CutoverPlan:
         raise PlanError(
             source, [f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"]
         ) from None
-    problems = _schema_problems(data)
+    problems = schema_problems(_validator(), data).lines()
     if not problems:
         problems = _consistency_problems(data)
     if problems:

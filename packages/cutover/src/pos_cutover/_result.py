@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
+
+from pos_tool import package_version as installed_version
 
 from ._backup import Backup
 from ._checks import CheckReport, CheckResult
@@ -133,7 +134,4 @@ class CutoverResult:
 
 def package_version() -> str:
     """Return the installed version of pos-cutover."""
-    try:
-        return version("pos-cutover")
-    except PackageNotFoundError:  # pragma: no cover - only without installed metadata
-        return "0.0.0"
+    return installed_version("pos-cutover")

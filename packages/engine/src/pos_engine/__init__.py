@@ -29,6 +29,7 @@ from ._definitions import (
     load_definition,
 )
 from ._definitions import Source as DefinitionSource
+from ._durable import atomic_write, fsync_dir
 from ._engine import WorkflowEngine
 from ._evidence_schema import CappedErrors, capped_errors
 from ._examples import write_example_files
@@ -60,6 +61,7 @@ from ._models import (
     SpecPlan,
 )
 from ._paging import SessionPage
+from ._schema_problems import SchemaProblems, schema_problems
 from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
 from ._spec_tasks import ParsedSpec, parse_spec_tasks
 from ._state import StateManager
@@ -126,6 +128,7 @@ __all__ = [
     "PosError",
     "RestoreReport",
     "SchemaMigration",
+    "SchemaProblems",
     "Session",
     "SessionPage",
     "SessionSnapshot",
@@ -148,6 +151,7 @@ __all__ = [
     "WorkflowEngine",
     "WorkflowRegistry",
     "__version__",
+    "atomic_write",
     "capped_errors",
     "convert_legacy_session",
     "convert_legacy_session_file",
@@ -155,6 +159,7 @@ __all__ = [
     "definition_schema",
     "evaluate_evidence",
     "find_legacy_session_files",
+    "fsync_dir",
     "is_legacy_metadata",
     "json_digest",
     "legacy_findings",
@@ -171,6 +176,7 @@ __all__ = [
     "read_legacy_session",
     "record_digest",
     "redact_url",
+    "schema_problems",
     "sessions_checksum",
     "verify_evidence",
     "verify_trail",

@@ -18,7 +18,7 @@ context; get_state still returns every artifact in full.
 """
 
 
-def _inline(phase: str, artifact: dict[str, Any], session_id: str) -> dict[str, Any]:
+def _inline(artifact: dict[str, Any], session_id: str) -> dict[str, Any]:
     size = len(json.dumps(artifact, separators=(",", ":"), ensure_ascii=False).encode())
     if size <= MAX_INLINE_ARTIFACT_BYTES:
         return artifact
@@ -26,10 +26,9 @@ def _inline(phase: str, artifact: dict[str, Any], session_id: str) -> dict[str, 
         "omitted": True,
         "size_bytes": size,
         "fields": sorted(artifact),
-        "how_to_read": (
-            f'pos_workflow(action="get_state", session_id="{session_id}") returns the '
-            f"artifacts of phase {phase} in full"
-        ),
+        # A hint as data (the action and its arguments), not a call spelled for one client:
+        # the tool, a CLI or a library user each say it in their own terms.
+        "how_to_read": {"action": "get_state", "session_id": session_id},
     }
 
 
@@ -47,7 +46,7 @@ def phase_content(
     phase_number = session.current_phase if number is None else number
     phase = definition.phase(phase_number)
     previous = {
-        key: _inline(key, value, session.session_id)
+        key: _inline(value, session.session_id)
         for key, value in sorted(session.artifacts.items(), key=lambda kv: int(kv[0]))
         if int(key) < phase_number
     }

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import pydantic
 
 from ._bounded import BoundedInputError, check_depth, read_bounded_bytes
+from ._durable import fsync_dir
 from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary
 from ._store import SessionStore, Updater, model_problem, require_stored_version
 from .exceptions import (
@@ -484,11 +485,7 @@ class FileSessionStore(SessionStore):
 
     def _fsync_dir(self) -> None:
         if self._durable:
-            fd = os.open(self._dir, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_dir(self._dir)
 
     def _remember(self, session: Session, sig: _Sig) -> None:
         """Cache what this instance just wrote, so listing need not read it back."""

@@ -86,6 +86,7 @@ __all__ = [
     "metrics_summary",
     "monitor_of",
     "monitoring_schema",
+    "package_version",
     "parse_faults",
     "register_legacy_tools",
     "register_workflow_tools",

@@ -65,17 +65,26 @@ class Parameter:
     enum: tuple[str, ...] = ()
 
     def json_schema(self) -> dict[str, Any]:
-        """Return the JSON Schema of this parameter.
+        """Return the JSON Schema of this parameter: its plain type.
 
-        Every parameter but ``action`` may be sent as null, which means "not given"
-        (the published default), so the schema admits null beside the real type.
+        An optional parameter is left out to mean "not given"; a null is accepted as
+        the same thing (some clients send every parameter) but is not published, because
+        clients read a type list such as ``["integer", "null"]`` as "not a number" and
+        send ``"1"`` (the MCP Inspector does).
         """
-        nullable = self.name != "action"
-        kind: str | list[str] = [self.kind, "null"] if nullable else self.kind
-        schema: dict[str, Any] = {"type": kind, "description": self.description}
+        schema: dict[str, Any] = {"type": self.kind, "description": self.description}
         if self.enum:
-            schema["enum"] = [*self.enum, None] if nullable else list(self.enum)
+            schema["enum"] = list(self.enum)
         return schema
+
+    def normalise(self, value: object) -> object:
+        """Return ``value`` as this parameter's type where JSON Schema says it is one.
+
+        JSON Schema counts ``1.0`` as an integer; Python's JSON parser gives a float.
+        """
+        if self.kind == "integer" and isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
     def accepts(self, value: object) -> bool:
         """Return whether ``value`` has this parameter's JSON type (booleans are not integers)."""
@@ -542,7 +551,9 @@ def parse_call(arguments: Mapping[str, Any], sent: Collection[str] = ()) -> Acti
         raise _action_error(action, unknown)
     spec = ACTIONS[action]
     given = {
-        k: v for k, v in arguments.items() if k != "action" and k in PARAMETERS and v is not None
+        k: PARAMETERS[k].normalise(v)
+        for k, v in arguments.items()
+        if k != "action" and k in PARAMETERS and v is not None
     }
     unexpected = [name for name in PARAMETER_NAMES if name in given and name not in spec.parameters]
     missing = [name for name in spec.required if name not in given]

@@ -97,14 +97,23 @@ async def run_demo(
     out: Callable[[str], None],
     *,
     log_level: str = "WARNING",
+    scratch: bool = False,
 ) -> dict[str, Any]:
     """Drive ``workflow_type`` from start to completion; return the final get_state response.
+
+    ``scratch`` says the project is a temporary folder the caller removes afterwards, so
+    its path is not printed as if it could be opened later.
 
     Raises:
         DemoFailure: a step answered with an error.
     """
     prepare_project(project_root)
-    out(f"project {project_root}  (server: python -m pos_tool serve, over stdio)")
+    where = (
+        "a scratch folder, removed when the demo ends (--project-root DIR keeps one)"
+        if scratch
+        else str(project_root)
+    )
+    out(f"project {where}  (server: python -m pos_tool serve, over stdio)")
     out(f"{'action':<16} {'phase':>5}  {'status':<8} {'time':>11}")
     failure: DemoFailure | None = None
     async with Client(server_parameters(project_root, log_level)) as client:

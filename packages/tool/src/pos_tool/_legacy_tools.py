@@ -44,13 +44,14 @@ from pos_engine import (
     NotFoundError,
     PosError,
     WorkflowRegistry,
-    capped_errors,
     definition_schema,
+    fsync_dir,
     is_legacy_metadata,
     legacy_findings,
     load_definition,
     parse_json_bounded,
     read_bounded_text,
+    schema_problems,
 )
 from pos_engine.guards import validate_target_file, validate_workflow_type
 from pydantic import WithJsonSchema
@@ -310,14 +311,6 @@ def _write(path: Path, text: str) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _remove_stale_staging(base: Path) -> None:
     """Remove staging folders that a crashed create_workflow left behind (over an hour old)."""
     now = time.time()
@@ -389,7 +382,7 @@ def _create_workflow(b: Backends, p: Mapping[str, Any]) -> dict[str, Any]:
                 f"workflow_type {wtype!r} appeared while it was being created",
                 remediation="Call validate_workflow on it, or choose another workflow_type.",
             ) from None
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {
@@ -461,14 +454,12 @@ def _read_metadata(folder: Path) -> object:
 
 def _schema_problems(metadata: object) -> list[dict[str, str]]:
     """Every schema problem of a metadata.json in our format (the loader reports the first)."""
-    problems = []
-    for error in capped_errors(_METADATA_VALIDATOR, metadata).errors:
-        pointer = "/" + "/".join(str(part) for part in error.absolute_path)
-        shown = pointer if pointer != "/" else ""
-        problems.append(
-            {"field": pointer, "message": f"metadata.json{shown}: {error.message[:300]}"}
-        )
-    return problems
+    found = schema_problems(_METADATA_VALIDATOR, metadata)
+    lines = found.lines(prefix="metadata.json")
+    return [
+        {"field": pointer or "/", "message": line}
+        for (pointer, _), line in zip(found.problems, lines, strict=True)
+    ]
 
 
 def _counts(metadata: object) -> dict[str, int | None]:
@@ -641,7 +632,11 @@ def check_arguments(
             the message lists every finding.
     """
     unknown = sorted({str(n) for n in (*sent, *arguments) if n not in tool.parameters})
-    given = {k: v for k, v in arguments.items() if k in tool.parameters and v is not None}
+    given = {
+        k: LEGACY_PARAMETERS[k].normalise(v)
+        for k, v in arguments.items()
+        if k in tool.parameters and v is not None
+    }
     missing = [name for name in tool.required if name not in given]
     invalid = [
         type_problem(LEGACY_PARAMETERS[name], given[name])
@@ -740,11 +735,9 @@ async def _respond(
 # -------------------------------------------------------------- registration
 
 
-def _parameter_schema(name: str, tool: LegacyTool) -> dict[str, Any]:
-    """The published schema of one parameter; an optional one may be null (its default)."""
-    spec = LEGACY_PARAMETERS[name]
-    kind: str | list[str] = spec.kind if name in tool.required else [spec.kind, "null"]
-    return {"type": kind, "description": spec.description}
+def _parameter_schema(name: str) -> dict[str, Any]:
+    """The published schema of one parameter: its plain type (see ``Parameter.json_schema``)."""
+    return LEGACY_PARAMETERS[name].json_schema()
 
 
 def _signature(tool: LegacyTool) -> inspect.Signature:
@@ -753,7 +746,7 @@ def _signature(tool: LegacyTool) -> inspect.Signature:
         inspect.Parameter(
             name,
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[Any, WithJsonSchema(_parameter_schema(name, tool))],
+            annotation=Annotated[Any, WithJsonSchema(_parameter_schema(name))],
             default=tool.optional.get(name, inspect.Parameter.empty),
         )
         for name in tool.parameters

@@ -7,13 +7,27 @@ over 1 s and error rate over 5% in the last 5 minutes, resident memory over 100 
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ._registry import packaged_schema, read_config_json, schema_mismatch
 from .exceptions import MonitoringConfigError
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_ENV = "POS_WORKFLOW_ALERT_WEBHOOK"
+"""The operator's alert webhook URL; it takes precedence over the project file's."""
+
+ALLOW_PROJECT_WEBHOOK_ENV = "POS_WORKFLOW_ALLOW_PROJECT_WEBHOOK"
+"""``1``: honour ``alerts.webhook_url`` from the project's monitoring file.
+
+Off by default: a cloned project must not make the server contact a URL of its
+choosing (the same rule as for ``$ref`` in schemas: project content fetches nothing).
+"""
 
 __all__ = [
     "MONITORING_FILE",
@@ -116,7 +130,9 @@ def _rules(alerts: dict[str, Any]) -> tuple[AlertRule, ...]:
     )
 
 
-def load_monitoring_config(project_root: str | os.PathLike[str]) -> MonitoringConfig:
+def load_monitoring_config(
+    project_root: str | os.PathLike[str], environ: Mapping[str, str] = os.environ
+) -> MonitoringConfig:
     """Read and check ``<project_root>/.praxis-os/config/monitoring.json``.
 
     Args:
@@ -131,7 +147,7 @@ def load_monitoring_config(project_root: str | os.PathLike[str]) -> MonitoringCo
     """
     path = Path(project_root) / MONITORING_FILE
     if not path.exists() and not path.is_symlink():
-        return MonitoringConfig()
+        return MonitoringConfig(webhook_url=_webhook(None, environ))
     data = read_config_json(path, MONITORING_FILE, MonitoringConfigError)
     mismatch = schema_mismatch(_SCHEMA, data)
     if mismatch is not None:
@@ -144,6 +160,22 @@ def load_monitoring_config(project_root: str | os.PathLike[str]) -> MonitoringCo
         retention_days=int(retention.get("days", 30)),
         minute_detail_hours=int(retention.get("minute_detail_hours", 48)),
         rules=_rules(alerts),
-        webhook_url=alerts.get("webhook_url"),
+        webhook_url=_webhook(alerts.get("webhook_url"), environ),
         source=MONITORING_FILE,
     )
+
+
+def _webhook(from_project: str | None, environ: Mapping[str, str]) -> str | None:
+    """The webhook alerts go to: the operator's, else the project's only when allowed."""
+    if environ.get(WEBHOOK_ENV):
+        return environ[WEBHOOK_ENV]
+    if from_project and environ.get(ALLOW_PROJECT_WEBHOOK_ENV) != "1":
+        logger.warning(
+            "%s names alerts.webhook_url, which is not used: set %s=1 to let this project's "
+            "file choose where the server posts alerts, or %s=URL",
+            MONITORING_FILE,
+            ALLOW_PROJECT_WEBHOOK_ENV,
+            WEBHOOK_ENV,
+        )
+        return None
+    return from_project

@@ -25,6 +25,7 @@ from pos_engine import (
     WorkflowEngine,
     parse_json_bounded,
     read_bounded_text,
+    schema_problems,
 )
 
 from ._legacy_tools import LEGACY_TOOL_NAMES, register_legacy_tools
@@ -178,27 +179,15 @@ def read_config_json(
         raise error(file, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
 
 
-def schema_problems(schema: dict[str, Any], data: object) -> list[str]:
-    """Every way ``data`` breaks ``schema``, as ``/json/pointer: message`` lines in document order."""
-    validator = Draft202012Validator(schema)
-    problems = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        pointer = "".join(f"/{part}" for part in error.absolute_path) or "(top level)"
-        problems.append(f"{pointer}: {error.message[:200]}")
-    return problems
-
-
 def schema_mismatch(name: str, data: object) -> str | None:
     """Why ``data`` does not match the packaged schema ``name`` (None when it does).
 
     The first few problems are named with their JSON pointers, then how many more.
     """
-    problems = schema_problems(packaged_schema(name), data)
+    problems = schema_problems(Draft202012Validator(packaged_schema(name)), data)
     if not problems:
         return None
-    shown = problems[:_MAX_SHOWN_PROBLEMS]
-    more = f" (+{len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
-    return f"does not match specs/{name}: " + "; ".join(shown) + more
+    return f"does not match specs/{name}: " + problems.summary(_MAX_SHOWN_PROBLEMS)
 
 
 def load_tool_registry(project_root: str | os.PathLike[str]) -> ToolRegistry:

@@ -63,11 +63,25 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
+def _version() -> str:
+    """``pos-workflow X (pos-engine Y)``, from the installed metadata (nothing imported)."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"pos-workflow {of('pos-tool')} (pos-engine {of('pos-engine')}, mcp {of('mcp')})"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pos-workflow",
         description="MCP server for phase-gated workflows (the pos_workflow tool).",
     )
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", metavar="{" + ",".join(_COMMANDS) + "}")
     serve = commands.add_parser("serve", help="run the MCP server (default)")
     serve.add_argument(
@@ -359,16 +373,16 @@ def _dashboard(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
 
-    async def go(root: Path) -> None:
-        await run_demo(root, args.workflow, print, log_level=args.log_level)
+    async def go(root: Path, scratch: bool) -> None:
+        await run_demo(root, args.workflow, print, log_level=args.log_level, scratch=scratch)
 
     try:
         if args.project_root is not None:
             args.project_root.mkdir(parents=True, exist_ok=True)
-            anyio.run(go, args.project_root.resolve())
+            anyio.run(go, args.project_root.resolve(), False)
         else:
             with tempfile.TemporaryDirectory(prefix="pos-workflow-demo-") as scratch:
-                anyio.run(go, Path(scratch))
+                anyio.run(go, Path(scratch), True)
     except DemoFailure as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
@@ -378,7 +392,7 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``pos-workflow``; return the process exit code."""
     words = list(sys.argv[1:] if argv is None else argv)
-    if not words or words[0] not in (*_COMMANDS, "-h", "--help"):
+    if not words or words[0] not in (*_COMMANDS, "-h", "--help", "--version"):
         words.insert(0, "serve")  # serving is the default command
     args = _parser().parse_args(words)
     if args.command == "demo":
