@@ -680,14 +680,16 @@ def test_a_checkpoint_not_primed_is_refused_rather_than_checked_inside_the_lock(
         ServerChecks(tmp_path, {"report": "r.md"}, OFF).result(checkpoint)
 
 
-def test_the_registry_reports_a_bundled_workflow_with_checks_as_valid(tmp_path: Path) -> None:
+def test_the_registry_reports_the_example_workflow_with_checks_as_valid(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[3] / "docs" / "examples" / "workflows"
+    shutil.copytree(
+        example / "verified_change_v1", tmp_path / ".praxis-os" / "workflows" / "verified_change_v1"
+    )
     registry = WorkflowRegistry(tmp_path)
     assert registry.problems() == []
-    phase = registry.get("test_generation_v3").phase(3)
-    assert [c.pointer for c in phase.checkpoint.verify] == ["/test_file"]
-    spec = registry.get("spec_creation_v1")
-    assert [spec.phase(n).checkpoint.verify[0].pointer for n in (1, 2, 3)] == [
-        "/srd_path",
-        "/specs_path",
-        "/tasks_path",
+    definition = registry.get("verified_change_v1")
+    assert [[c.pointer for c in definition.phase(n).checkpoint.verify] for n in (1, 2, 3)] == [
+        ["/changed_file"],
+        ["/test_file"],
+        ["/files_touched/*"],
     ]

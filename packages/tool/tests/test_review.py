@@ -7,12 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp import Client
+from pos_engine.testing.verified import WF, install, make_change, write_tests
+from pos_tool import build_server
 from pos_tool.cli import main
-from pos_tool.testing import example_evidence
+from pos_tool.testing import call_pos_workflow, example_evidence
 
 pytestmark = pytest.mark.anyio
 
 TARGET = "src/calculator.py"
+EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples" / "workflows"
 
 
 async def _start(call: Any) -> dict[str, Any]:
@@ -21,11 +25,6 @@ async def _start(call: Any) -> dict[str, Any]:
     )
     assert started["status"] == "success"
     return started
-
-
-def _checks_test_file(response: dict[str, Any]) -> bool:
-    schema = response["phase_content"]["checkpoint"]["evidence_schema"]
-    return "test_file" in schema.get("properties", {})
 
 
 def _gate_phase(project: Path, phase: int) -> None:
@@ -54,40 +53,43 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-async def test_a_claimed_test_file_fails_the_checkpoint_until_it_is_written(
-    call: Any, project: Path
-) -> None:
-    response = await _start(call)
-    sid = response["session_id"]
-    while not _checks_test_file(response):
-        phase = response["current_phase"]
-        done = await call(
-            "complete_phase",
-            session_id=sid,
-            phase=phase,
-            evidence=example_evidence(response, project),
+async def test_a_claimed_test_file_fails_the_checkpoint_until_it_is_written(project: Path) -> None:
+    install(project, EXAMPLES / WF)
+    async with Client(build_server(project, durable=False)) as client:
+        started = await call_pos_workflow(
+            client, "start", workflow_type=WF, target_file="src/calculator.py"
         )
-        assert done["checkpoint_passed"] is True, done
-        response = await call("get_phase", session_id=sid)
-    phase = response["current_phase"]
-    claimed = example_evidence(response)  # the agent claims the file without writing it
+        sid = started["session_id"]
+        changed = await call_pos_workflow(
+            client, "complete_phase", session_id=sid, phase=1, evidence=make_change(project)
+        )
+        assert changed["checkpoint_passed"] is True, changed
+        claimed = {"test_file": "tests/test_calculator.py", "test_count": 1}  # not written
 
-    failed = await call("complete_phase", session_id=sid, phase=phase, evidence=claimed)
+        failed = await call_pos_workflow(
+            client, "complete_phase", session_id=sid, phase=2, evidence=claimed
+        )
 
-    assert (failed["status"], failed["checkpoint_passed"]) == ("error", False)
-    assert failed["verification_errors"][0]["pointer"] == "/test_file"
-    assert failed["verification_errors"][0]["check"] == "file_exists"
-    assert "file does not exist" in failed["verification_errors"][0]["message"]
-    assert "/work" not in json.dumps(failed) and str(project) not in json.dumps(failed)
-    errors = await call("get_errors", session_id=sid)
-    assert errors["last_error"]["details"]["verification_errors"] == failed["verification_errors"]
+        assert (failed["status"], failed["checkpoint_passed"]) == ("error", False)
+        assert [(e["pointer"], e["check"]) for e in failed["verification_errors"]] == [
+            ("/test_file", "file_exists")
+        ]
+        assert "file does not exist" in failed["verification_errors"][0]["message"]
+        assert str(project) not in json.dumps(failed)
+        errors = await call_pos_workflow(client, "get_errors", session_id=sid)
+        assert (
+            errors["last_error"]["details"]["verification_errors"]
+            == (failed["verification_errors"])
+        )
 
-    written = example_evidence(response, project)  # now the file is there
-    passed = await call("complete_phase", session_id=sid, phase=phase, evidence=written)
+        passed = await call_pos_workflow(
+            client, "complete_phase", session_id=sid, phase=2, evidence=write_tests(project)
+        )
 
-    assert passed["checkpoint_passed"] is True, passed
-    checked = [r for r in passed["verification"] if r["pointer"] == "/test_file"]
-    assert {r["check"]: r["outcome"] for r in checked}["file_exists"] == "passed"
+        assert passed["checkpoint_passed"] is True, passed
+        outcomes = {r["check"]: r["outcome"] for r in passed["verification"]}
+        assert outcomes["file_contains"] == "passed"
+        assert outcomes["command"] == "skipped"  # commands are off unless gates.json enables them
 
 
 async def test_an_approval_gated_phase_waits_for_a_person_through_the_cli(
