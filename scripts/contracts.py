@@ -63,6 +63,7 @@ from _client import (
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
+from pos_engine import write_example_files
 from pos_tool import GENERATED_FILES, stale_generated_files
 from referencing.exceptions import Unresolvable
 
@@ -335,12 +336,15 @@ def check_step(step: Step, forbidden: list[str]) -> Check:
     return Check(f"live {step.expect}", subject, not problems, "; ".join(problems))
 
 
-async def walk_workflow(client: Any, workflow_type: str, target_file: str) -> list[Step]:
+async def walk_workflow(
+    client: Any, workflow_type: str, target_file: str, project: Path
+) -> list[Step]:
     """Walk ``workflow_type`` from start to completion: every task, every checkpoint's example.
 
     Every bundled workflow's phase and task content is then held to the contract, and
     each checkpoint's evidence_example is shown to pass, as phase_content promises (a
-    dynamic workflow walks the phases of the example spec it is started on).
+    dynamic workflow walks the phases of the example spec it is started on). The files an
+    example names where the server verifies them are written first, as an agent would.
     """
     steps: list[Step] = []
 
@@ -364,12 +368,14 @@ async def walk_workflow(client: Any, workflow_type: str, target_file: str) -> li
                 phase=phase,
                 task_number=number,
             )
+        checkpoint = content.get("checkpoint", {})
+        write_example_files(project, checkpoint)
         payload = await run(
             "complete_phase",
             f"phase {phase} evidence_example",
             session_id=sid,
             phase=phase,
-            evidence=content.get("checkpoint", {}).get("evidence_example", {}),
+            evidence=checkpoint.get("evidence_example", {}),
         )
     if sid:
         await run("delete_session", "delete", session_id=sid)
@@ -480,7 +486,7 @@ async def run_live(project: Path) -> tuple[list[Check], list[Step]]:
         workflows = sorted(listed.payload.get("workflows", []), key=lambda w: w["workflow_type"])
         walks = {
             w["workflow_type"]: await walk_workflow(
-                client, w["workflow_type"], spec if "dynamic" in w else "src/app.py"
+                client, w["workflow_type"], spec if "dynamic" in w else "src/app.py", project
             )
             for w in workflows
         }

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from pos_engine import WorkflowEngine
+from pos_engine.testing import verified
 from pos_engine.testing.drive import FakeClock
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -32,3 +36,12 @@ def engine(request: pytest.FixtureRequest, project: Path, clock: FakeClock) -> W
     except pytest.FixtureLookupError:
         pytest.skip("pos-store-postgres is not installed: the engine runs over files only")
     return WorkflowEngine.for_project(project, store=store, clock=clock)
+
+
+@pytest.fixture
+def change(project: Path) -> Path:
+    """The project as a git repository with docs' verified_change_v1 workflow installed."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    verified.install(project, REPO / "docs" / "examples" / "workflows" / verified.WF)
+    return project

@@ -501,7 +501,13 @@ def test_summaries_of_many_sessions_match_their_sessions(tmp_path: Path) -> None
     )
     assert reader.list_summaries() == expected
     assert reader.list_summaries("failed") == [s for s in expected if s.status == "failed"]
-    assert reader.count_by_status() == {"active": 30, "paused": 30, "completed": 30, "failed": 30}
+    assert reader.count_by_status() == {
+        "active": 30,
+        "paused": 30,
+        "completed": 30,
+        "failed": 30,
+        "awaiting_approval": 0,
+    }
 
 
 # -- id validation ---------------------------------------------------------------------

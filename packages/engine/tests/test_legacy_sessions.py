@@ -18,6 +18,7 @@ from pos_engine import (
     find_legacy_session_files,
     legacy_session_dir,
     read_legacy_session,
+    verify_trail,
 )
 from pos_engine.testing.drive import FakeClock, example_evidence
 
@@ -133,6 +134,7 @@ def test_a_session_at_a_middle_phase_converts_with_artifacts_evidence_and_histor
     assert session is not None
     data = session.model_dump()
     migration = data.pop("warnings")
+    audit = data.pop("audit")
     assert data == {
         "schema_version": 1,
         "session_id": UUID,
@@ -185,8 +187,11 @@ def test_a_session_at_a_middle_phase_converts_with_artifacts_evidence_and_histor
         "errors": [],
         "dynamic": False,
         "plan": None,
+        "approval": None,
         "version": 0,
     }
+    assert [e["kind"] for e in audit] == ["migrated"]  # the trail starts at migration
+    assert verify_trail(session).ok
     [entry] = migration
     assert {k: v for k, v in entry.items() if k != "timestamp"} == {
         "kind": "migration",

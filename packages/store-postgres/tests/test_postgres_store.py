@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from pos_engine import (
+    SESSION_STATUSES,
     ConflictError,
     CorruptSessionError,
     InternalError,
@@ -191,6 +192,7 @@ def test_a_row_whose_listing_columns_are_invalid_is_left_out_and_reported(
         "paused": 0,
         "completed": 0,
         "failed": 0,
+        "awaiting_approval": 0,
         "mystery": 1,
     }
 
@@ -250,7 +252,7 @@ def test_the_counters_stay_exact_under_concurrent_creates_status_changes_and_del
     actual = dict(
         _sql(database_url, "SELECT status, count(*) FROM pos_workflow_sessions GROUP BY status")
     )
-    assert store.count_by_status() == {s: actual.get(s, 0) for s in statuses}
+    assert store.count_by_status() == {s: actual.get(s, 0) for s in SESSION_STATUSES}
     assert store.list_page().total == sum(actual.values()) == 40 + 8 * 15
     assert store.list_page("paused").total == actual.get("paused", 0)
 

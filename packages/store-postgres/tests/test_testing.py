@@ -54,4 +54,5 @@ def test_the_shared_store_fixture_is_emptied_between_tests(
         "paused": 0,
         "completed": 0,
         "failed": 0,
+        "awaiting_approval": 0,
     }

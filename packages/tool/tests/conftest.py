@@ -162,7 +162,9 @@ def monitored_server(project: Path, monitor: Monitor) -> MCPServer:
     return build_server(project, durable=False, monitor=monitor)
 
 
-async def _drive_workflow(client: Client, workflow_type: str = "test_generation_v3") -> list[str]:
+async def _drive_workflow(
+    client: Client, project: Path, workflow_type: str = "test_generation_v3"
+) -> list[str]:
     actions = ["list_workflows"]
     await call_pos_workflow(client, "list_workflows")
     answer = await call_pos_workflow(
@@ -178,7 +180,11 @@ async def _drive_workflow(client: Client, workflow_type: str = "test_generation_
             )
             actions.append("get_task")
         answer = await call_pos_workflow(
-            client, "complete_phase", session_id=sid, phase=phase, evidence=example_evidence(answer)
+            client,
+            "complete_phase",
+            session_id=sid,
+            phase=phase,
+            evidence=example_evidence(answer, project),
         )
         actions.append("complete_phase")
         assert answer["status"] == "success", answer
@@ -188,9 +194,14 @@ async def _drive_workflow(client: Client, workflow_type: str = "test_generation_
 
 
 @pytest.fixture
-def drive_workflow() -> Drive:
+def drive_workflow(project: Path) -> Drive:
     """``await drive_workflow(client)``: list, start, every task and checkpoint, get_state.
 
-    Returns the actions called, in order.
+    The files the checkpoints' examples name are written into ``project`` first, as an
+    agent writes its files before claiming them. Returns the actions called, in order.
     """
-    return _drive_workflow
+
+    async def drive(client: Client, workflow_type: str = "test_generation_v3") -> list[str]:
+        return await _drive_workflow(client, project, workflow_type)
+
+    return drive

@@ -538,6 +538,8 @@ def test_documented_response_fields_are_in_the_response_contract(action: str) ->
     )
     known |= set(common["error_response"]["properties"])
     known |= set(common["checkpoint_failure"]["properties"])
+    # complete_phase answers a passed approval-gated phase with its own success shape.
+    known |= set(schema["$defs"].get("awaiting_approval", {}).get("properties", {}))
     tables = _tables(_section("actions.md", f"### `{action}`"))
     fields = {
         name

@@ -281,7 +281,9 @@ async def test_complete_phase_passes_with_the_example_evidence_and_fails_in_the_
     }
 
 
-async def test_a_session_runs_to_completion_through_the_legacy_tools_alone(legacy: Client) -> None:
+async def test_a_session_runs_to_completion_through_the_legacy_tools_alone(
+    legacy: Client, project: Path
+) -> None:
     started = await _legacy(legacy, "start_workflow", workflow_type=WORKFLOW, target_file=TARGET)
     sid = started["session_id"]
 
@@ -299,7 +301,7 @@ async def test_a_session_runs_to_completion_through_the_legacy_tools_alone(legac
             "complete_phase",
             session_id=sid,
             phase=phase,
-            evidence=example_evidence(current),
+            evidence=example_evidence(current, project),
         )
         assert completed["checkpoint_passed"] is True, completed
     state = await _legacy(legacy, "get_workflow_state", session_id=sid)
@@ -421,7 +423,7 @@ async def test_an_unexpected_failure_is_an_internal_error_with_an_id_and_no_path
 # ---------------------------------------------------- cutover and rollback
 
 
-async def _finish_with_pos_workflow(client: Client, sid: str) -> dict[str, Any]:
+async def _finish_with_pos_workflow(client: Client, sid: str, project: Path) -> dict[str, Any]:
     current = await call_pos_workflow(client, "get_phase", session_id=sid)
     while True:
         done = await call_pos_workflow(
@@ -429,7 +431,7 @@ async def _finish_with_pos_workflow(client: Client, sid: str) -> dict[str, Any]:
             "complete_phase",
             session_id=sid,
             phase=current["current_phase"],
-            evidence=example_evidence(current),
+            evidence=example_evidence(current, project),
         )
         assert done["checkpoint_passed"] is True, done
         if done["workflow_completed"]:
@@ -437,7 +439,7 @@ async def _finish_with_pos_workflow(client: Client, sid: str) -> dict[str, Any]:
         current = await call_pos_workflow(client, "get_phase", session_id=sid)
 
 
-async def _finish_with_legacy_tools(client: Client, sid: str) -> dict[str, Any]:
+async def _finish_with_legacy_tools(client: Client, sid: str, project: Path) -> dict[str, Any]:
     current = await _legacy(client, "get_current_phase", session_id=sid)
     while True:
         done = await _legacy(
@@ -445,7 +447,7 @@ async def _finish_with_legacy_tools(client: Client, sid: str) -> dict[str, Any]:
             "complete_phase",
             session_id=sid,
             phase=current["current_phase"],
-            evidence=example_evidence(current),
+            evidence=example_evidence(current, project),
         )
         assert done["checkpoint_passed"] is True, done
         if done["workflow_completed"]:
@@ -468,7 +470,7 @@ async def test_a_session_started_with_start_workflow_is_finished_with_pos_workfl
     async with Client(_server(project, POST_CUTOVER)) as after:
         names = {tool.name for tool in (await after.list_tools()).tools}
         phase = await call_pos_workflow(after, "get_phase", session_id=sid)
-        done = await _finish_with_pos_workflow(after, sid)
+        done = await _finish_with_pos_workflow(after, sid, project)
         state = await call_pos_workflow(after, "get_state", session_id=sid)
 
     assert names.isdisjoint(LEGACY_SEVEN)
@@ -494,7 +496,7 @@ async def test_a_session_started_with_pos_workflow_is_finished_with_the_legacy_t
 
     async with Client(_server(project, PRE_CUTOVER)) as before:
         state = await _legacy(before, "get_workflow_state", session_id=sid)
-        done = await _finish_with_legacy_tools(before, sid)
+        done = await _finish_with_legacy_tools(before, sid, project)
         final = await _legacy(before, "get_workflow_state", session_id=sid)
 
     assert (state["current_phase"], state["session_status"], state["checkpoint_note"]) == (
@@ -561,7 +563,7 @@ async def test_create_workflow_scaffolds_a_folder_that_loads_lists_validates_and
     started = await _legacy(
         both, "start_workflow", workflow_type="code_review_v1", target_file=TARGET
     )
-    done = await _finish_with_legacy_tools(both, started["session_id"])
+    done = await _finish_with_legacy_tools(both, started["session_id"], project)
 
     assert created == {
         "status": "success",
@@ -931,7 +933,7 @@ async def test_over_stdio_a_pre_cutover_server_lists_and_runs_the_legacy_tools(
         started = await _legacy(
             client, "start_workflow", workflow_type="stdio_v1", target_file=TARGET
         )
-        done = await _finish_with_legacy_tools(client, started["session_id"])
+        done = await _finish_with_legacy_tools(client, started["session_id"], project)
         error = await _legacy(client, "get_task", session_id=started["session_id"])
 
     assert names == [*LEGACY_SEVEN, *SERVER_INFO]
@@ -972,7 +974,7 @@ async def test_over_stdio_a_session_survives_cutover_and_rollback(project: Path)
     async with Client(_stdio(project)) as client:
         steps.append((PRE_CUTOVER, await _names(client)))
         state = await _legacy(client, "get_workflow_state", session_id=sid)
-        done = await _finish_with_legacy_tools(client, sid)
+        done = await _finish_with_legacy_tools(client, sid, project)
 
     assert [names for _, names in steps] == [
         [*LEGACY_SEVEN, *SERVER_INFO],

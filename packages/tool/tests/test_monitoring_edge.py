@@ -138,6 +138,7 @@ async def test_sessions_are_sampled_by_status_and_workflow_when_the_server_stops
         "paused": 0,
         "completed": 1,
         "failed": 0,
+        "awaiting_approval": 0,
     }
     assert summary["sessions"]["by_workflow"] == {"spec_creation_v1": 1, "test_generation_v3": 1}
 

@@ -236,7 +236,13 @@ async def test_get_server_info_reports_tools_workflows_store_and_sessions(
         "registry": "default",
         "workflow_count": (await call("list_workflows"))["count"],
         "store": "file",
-        "sessions": {"active": 1, "paused": 1, "completed": 0, "failed": 0},
+        "sessions": {
+            "active": 1,
+            "paused": 1,
+            "completed": 0,
+            "failed": 0,
+            "awaiting_approval": 0,
+        },
         "monitoring": info["monitoring"],
     }
     assert info["version"].count(".") >= 2

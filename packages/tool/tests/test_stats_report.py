@@ -62,7 +62,7 @@ def test_stats_reports_actions_sessions_servers_and_alerts(
         rest[3],
     ]
     assert rest[3].startswith("sessions (sampled ") and rest[3].endswith(
-        "active 1, paused 1, completed 0, failed 0"
+        "active 1, paused 1, completed 0, failed 0, awaiting_approval 0"
     )
     assert rest[4] == "  by workflow: spec_creation_v1 1, test_generation_v3 1"
     assert rest[5].startswith(f"server {running.server.server} (running, version ")

@@ -64,7 +64,9 @@ async def test_the_subprocess_lists_one_workflow_tool_and_the_server_info_tools(
 
 
 @pytest.mark.parametrize("workflow", ["test_generation_v3", "spec_creation_v1"])
-async def test_a_bundled_workflow_runs_from_start_to_completion(call: Any, workflow: str) -> None:
+async def test_a_bundled_workflow_runs_from_start_to_completion(
+    call: Any, workflow: str, stdio_project: Path
+) -> None:
     current = await _start(call, workflow=workflow)
     sid = current["session_id"]
     while True:
@@ -75,7 +77,10 @@ async def test_a_bundled_workflow_runs_from_start_to_completion(call: Any, workf
             )
             assert task_result["task_content"]["execution_steps"], task_result
         done = await call(
-            "complete_phase", session_id=sid, phase=phase, evidence=example_evidence(current)
+            "complete_phase",
+            session_id=sid,
+            phase=phase,
+            evidence=example_evidence(current, stdio_project),
         )
         assert done["checkpoint_passed"] is True, done
         if done["workflow_completed"]:
@@ -151,12 +156,17 @@ async def test_pause_blocks_progress_until_resume(call: Any) -> None:
     assert passed["checkpoint_passed"] is True
 
 
-async def test_rollback_returns_to_an_earlier_phase_and_clears_later_artifacts(call: Any) -> None:
+async def test_rollback_returns_to_an_earlier_phase_and_clears_later_artifacts(
+    call: Any, stdio_project: Path
+) -> None:
     current = await _start(call)
     sid = current["session_id"]
     for phase in (1, 2, 3):
         current = await call(
-            "complete_phase", session_id=sid, phase=phase, evidence=example_evidence(current)
+            "complete_phase",
+            session_id=sid,
+            phase=phase,
+            evidence=example_evidence(current, stdio_project),
         )
 
     rolled = await call("rollback", session_id=sid, to_phase=2)

@@ -228,13 +228,18 @@ async def test_complete_phase_with_evidence_over_10_mb_is_a_limit_error(call: An
     assert "too large" in result["error"]
 
 
-async def test_a_whole_workflow_completes_with_each_phases_example_evidence(call: Any) -> None:
+async def test_a_whole_workflow_completes_with_each_phases_example_evidence(
+    call: Any, project: Path
+) -> None:
     current = await _start(call)
     sid = current["session_id"]
     while True:
         phase = current["phase_content"]["phase"]
         done = await call(
-            "complete_phase", session_id=sid, phase=phase, evidence=example_evidence(current)
+            "complete_phase",
+            session_id=sid,
+            phase=phase,
+            evidence=example_evidence(current, project),
         )
         assert done["checkpoint_passed"] is True, done
         if done["workflow_completed"]:

@@ -70,7 +70,13 @@ async def test_every_parameter_is_listed_in_order_with_its_type_and_a_descriptio
         expected = spec.kind
         assert properties[name]["type"] == expected, name
         assert len(properties[name]["description"]) > 10, name
-    assert properties["status"]["enum"] == ["active", "paused", "completed", "failed"]
+    assert properties["status"]["enum"] == [
+        "active",
+        "paused",
+        "completed",
+        "failed",
+        "awaiting_approval",
+    ]
 
 
 async def test_the_description_documents_every_action_by_group_with_an_example(

@@ -8,6 +8,7 @@ workflow (``spec_execution_v1``) derives its phases from a spec's tasks.md
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._audit import TrailProblem, TrailReport, json_digest, verify_trail
 from ._bounded import (
     BoundedInputError,
     parse_json_bounded,
@@ -31,8 +32,10 @@ from ._definitions import Source as DefinitionSource
 from ._durable import atomic_write, fsync_dir
 from ._engine import MAX_OPTIONS_BYTES, WorkflowEngine
 from ._evidence_schema import CappedErrors, capped_errors
+from ._examples import write_example_files
 from ._file_store import FileSessionStore
 from ._gates import GateResult, evaluate_evidence
+from ._gates_config import COMMANDS_ENV, GATES_FILE, GateSettings, load_gate_settings
 from ._legacy_definitions import is_legacy_metadata, legacy_findings
 from ._legacy_sessions import (
     LegacySessionReport,
@@ -45,6 +48,8 @@ from ._legacy_sessions import (
 from ._lifecycle import next_actions
 from ._models import (
     SESSION_STATUSES,
+    ApprovalRecord,
+    AuditEntry,
     ErrorRecord,
     PhaseAttempt,
     PlanPhase,
@@ -65,6 +70,8 @@ from ._state import StateManager
 from ._store import SchemaMigration, SessionStore, Updater
 from ._store_url import STORE_ENTRY_POINT_GROUP, open_store, redact_url
 from ._transfer import CopyConflict, CopyReport, copy_sessions
+from ._verify import VerificationReport, verify_evidence
+from ._verify_spec import ApprovalSpec, CommandSpec, ContentRule, FieldChecks
 from .exceptions import (
     ConflictError,
     CorruptSessionError,
@@ -85,17 +92,24 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "COMMANDS_ENV",
     "DEFAULT_PAGE_SIZE",
+    "GATES_FILE",
     "MAX_CURSOR_CHARS",
     "MAX_NOTE_CHARS",
     "MAX_OPTIONS_BYTES",
     "MAX_PAGE_SIZE",
     "SESSION_STATUSES",
     "STORE_ENTRY_POINT_GROUP",
+    "ApprovalRecord",
+    "ApprovalSpec",
+    "AuditEntry",
     "BoundedInputError",
     "CappedErrors",
     "Checkpoint",
+    "CommandSpec",
     "ConflictError",
+    "ContentRule",
     "CopyConflict",
     "CopyReport",
     "CorruptSessionError",
@@ -104,8 +118,10 @@ __all__ = [
     "DefinitionSource",
     "DynamicConfig",
     "ErrorRecord",
+    "FieldChecks",
     "FileSessionStore",
     "GateResult",
+    "GateSettings",
     "InternalError",
     "LegacySessionReport",
     "LimitError",
@@ -132,9 +148,12 @@ __all__ = [
     "StoreConfigError",
     "StoreUnavailableError",
     "TaskDefinition",
+    "TrailProblem",
+    "TrailReport",
     "UnevaluatedValidator",
     "Updater",
     "ValidationError",
+    "VerificationReport",
     "WorkflowDefinition",
     "WorkflowEngine",
     "WorkflowRegistry",
@@ -150,9 +169,11 @@ __all__ = [
     "find_legacy_session_files",
     "fsync_dir",
     "is_legacy_metadata",
+    "json_digest",
     "legacy_findings",
     "legacy_session_dir",
     "load_definition",
+    "load_gate_settings",
     "next_actions",
     "nonblocking",
     "open_store",
@@ -166,4 +187,7 @@ __all__ = [
     "redact_url",
     "schema_problems",
     "sessions_checksum",
+    "verify_evidence",
+    "verify_trail",
+    "write_example_files",
 ]

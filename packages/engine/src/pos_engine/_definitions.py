@@ -27,6 +27,14 @@ from ._evidence_schema import SchemaProblem, capped_errors, evidence_validator
 from ._models import PlanPhase, PlanTask
 from ._nonblocking import require_io
 from ._tasks import TaskContent, TaskFormatError, parse_task
+from ._verify_spec import (
+    ApprovalSpec,
+    CommandSpec,
+    FieldChecks,
+    parse_approval,
+    parse_commands,
+    parse_field_checks,
+)
 from .exceptions import DefinitionError, NotFoundError
 
 __all__ = [
@@ -91,6 +99,9 @@ class Checkpoint:
     ``labels`` (JSON pointer -> what it is, e.g. ``/tasks/1.3`` -> ``task 1.3
     'Add the parser'``) itemises a generated checkpoint: a missing nested item is
     then reported by its path, and errors name what they are about.
+    ``verify`` lists the fields the server checks itself (``x-verify``), with the
+    ``commands`` they may run, and ``approval`` asks for a person's approval after
+    the evidence passes (see ``_verify_spec``).
     """
 
     required_evidence: tuple[str, ...]
@@ -104,6 +115,9 @@ class Checkpoint:
     evidence_mismatch: dict[str, list[str]] | None = None
     notes: tuple[tuple[str, str], ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    verify: tuple[FieldChecks, ...] = ()
+    commands: Mapping[str, CommandSpec] = field(default_factory=dict)
+    approval: ApprovalSpec | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the checkpoint as shown to agents in phase_content."""
@@ -118,6 +132,14 @@ class Checkpoint:
             data["allow_override"] = True
         if self.unevaluated_validators:
             data["unevaluated_validators"] = [v.to_dict() for v in self.unevaluated_validators]
+        if self.verify:
+            data["server_checks"] = [
+                {"pointer": checks.pointer, "checks": checks.describe()} for checks in self.verify
+            ]
+        if self.commands:
+            data["commands"] = [command.to_dict() for command in self.commands.values()]
+        if self.approval is not None:
+            data["approval"] = self.approval.to_dict()
         return data
 
 
@@ -312,9 +334,13 @@ def checkpoint_validator(schema: Any, where: str) -> Validator:
         ) from None
 
 
-def _load_checkpoint(raw: dict[str, Any], where: str) -> Checkpoint:
+def _load_checkpoint(
+    raw: dict[str, Any], where: str, commands: Mapping[str, CommandSpec] | None = None
+) -> Checkpoint:
     schema = raw["evidence_schema"]
     validator = checkpoint_validator(schema, where)
+    verify = parse_field_checks(schema, commands or {}, where)
+    used = {c.command for c in verify if c.command is not None}
     missing_in_schema = sorted(set(raw["required_evidence"]) - set(schema.get("properties", {})))
     if missing_in_schema:
         raise DefinitionError(
@@ -334,10 +360,18 @@ def _load_checkpoint(raw: dict[str, Any], where: str) -> Checkpoint:
         validation=raw["validation"],
         evidence_example=raw["evidence_example"],
         validator=validator,
+        verify=verify,
+        commands={name: spec for name, spec in (commands or {}).items() if name in used},
+        approval=parse_approval(raw.get("approval")),
     )
 
 
-def _load_phase(folder: Path, raw: dict[str, Any], expected_number: int) -> PhaseDefinition:
+def _load_phase(
+    folder: Path,
+    raw: dict[str, Any],
+    expected_number: int,
+    commands: Mapping[str, CommandSpec] | None = None,
+) -> PhaseDefinition:
     where = f"phases[{expected_number}]"
     if raw["number"] != expected_number:
         raise DefinitionError(
@@ -374,7 +408,7 @@ def _load_phase(folder: Path, raw: dict[str, Any], expected_number: int) -> Phas
         deliverables=tuple(raw.get("deliverables", ())),
         content=content,
         tasks=tuple(tasks),
-        checkpoint=_load_checkpoint(raw["checkpoint"], f"{where}.checkpoint"),
+        checkpoint=_load_checkpoint(raw["checkpoint"], f"{where}.checkpoint", commands),
     )
 
 
@@ -411,8 +445,10 @@ def load_definition(folder: Path, source: Source) -> WorkflowDefinition:
             details={"field": "/workflow_type"},
         )
     start = metadata["start_phase"]
+    commands = parse_commands(metadata.get("commands"))
     phases = tuple(
-        _load_phase(folder, raw, start + index) for index, raw in enumerate(metadata["phases"])
+        _load_phase(folder, raw, start + index, commands)
+        for index, raw in enumerate(metadata["phases"])
     )
     dynamic = _load_dynamic(folder, metadata["dynamic"]) if "dynamic" in metadata else None
     return WorkflowDefinition(

@@ -3,7 +3,9 @@
 ``python -m pos_engine [--workflow TYPE] [--project-root DIR]``. Without a
 project root it works in a scratch folder that is removed afterwards. Each
 phase is completed with its checkpoint's own ``evidence_example``, after one
-deliberately empty submission on the first phase to show a failing gate.
+deliberately empty submission on the first phase to show a failing gate. Before a
+phase whose fields the server verifies, the demo writes the files its example names
+(as an agent writes its files before claiming them).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ._engine import WorkflowEngine
+from ._examples import write_example_files
 
 __all__ = ["main", "run_demo"]
 
@@ -54,6 +57,8 @@ def run_demo(project_root: Path, workflow_type: str, out: Callable[[str], None])
                 lambda p=phase, t=task["task_number"]: engine.get_task(sid, p, t),  # type: ignore[misc]
             )
         evidence = content["checkpoint"]["evidence_example"]
+        for written in write_example_files(project_root, content["checkpoint"]):
+            out(f"  (wrote {written}, which the checkpoint verifies)")
         done = step(
             f"complete_phase {phase} ({content['title']})"[:44],
             lambda p=phase, e=evidence: engine.complete_phase(sid, p, e),  # type: ignore[misc]

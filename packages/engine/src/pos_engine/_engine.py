@@ -8,24 +8,46 @@ from __future__ import annotations
 
 import contextlib
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ._approval import (
+    add_approval,
+    approval_for,
+    awaiting_answer,
+    awaits_same,
+    decide,
+    request_approval,
+)
+from ._attempts import advance as _advance
+from ._attempts import close_attempt as _close_attempt
+from ._attempts import current_attempt as _current_attempt
+from ._attempts import open_attempt as _open_attempt
+from ._audit import (
+    append_entry,
+    json_digest,
+    open_chain,
+    record_checkpoint,
+    record_replan,
+    record_start,
+)
 from ._content import phase_content, task_content
-from ._definitions import WorkflowDefinition, WorkflowRegistry
+from ._definitions import Checkpoint, WorkflowDefinition, WorkflowRegistry
 from ._dynamic import plan_summary, workflow_of_session
 from ._file_store import FileSessionStore
 from ._gates import GateResult, GateVerdicts
+from ._gates_config import load_gate_settings, with_project_approvals
 from ._ids import new_session_id
 from ._legacy_definitions import legacy_findings
 from ._lifecycle import next_actions, require_status
-from ._models import AttemptStatus, ErrorRecord, PhaseAttempt, Session, SpecPlan
+from ._models import ErrorRecord, Session, SpecPlan
 from ._params import require_dict, require_int
 from ._spec_gates import open_items
 from ._spec_plan import plan_at_start, plan_on_completion, replan, set_plan
-from ._state import Clock, StateManager, seconds_between
+from ._state import Clock, StateManager
 from ._store import SessionStore
+from ._verify import ServerChecks, VerificationReport, with_verification
+from ._verify_spec import ApprovalSpec
 from .exceptions import ConflictError, PosError, StateError, ValidationError
 from .guards import validate_evidence_size, validate_target_file, validate_workflow_type
 
@@ -33,27 +55,6 @@ __all__ = ["WorkflowEngine"]
 
 MAX_OPTIONS_BYTES = 64 * 1024
 _ID_ATTEMPTS = 5
-
-
-def _open_attempt(session: Session, phase: int, stamp: str) -> PhaseAttempt:
-    attempt = 1 + sum(1 for a in session.phase_history if a.phase == phase)
-    record = PhaseAttempt(phase=phase, attempt=attempt, started_at=stamp)
-    session.phase_history.append(record)
-    return record
-
-
-def _current_attempt(session: Session, stamp: str) -> PhaseAttempt:
-    """Return the open attempt at the current phase, opening one if none is open."""
-    for record in reversed(session.phase_history):
-        if record.phase == session.current_phase and record.status == "in_progress":
-            return record
-    return _open_attempt(session, session.current_phase, stamp)
-
-
-def _close_attempt(record: PhaseAttempt, status: AttemptStatus, stamp: str) -> None:
-    record.status = status
-    record.completed_at = stamp
-    record.duration_seconds = seconds_between(record.started_at, datetime.fromisoformat(stamp))
 
 
 class WorkflowEngine:
@@ -150,6 +151,7 @@ class WorkflowEngine:
                 plan=plan,
             )
             _open_attempt(session, definition.start_phase, stamp)
+            record_start(session, stamp)
             try:
                 session = self.store.create(session)
                 break
@@ -167,15 +169,19 @@ class WorkflowEngine:
             "current_phase": session.current_phase,
             "start_phase": session.start_phase,
             "total_phases": session.total_phases,
-            "phase_content": phase_content(workflow_of_session(definition, session), session),
+            "phase_content": phase_content(self._definition(session), session),
             "session_status": session.status,
             "next_actions": next_actions(session.status),
         }
         return _with_plan(result, session)
 
     def _definition(self, session: Session) -> WorkflowDefinition:
-        """The session's workflow: for a dynamic one, with its frozen plan's phases."""
-        return workflow_of_session(self.registry.get(session.workflow_type), session)
+        """The session's workflow: for a dynamic one, with its frozen plan's phases.
+
+        Phases the project's gates.json makes approval-gated carry that approval.
+        """
+        definition = workflow_of_session(self.registry.get(session.workflow_type), session)
+        return with_project_approvals(definition, load_gate_settings(self.project_root))
 
     def get_current_phase(self, session_id: object) -> dict[str, Any]:
         """Return the session's current phase with the artifacts of earlier phases."""
@@ -190,6 +196,7 @@ class WorkflowEngine:
             "session_status": session.status,
             "next_actions": next_actions(session.status),
         }
+        add_approval(result, session)
         return _with_plan(result, session, only_planning=session.current_phase)
 
     def get_task(self, session_id: object, phase: object, task_number: object) -> dict[str, Any]:
@@ -226,6 +233,14 @@ class WorkflowEngine:
         the failure is recorded in the session's errors and the session is failed.
         Repeating a passed call with the same evidence returns the same success.
 
+        Fields the checkpoint marks ``x-verify`` are verified by the server itself
+        (files read, commands run where the project allows) before the lock is taken;
+        a failed check fails the checkpoint with its JSON pointer in
+        ``verification_errors``. A phase that needs a person's approval does not
+        complete when its evidence passes: the session awaits approval
+        (``awaiting_approval``) and the answer says so. Every decision is appended
+        to the session's audit trail.
+
         A non-strict (legacy) checkpoint that fails lets the phase pass: the success
         result carries ``warnings`` (one per missing field and schema error, naming the
         field) and the same warnings, stamped, are appended to ``session.warnings``.
@@ -241,23 +256,26 @@ class WorkflowEngine:
         payload = require_dict("evidence", evidence)
         validate_evidence_size(payload)
         outcome: dict[str, Any] = {}
-        # The gate is evaluated before the session lock is taken, so however long a
-        # large evidence takes to check, no other call on this session waits for it.
-        gates = GateVerdicts(payload)
-        with contextlib.suppress(PosError):
-            gates.prime(self._definition(before).phase(number).checkpoint)
+        evidence_sha256 = json_digest(payload)
+        gates, checks = self._prime(before, number, payload)
 
         def apply(session: Session) -> Session | None:
             outcome.clear()  # a store may call the updater again after a conflict
             definition = self._definition(session)
             if _answered_as_completed(session, definition, number, gates, outcome):
                 return None
+            if awaits_same(session, number, payload):
+                outcome["awaiting"] = True
+                return None  # the same evidence again: it still awaits approval
             require_status(session, ("active", "failed"), "complete_phase")
             _require_current_phase(session, number)
-            stamp = self.state_manager.stamp()
-            attempt = _current_attempt(session, stamp)
             checkpoint = definition.phase(number).checkpoint
-            gate = gates.evaluate(checkpoint)
+            report = checks.result(checkpoint)  # cheap: re-stats the files it read
+            stamp = self.state_manager.stamp()
+            open_chain(session, stamp)
+            attempt = _current_attempt(session, stamp)
+            gate = gates.evaluate(checkpoint).with_verification(report.failures if report else [])
+            outcome["report"] = report
             session.evidence[str(number)] = payload
             session.updated_at = stamp
             outcome["gate"] = gate
@@ -268,33 +286,74 @@ class WorkflowEngine:
                     self.project_root, definition, session, number, evidence=payload, stamp=stamp
                 )
                 gate = outcome["gate"] = unplanned or gate
-            if not gate.passed and (checkpoint.strict or unplanned):
-                _close_attempt(attempt, "failed", stamp)
-                session.status = "failed"
-                session.errors.append(_checkpoint_error(number, gate, stamp))
-                return session
-            if not gate.passed:  # a non-strict legacy gate passes the phase, never silently
-                outcome["warnings"] = _record_warnings(session, number, gate, stamp)
-            _close_attempt(attempt, "passed", stamp)
-            _advance(session, number, payload, stamp)
+            failed = not gate.passed and (
+                checkpoint.strict or unplanned is not None or bool(gate.verification_errors)
+            )
+            _settle(
+                session,
+                number,
+                gate,
+                report,
+                failed=failed,
+                approval=approval_for(definition, number),
+                evidence_sha256=evidence_sha256,
+                checkpoint=checkpoint,
+                outcome=outcome,
+                stamp=stamp,
+            )
             return session
 
         session = self.store.update(sid, apply)
+        report = outcome.get("report")
+        if outcome.get("awaiting"):
+            answer = awaiting_answer(session, number)
+            if outcome.get("warnings"):
+                answer["warnings"] = outcome["warnings"]
+            return with_verification(answer, report)
         definition = self._definition(session)
         gate = outcome.get("gate")
         if isinstance(gate, GateResult) and not gate.passed and not outcome.get("warnings"):
             return _with_plan(
-                _failure(session, number, gate, definition, outcome["attempt"]),
+                with_verification(
+                    _failure(session, number, gate, definition, outcome["attempt"]), report
+                ),
                 session,
                 only_planning=number,
             )
-        result = _success(session, number, definition)
+        result = with_verification(_success(session, number, definition), report)
         if outcome.get("warnings"):
             result["warnings"] = outcome["warnings"]
         spec = definition.phase(number).spec
         if spec is not None:
             result["open_items"] = open_items(spec, payload)
         return _with_plan(result, session, only_planning=number)
+
+    def _prime(
+        self, before: Session, number: int, payload: dict[str, Any]
+    ) -> tuple[GateVerdicts, ServerChecks]:
+        """Judge the evidence before the session lock is taken, for the update to reuse.
+
+        The schema gate is evaluated and the server checks run here, so however long
+        they take, no other call on this session waits for them.
+
+        Raises:
+            ValidationError: the project's gates.json is unusable.
+        """
+        settings = load_gate_settings(self.project_root)
+        settings.require_usable()
+        gates = GateVerdicts(payload)
+        checks = ServerChecks(self.project_root, payload, settings)
+        with contextlib.suppress(PosError):
+            checkpoint = self._definition(before).phase(number).checkpoint
+            gates.prime(checkpoint)
+            if before.status in ("active", "failed") and number == before.current_phase:
+                checks.prime(
+                    checkpoint,
+                    workflow_type=before.workflow_type,
+                    target_file=before.target_file,
+                    schema_passed=gates.evaluate(checkpoint).passed,
+                )
+        return gates, checks
 
     def get_workflow_state(self, session_id: object) -> dict[str, Any]:
         """Return the session's progress, artifacts and whether it can be resumed."""
@@ -317,6 +376,7 @@ class WorkflowEngine:
             "checkpoint_note": session.checkpoint_note,
             "next_actions": next_actions(session.status),
         }
+        add_approval(result, session)
         return _with_plan(result, session)
 
     # ------------------------------------------------------------------ recovery
@@ -357,6 +417,8 @@ class WorkflowEngine:
             stamp = self.state_manager.stamp()
             if replan:
                 changes.extend(self._replan(session, stamp))
+                if changes:
+                    record_replan(session, changes, stamp)
             has_evidence = str(number) in session.evidence
             if session.status == "active" and not (reset_evidence and has_evidence):
                 return session if changes else None  # a repeated retry changes nothing
@@ -431,6 +493,7 @@ class WorkflowEngine:
                 moved.update(from_phase=origin, cleared=[], changed=False)
                 return None  # already there: repeating a rollback changes nothing
             stamp = self.state_manager.stamp()
+            open_chain(session, stamp)
             for record in session.phase_history:
                 if record.status == "in_progress":
                     _close_attempt(record, "rolled_back", stamp)
@@ -449,7 +512,16 @@ class WorkflowEngine:
             session.status = "active"
             session.completed_at = None
             session.updated_at = stamp
+            if session.approval is not None and session.approval.phase >= target:
+                session.approval = None
             _open_attempt(session, target, stamp)
+            append_entry(
+                session,
+                "rollback",
+                at=stamp,
+                phase=target,
+                data={"from_phase": origin, "cleared_phases": cleared},
+            )
             moved.update(from_phase=origin, cleared=cleared, changed=True)
             return session
 
@@ -466,6 +538,85 @@ class WorkflowEngine:
             "session_status": session.status,
             "next_actions": next_actions(session.status),
         }
+
+    # ------------------------------------------------------------------ approval
+
+    def approve_phase(
+        self, session_id: object, phase: object, *, by: object, reason: object = None
+    ) -> dict[str, Any]:
+        """Approve the evidence of ``phase``, which awaits a person's approval.
+
+        The phase's server checks run again first (its files must still hold); then
+        the phase completes as a passed checkpoint would. This is for people
+        (``pos-workflow approve``): no action of the MCP tool reaches it.
+
+        Raises:
+            StateError: the session does not await approval of ``phase``, or the
+                server checks fail now.
+        """
+        return decide(self, session_id, phase, approve=True, by=by, reason=reason)
+
+    def reject_phase(
+        self, session_id: object, phase: object, *, by: object, reason: object
+    ) -> dict[str, Any]:
+        """Reject the evidence of ``phase``: the phase reopens with ``reason`` as an error.
+
+        Raises:
+            StateError: the session does not await approval of ``phase``.
+            ValidationError: ``reason`` is missing or empty.
+        """
+        return decide(self, session_id, phase, approve=False, by=by, reason=reason)
+
+
+def _settle(
+    session: Session,
+    number: int,
+    gate: GateResult,
+    report: VerificationReport | None,
+    *,
+    failed: bool,
+    approval: ApprovalSpec | None,
+    evidence_sha256: str,
+    checkpoint: Checkpoint,
+    outcome: dict[str, Any],
+    stamp: str,
+) -> None:
+    """Apply a checkpoint's verdict to the session: fail, await approval, or advance.
+
+    Every verdict is appended to the audit trail.
+    """
+    attempt = _current_attempt(session, stamp)
+
+    def record(decision: str) -> None:
+        record_checkpoint(
+            session,
+            number,
+            gate,
+            report,
+            checkpoint=checkpoint,
+            outcome=decision,
+            attempt=attempt.attempt,
+            evidence_sha256=evidence_sha256,
+            at=stamp,
+        )
+
+    if failed:
+        _close_attempt(attempt, "failed", stamp)
+        session.status = "failed"
+        session.errors.append(_checkpoint_error(number, gate, stamp))
+        record("failed")
+        return
+    if not gate.passed:  # a non-strict legacy gate passes the phase, never silently
+        outcome["warnings"] = _record_warnings(session, number, gate, stamp)
+    if approval is not None:
+        request_approval(session, number, approval, evidence_sha256, stamp)
+        record("awaiting_approval")
+        outcome["awaiting"] = True
+        return
+    _close_attempt(attempt, "passed", stamp)
+    session.approval = None
+    _advance(session, number, session.evidence[str(number)], stamp)
+    record("passed_with_warnings" if outcome.get("warnings") else "passed")
 
 
 def _gate_warnings(phase: int, gate: GateResult) -> list[dict[str, Any]]:
@@ -541,19 +692,6 @@ def _require_current_phase(session: Session, number: int) -> None:
     )
 
 
-def _advance(session: Session, number: int, payload: dict[str, Any], stamp: str) -> None:
-    """Record phase ``number`` as passed and move to the next phase (or finish)."""
-    session.artifacts[str(number)] = payload
-    session.completed_phases = sorted({*session.completed_phases, number})
-    if number == session.last_phase:
-        session.status = "completed"
-        session.completed_at = stamp
-    else:
-        session.status = "active"
-        session.current_phase = number + 1
-        _open_attempt(session, session.current_phase, stamp)
-
-
 def _checkpoint_error(phase: int, gate: GateResult, stamp: str) -> ErrorRecord:
     return ErrorRecord(
         phase=phase,
@@ -564,6 +702,11 @@ def _checkpoint_error(phase: int, gate: GateResult, stamp: str) -> ErrorRecord:
             "missing_evidence": gate.missing_evidence,
             "validation_errors": gate.validation_errors,
             "validation_error_count": gate.error_count,
+            **(
+                {"verification_errors": gate.verification_errors}
+                if gate.verification_errors
+                else {}
+            ),
         },
         remediation=_remediation(phase, gate),
     )
@@ -581,9 +724,18 @@ def _remediation(phase: int, gate: GateResult) -> str:
             else f"fix each validation_errors entry at its JSON pointer (only the first {shown} of "
             f"{gate.error_count}{'' if gate.error_count_complete else '+'} errors are listed)"
         )
+    again = f"call complete_phase with phase={phase} again."
+    files = (
+        "Write or fix the file each verification_errors entry names (the server reads it "
+        "itself; claiming it is not enough)"
+    )
+    if not steps:
+        return f"{files}, then {again}"
     return (
         f"{_sentence(' and '.join(steps))} as phase_content.checkpoint.evidence_schema describes "
-        f"(checkpoint.evidence_example passes), then call complete_phase with phase={phase} again."
+        f"(checkpoint.evidence_example passes)"
+        + (f". {files}" if gate.verification_errors else "")
+        + f", then {again}"
     )
 
 
@@ -618,6 +770,7 @@ def _failure(
         "missing_evidence": gate.missing_evidence,
         "validation_errors": gate.validation_errors,
         "validation_error_count": gate.error_count,
+        **({"verification_errors": gate.verification_errors} if gate.verification_errors else {}),
         "remediation": remediation,
         "checkpoint": checkpoint.to_dict(),
         "current_phase": session.current_phase,

@@ -43,6 +43,7 @@ __all__ = [
     "CappedErrors",
     "SchemaProblem",
     "capped_errors",
+    "compile_linear",
     "evidence_validator",
 ]
 
@@ -70,6 +71,15 @@ def _clip(value: Any) -> str:
 @functools.lru_cache(maxsize=1024)
 def _compiled(pattern: str) -> Any:
     return re2.compile(pattern, options=_RE2_OPTIONS)
+
+
+def compile_linear(pattern: str) -> Any:
+    """Compile ``pattern`` with RE2 (linear time, memory-capped); cached.
+
+    Raises:
+        re2.error: RE2 cannot run the pattern (a backreference, lookaround, too big).
+    """
+    return _compiled(pattern)
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:

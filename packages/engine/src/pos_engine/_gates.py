@@ -16,6 +16,7 @@ among the schema errors found, so at most ``MAX_ERRORS_SHOWN`` of them are liste
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,14 @@ class GateResult:
     error_count_complete: bool = True
     """False when counting stopped early: ``error_count`` is then a lower bound."""
     missing_labels: dict[str, str] = field(default_factory=dict)
+    verification_errors: list[dict[str, str]] = field(default_factory=list)
+    """Server checks (``x-verify``) that failed: ``{pointer, check, message}``."""
+
+    def with_verification(self, failures: list[dict[str, str]]) -> GateResult:
+        """Return this verdict with the server checks' failures added (failing it if any)."""
+        if not failures:
+            return self
+        return dataclasses.replace(self, passed=False, verification_errors=list(failures))
 
     def summary(self) -> str:
         """Return one sentence that says why the gate failed."""
@@ -65,13 +74,22 @@ class GateResult:
                 f"{counted} schema error(s), first at {where}: {first['message']}"
                 + (f" (+{more}{'' if self.error_count_complete else '+'} more)" if more else "")
             )
+        if self.verification_errors:
+            first_check = self.verification_errors[0]
+            others = len(self.verification_errors) - 1
+            parts.append(
+                f"server check {first_check['check']} failed at "
+                f"{first_check['pointer'] or '(evidence)'}: {first_check['message']}"
+                + (f" (+{others} more)" if others else "")
+            )
         return "; ".join(parts)
 
     def findings(self) -> list[dict[str, str]]:
         """Return one entry per missing field and per schema error, each naming its field.
 
         Entries are ``{"field", "pointer", "kind", "message"}`` with ``kind`` one of
-        ``missing_evidence`` and ``schema_error``; a non-strict gate records them as warnings.
+        ``missing_evidence``, ``schema_error`` and ``verification_error``; a non-strict
+        gate records them as warnings.
         """
         entries = [
             {
@@ -91,6 +109,15 @@ class GateResult:
                     "message": error["message"],
                 }
             )
+        entries.extend(
+            {
+                "field": _field_of({"pointer": failure["pointer"], "message": ""}),
+                "pointer": failure["pointer"],
+                "kind": "verification_error",
+                "message": failure["message"],
+            }
+            for failure in self.verification_errors
+        )
         return entries
 
 

@@ -48,6 +48,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
+from ._audit import append_entry
 from ._bounded import BoundedInputError, parse_json_bounded, read_bounded_text
 from ._definitions import WorkflowDefinition, WorkflowRegistry
 from ._dynamic import workflow_for
@@ -638,6 +639,14 @@ def _convert(
             + (f" with {len(report.warnings)} warning(s)" if report.warnings else ""),
             "report_warnings": [w["code"] for w in report.warnings],
         }
+    )
+    # The audit trail starts here: what the legacy file held is taken as given.
+    append_entry(
+        session,
+        "migrated",
+        at=utc_now(),
+        phase=current,
+        data={"legacy_file": report.source, "warnings": [w["code"] for w in report.warnings]},
     )
     report.status = status
     return session

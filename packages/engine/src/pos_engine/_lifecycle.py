@@ -1,10 +1,14 @@
 """The session state machine: which status allows which action.
 
-States: ``active``, ``paused``, ``completed``, ``failed`` (see SessionStatus).
-Transitions: active -> paused (pause), paused -> active (resume),
+States: ``active``, ``paused``, ``completed``, ``failed``, ``awaiting_approval``
+(see SessionStatus). Transitions: active -> paused (pause), paused -> active (resume),
 active -> completed (last checkpoint passed), active -> failed (checkpoint
 failed), failed -> active (retry_phase, rollback, or a new complete_phase
-attempt), completed -> active (rollback); delete from any state.
+attempt), completed -> active (rollback); active or failed -> awaiting_approval (the
+checkpoint of a phase that needs approval passed), awaiting_approval -> active or
+completed (a person approves: ``pos-workflow approve``), awaiting_approval -> active
+(a person rejects: the phase reopens); delete from any state. No action of the
+tool leaves ``awaiting_approval``: only a person does.
 """
 
 from __future__ import annotations
@@ -40,6 +44,14 @@ NEXT_ACTIONS: dict[SessionStatus, tuple[str, ...]] = {
         "get_session",
         "delete_session",
     ),
+    "awaiting_approval": (
+        "get_state",
+        "get_phase",
+        "get_session",
+        "get_errors",
+        "get_task",
+        "delete_session",
+    ),
 }
 
 # What to do next, by the state the session is in (not the state the action wants).
@@ -48,6 +60,9 @@ _WAY_OUT: dict[SessionStatus, str] = {
     "paused": "Resume the session first",
     "completed": "The workflow is finished: rollback to reopen a phase, or start a new session",
     "failed": "Call retry_phase, or send new evidence with complete_phase for the current phase",
+    "awaiting_approval": "The session waits for a person to approve or reject its current phase "
+    "(pos-workflow approve or reject, outside the tool): tell the user, and check get_state "
+    "later",
 }
 
 

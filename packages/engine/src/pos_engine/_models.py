@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "SESSION_STATUSES",
+    "ApprovalRecord",
     "AttemptStatus",
+    "AuditEntry",
     "ErrorRecord",
     "PauseCheckpoint",
     "PhaseAttempt",
@@ -27,18 +29,26 @@ __all__ = [
     "utc_now",
 ]
 
-SessionStatus = Literal["active", "paused", "completed", "failed"]
+SessionStatus = Literal["active", "paused", "completed", "failed", "awaiting_approval"]
 """Lifecycle states of a session.
 
 - ``active``: the agent is working on ``current_phase``.
 - ``paused``: parked by ``pause``; only ``resume`` (or delete) moves it on.
 - ``completed``: the last phase's checkpoint passed.
 - ``failed``: the current phase's checkpoint failed; retry, roll back or submit new evidence.
+- ``awaiting_approval``: the current phase's evidence passed and a person must approve it
+  (``pos-workflow approve``) or reject it (``pos-workflow reject``); the agent waits.
 """
 
-AttemptStatus = Literal["in_progress", "passed", "failed", "rolled_back"]
+AttemptStatus = Literal["in_progress", "passed", "failed", "rolled_back", "rejected"]
 
-SESSION_STATUSES: tuple[SessionStatus, ...] = ("active", "paused", "completed", "failed")
+SESSION_STATUSES: tuple[SessionStatus, ...] = (
+    "active",
+    "paused",
+    "completed",
+    "failed",
+    "awaiting_approval",
+)
 
 SCHEMA_VERSION = 1
 
@@ -55,8 +65,9 @@ class _Record(BaseModel):
 class PhaseAttempt(_Record):
     """One attempt at one phase, appended to ``phase_history``.
 
-    ``status`` is ``in_progress`` while the agent works, ``passed`` or ``failed``
-    after a checkpoint, and ``rolled_back`` when a rollback abandoned it.
+    ``status`` is ``in_progress`` while the agent works (and while its evidence awaits
+    a person's approval), ``passed`` or ``failed`` after a checkpoint, ``rejected`` when
+    a person rejected its evidence, and ``rolled_back`` when a rollback abandoned it.
     """
 
     phase: int
@@ -176,6 +187,46 @@ class SpecPlan(_Record):
         return self.phase_offset + spec_phase
 
 
+class ApprovalRecord(_Record):
+    """A person's approval of the current phase: requested, or rejected with a reason.
+
+    Set when a phase whose checkpoint requires approval passes its evidence
+    (``status`` ``pending``); a rejection keeps it (``rejected``, with who, when and
+    why) until the phase's evidence is submitted again; an approval clears it (the
+    audit trail keeps every decision).
+    """
+
+    phase: int
+    status: Literal["pending", "rejected"] = "pending"
+    prompt: str
+    requested_at: str
+    evidence_sha256: str
+    decided_at: str | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+
+
+class AuditEntry(_Record):
+    """One entry of a session's hash-chained audit trail (see ``pos_engine._audit``).
+
+    ``hash`` is the SHA-256 of the entry's canonical JSON without ``hash``, which
+    includes ``prev``, the previous entry's hash (for the first entry, a value
+    derived from the session id): editing, removing or reordering an entry breaks
+    the chain at that entry. ``kind`` is one of ``started``, ``migrated``,
+    ``chain_started``, ``checkpoint``, ``approval``, ``rollback`` and ``replanned``;
+    it is kept a plain string so that a tampered entry still loads and
+    ``verify-session`` can name it.
+    """
+
+    seq: int = Field(ge=0)
+    at: str
+    kind: str
+    phase: int | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    prev: str
+    hash: str
+
+
 class Session(_Record):
     """The durable state of one workflow run.
 
@@ -184,6 +235,8 @@ class Session(_Record):
     of a dynamic workflow; its ``plan`` is set once its phases are derived from a
     spec (at start, or when its planning phase completes), and every action reads
     phases from it, so editing the spec never changes a running session.
+    ``approval`` is the pending (or rejected) approval of the current phase, and
+    ``audit`` the hash-chained record of every gate decision.
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -211,6 +264,8 @@ class Session(_Record):
     warnings: list[dict[str, Any]] = Field(default_factory=list)
     dynamic: bool = False
     plan: SpecPlan | None = None
+    approval: ApprovalRecord | None = None
+    audit: list[AuditEntry] = Field(default_factory=list)
     version: int = Field(default=0, ge=0)
 
     @property

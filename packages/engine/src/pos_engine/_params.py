@@ -78,7 +78,8 @@ def require_status_filter(value: object) -> SessionStatus | None:
             return status
     raise ValidationError(
         f"status {value!r:.60} is not a session status; use one of {', '.join(SESSION_STATUSES)}",
-        remediation="Pass status as active, paused, completed or failed, or leave it out.",
+        remediation=f"Pass status as {', '.join(SESSION_STATUSES[:-1])} or "
+        f"{SESSION_STATUSES[-1]}, or leave it out.",
         details={"allowed": list(SESSION_STATUSES)},
     )
 

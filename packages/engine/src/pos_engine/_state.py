@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from ._content import phase_content
 from ._definitions import WorkflowRegistry
 from ._dynamic import plan_summary, workflow_of_session
+from ._gates_config import load_gate_settings, with_project_approvals
 from ._lifecycle import next_actions, require_status
 from ._models import PauseCheckpoint, Session, SessionSummary
 from ._params import (
@@ -32,6 +33,7 @@ Clock = Callable[[], datetime]
 # One adapter call dumps a whole listing in pydantic's core: 4x faster than a
 # model_dump() per summary, which matters with 10,000 sessions.
 _SUMMARIES = TypeAdapter(list[SessionSummary])
+_AUDIT_SHOWN = 5
 
 
 def _system_clock() -> datetime:
@@ -112,7 +114,13 @@ class StateManager:
     def get_session(self, session_id: object) -> dict[str, Any]:
         """Return one session in full: history, options, errors, artifacts."""
         session = self.peek(session_id)
-        data = session.model_dump(mode="json", exclude={"evidence", "plan"})
+        data = session.model_dump(mode="json", exclude={"evidence", "plan", "audit"})
+        # The trail can be long: its size, head and latest entries (verify-session checks it).
+        data["audit"] = {
+            "entries": len(session.audit),
+            "head": session.audit[-1].hash if session.audit else None,
+            "latest": [e.model_dump(mode="json") for e in session.audit[-_AUDIT_SHOWN:]],
+        }
         data["last_updated"] = data.pop("updated_at")
         data["evidence_phases"] = sorted(int(k) for k in session.evidence)
         if session.plan is not None:
@@ -185,7 +193,10 @@ class StateManager:
             return session
 
         session = self.store.update(sid, resume)
-        definition = workflow_of_session(self.registry.get(session.workflow_type), session)
+        definition = with_project_approvals(
+            workflow_of_session(self.registry.get(session.workflow_type), session),
+            load_gate_settings(self.registry.project_root),
+        )
         return {
             "session_id": sid,
             "resumed": True,

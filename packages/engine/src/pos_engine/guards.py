@@ -146,7 +146,10 @@ def validate_workflow_type(workflow_type: object) -> str:
 
 
 def validate_target_file(
-    target_file: object, project_root: str | os.PathLike[str] | None = None
+    target_file: object,
+    project_root: str | os.PathLike[str] | None = None,
+    *,
+    name: str = "target_file",
 ) -> str:
     """Check that ``target_file`` names a file inside the project and normalise it.
 
@@ -159,6 +162,7 @@ def validate_target_file(
     Args:
         target_file: The relative path the caller sent.
         project_root: The project root; defaults to the current working directory.
+        name: What the value is called in messages (evidence paths use their pointer).
 
     Returns:
         The resolved path relative to the resolved root, in POSIX form
@@ -171,30 +175,30 @@ def validate_target_file(
             is absolute, escapes the project root (directory traversal), names the
             root itself, or cannot be resolved (e.g. a symlink loop).
     """
-    value = _require_str("target_file", target_file, _TARGET_HINT)
+    value = _require_str(name, target_file, _TARGET_HINT)
     shown = _show(value)
     if not value or "\x00" in value:
         raise ValidationError(
-            f"target_file {shown} must be a non-empty path without NUL bytes",
+            f"{name} {shown} must be a non-empty path without NUL bytes",
             remediation=_TARGET_HINT,
         )
     if len(value) > MAX_TARGET_PATH_CHARS:
         raise LimitError(
-            f"target_file {shown} is {len(value)} characters long, "
+            f"{name} {shown} is {len(value)} characters long, "
             f"over the {MAX_TARGET_PATH_CHARS} allowed",
             remediation="Use a shorter path.",
         )
     posix = value.replace("\\", "/")
     if posix.startswith("/") or _WINDOWS_DRIVE.match(posix):
         raise ValidationError(
-            f"target_file {shown} is an absolute path; only paths relative to the "
+            f"{name} {shown} is an absolute path; only paths relative to the "
             "project root are accepted",
             remediation=_TARGET_HINT,
         )
     longest = max(len(part.encode("utf-8", "surrogatepass")) for part in posix.split("/"))
     if longest > MAX_PATH_COMPONENT_BYTES:
         raise LimitError(
-            f"target_file {shown} has a component longer than {MAX_PATH_COMPONENT_BYTES} bytes",
+            f"{name} {shown} has a component longer than {MAX_PATH_COMPONENT_BYTES} bytes",
             remediation="Use shorter file and folder names.",
         )
     try:
@@ -207,17 +211,17 @@ def validate_target_file(
     except (OSError, RuntimeError, ValueError):
         # The exception text would reveal server paths: do not echo it.
         raise ValidationError(
-            f"target_file {shown} cannot be resolved (symlink loop or unusable name)",
+            f"{name} {shown} cannot be resolved (symlink loop or unusable name)",
             remediation=_TARGET_HINT,
         ) from None
     if not resolved.is_relative_to(root):
         raise ValidationError(
-            f"target_file {shown} leads outside the project root (directory traversal)",
+            f"{name} {shown} leads outside the project root (directory traversal)",
             remediation=_TARGET_HINT + " Do not use '..' or symlinks that lead out of it.",
         )
     if resolved == root:
         raise ValidationError(
-            f"target_file {shown} names the project root itself, not a file inside it",
+            f"{name} {shown} names the project root itself, not a file inside it",
             remediation=_TARGET_HINT,
         )
     return resolved.relative_to(root).as_posix()

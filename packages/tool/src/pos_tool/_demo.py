@@ -2,7 +2,9 @@
 
 The server runs as a stdio subprocess (``python -m pos_tool serve``), exactly as
 an IDE would start it; every step goes through the MCP SDK's client and is
-printed as ``action, phase, status, milliseconds``.
+printed as ``action, phase, status, milliseconds``. Before a phase whose fields
+the server verifies (``x-verify``), the demo writes the files its example evidence
+names, as an agent writes its files before claiming them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp import Client, StdioServerParameters
+from pos_engine import write_example_files
 
 __all__ = ["DemoFailure", "run_demo"]
 
@@ -116,7 +119,7 @@ async def run_demo(
     async with Client(server_parameters(project_root, log_level)) as client:
         steps = _Steps(client, out)
         try:
-            state = await _drive(steps, workflow_type)
+            state = await _drive(steps, workflow_type, project_root, out)
         except DemoFailure as exc:
             failure = exc  # re-raised below, outside the client's task group: no ExceptionGroup
     if failure is not None:
@@ -128,7 +131,9 @@ async def run_demo(
     return state
 
 
-async def _drive(steps: _Steps, workflow_type: str) -> dict[str, Any]:
+async def _drive(
+    steps: _Steps, workflow_type: str, project_root: Path, out: Callable[[str], None]
+) -> dict[str, Any]:
     await steps.call("list_workflows")
     current = await steps.call("start", workflow_type=workflow_type, target_file=DEMO_TARGET)
     session_id = current["session_id"]
@@ -140,6 +145,8 @@ async def _drive(steps: _Steps, workflow_type: str) -> dict[str, Any]:
                 "get_task", session_id=session_id, phase=phase, task_number=task["task_number"]
             )
         evidence = content["checkpoint"]["evidence_example"]
+        for written in write_example_files(project_root, content["checkpoint"]):
+            out(f"  (wrote {written}: the server checks it before the phase passes)")
         done = await steps.call(
             "complete_phase", session_id=session_id, phase=phase, evidence=evidence
         )

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pos_engine import SESSION_STATUSES
+
 from ._actions import ACTIONS
 from ._legacy_table import LEGACY_TOOLS
 from ._metrics import Histogram, merged
@@ -101,7 +103,7 @@ def _sessions(rows: Iterable[tuple[int, str, str, int, float]]) -> dict[str, Any
     for _, status, workflow, count, _ in current:
         by_status[status] += count
         by_workflow[workflow] += count
-    statuses = ("active", "paused", "completed", "failed")
+    statuses = SESSION_STATUSES
     return {
         "sampled_at": _iso(max(row[4] for row in current)),
         "by_status": {

@@ -2,6 +2,8 @@
 and ``pos-workflow store`` (migrate a session store, copy sessions between stores).
 
 ``stats`` prints a project's metrics and ``dashboard`` serves its dashboard page.
+``approve``, ``reject`` and ``pending`` are a person's approval gates, and
+``verify-session`` checks a session's audit trail.
 ``python -m pos_tool`` is ``pos-workflow``; without a command it serves. Logs go
 to stderr only: on stdio, stdout is the protocol.
 """
@@ -28,6 +30,7 @@ from ._demo import DemoFailure, run_demo
 from ._faults import FAULTS_ENV, parse_faults
 from ._http import TOKEN_ENV, TOKEN_FILE_ENV, HttpLimits, StaticTokenVerifier, load_tokens
 from ._monitor import monitor_of
+from ._review_cli import REVIEW_COMMANDS, add_review_commands, run_review_command
 from ._server import build_server, check_exposure, serve_dashboard, serve_http
 from ._stats import load_summary_safely, render_summary
 from ._stdio import serve_stdio
@@ -39,7 +42,7 @@ __all__ = ["main"]
 logger = logging.getLogger("pos_tool")
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_COMMANDS = ("serve", "demo", "stats", "dashboard", "store")
+_COMMANDS = ("serve", "demo", "stats", "dashboard", "store", *REVIEW_COMMANDS)
 _PERIOD = re.compile(r"^([1-9][0-9]{0,5})(m|h|d)$")
 _PERIOD_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
@@ -79,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         description="MCP server for phase-gated workflows (the pos_workflow tool).",
     )
     parser.add_argument("--version", action="version", version=_version())
-    commands = parser.add_subparsers(dest="command", metavar="{serve,demo,stats,dashboard,store}")
+    commands = parser.add_subparsers(dest="command", metavar="{" + ",".join(_COMMANDS) + "}")
     serve = commands.add_parser("serve", help="run the MCP server (default)")
     serve.add_argument(
         "--project-root", type=Path, default=Path.cwd(), help="project folder (default: cwd)"
@@ -164,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--log-level", type=str.upper, choices=_LEVELS, default="WARNING")
     _add_monitoring_commands(commands)
     add_store_commands(commands)
+    add_review_commands(commands)
     return parser
 
 
@@ -399,6 +403,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dashboard(args)
     if args.command == "store":
         return run_store_command(args)
+    if args.command in REVIEW_COMMANDS:
+        _configure_logging("WARNING")
+        return run_review_command(args)
     return _serve(args)
 
 

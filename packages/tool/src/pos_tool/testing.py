@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from typing import Any
 
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
+from pos_engine import write_example_files
 from pos_engine.testing.drive import FakeClock as EngineFakeClock
 
 from ._demo import server_parameters
@@ -46,9 +48,18 @@ async def call_pos_workflow(client: Client, action: str | None, **arguments: Any
     return tool_response(await client.call_tool(TOOL_NAME, args))
 
 
-def example_evidence(response: dict[str, Any]) -> dict[str, Any]:
-    """Return the checkpoint's ``evidence_example`` from a response that carries phase_content."""
-    evidence: dict[str, Any] = response["phase_content"]["checkpoint"]["evidence_example"]
+def example_evidence(
+    response: dict[str, Any], project_root: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """Return the checkpoint's ``evidence_example`` from a response that carries phase_content.
+
+    With ``project_root``, first write the files the example names where the server
+    verifies them (``x-verify``), so that the example passes there.
+    """
+    checkpoint = response["phase_content"]["checkpoint"]
+    if project_root is not None:
+        write_example_files(project_root, checkpoint)
+    evidence: dict[str, Any] = checkpoint["evidence_example"]
     return evidence
 
 

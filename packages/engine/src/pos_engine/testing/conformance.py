@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from .._models import PhaseAttempt, Session, utc_now
+from .._audit import append_entry
+from .._models import ApprovalRecord, PhaseAttempt, Session, utc_now
 from .._paging import SessionPage
 from .._snapshot import RestoreReport, SessionSnapshot
 from .._store import SessionStore
@@ -97,7 +98,13 @@ class StoreConformance:
     def test_a_new_store_is_empty(self, store: SessionStore) -> None:
         assert store.list_summaries() == []
         assert store.corrupt_ids() == []
-        assert store.count_by_status() == {"active": 0, "paused": 0, "completed": 0, "failed": 0}
+        assert store.count_by_status() == {
+            "active": 0,
+            "paused": 0,
+            "completed": 0,
+            "failed": 0,
+            "awaiting_approval": 0,
+        }
 
     def test_setup_is_idempotent_and_keeps_sessions(self, store: SessionStore) -> None:
         store.create(make_session("kept"))
@@ -116,6 +123,24 @@ class StoreConformance:
     def test_create_then_load_returns_an_equal_session(self, store: SessionStore) -> None:
         stored = store.create(make_session("s1"))
         assert store.load("s1") == stored
+
+    def test_an_approval_and_an_audit_trail_round_trip_and_are_counted(
+        self, store: SessionStore
+    ) -> None:
+        session = make_session("s1", status="awaiting_approval")
+        now = utc_now()
+        append_entry(session, "started", at=now, phase=1)
+        session.approval = ApprovalRecord(
+            phase=1, prompt="Review it.", requested_at=now, evidence_sha256="0" * 64
+        )
+        append_entry(session, "checkpoint", at=now, phase=1, data={"outcome": "awaiting"})
+        stored = store.create(session)
+        loaded = store.load("s1")
+        assert loaded == stored
+        assert (loaded.approval, loaded.audit) == (session.approval, session.audit)
+        assert [s.session_id for s in store.list_summaries("awaiting_approval")] == ["s1"]
+        assert store.count_by_status()["awaiting_approval"] == 1
+        assert [e.prev for e in loaded.audit[1:]] == [e.hash for e in loaded.audit[:-1]]
 
     def test_creating_an_existing_id_raises_conflict_and_keeps_the_first(
         self, store: SessionStore
@@ -299,9 +324,21 @@ class StoreConformance:
     def test_count_by_status_counts_every_status(self, store: SessionStore) -> None:
         for index, status in enumerate(["active", "active", "paused", "failed"]):
             store.create(make_session(f"s{index}", status=status))
-        assert store.count_by_status() == {"active": 2, "paused": 1, "completed": 0, "failed": 1}
+        assert store.count_by_status() == {
+            "active": 2,
+            "paused": 1,
+            "completed": 0,
+            "failed": 1,
+            "awaiting_approval": 0,
+        }
         store.delete("s0")
-        assert store.count_by_status() == {"active": 1, "paused": 1, "completed": 0, "failed": 1}
+        assert store.count_by_status() == {
+            "active": 1,
+            "paused": 1,
+            "completed": 0,
+            "failed": 1,
+            "awaiting_approval": 0,
+        }
 
     # -- concurrency ---------------------------------------------------------------------
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .._engine import WorkflowEngine
+from .._examples import write_example_files
 
-__all__ = ["FakeClock", "complete_all", "example_evidence"]
+__all__ = ["FakeClock", "complete_all", "example_evidence", "write_example_files"]
 
 
 class FakeClock:
@@ -24,9 +26,18 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-def example_evidence(result: dict[str, Any]) -> dict[str, Any]:
-    """Return the checkpoint's example evidence from a result that carries phase_content."""
-    evidence: dict[str, Any] = result["phase_content"]["checkpoint"]["evidence_example"]
+def example_evidence(
+    result: dict[str, Any], project_root: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """Return the checkpoint's example evidence from a result that carries phase_content.
+
+    With ``project_root``, first write the files the example names where the server
+    verifies them (``x-verify``), so that the example passes there.
+    """
+    checkpoint = result["phase_content"]["checkpoint"]
+    if project_root is not None:
+        write_example_files(project_root, checkpoint)
+    evidence: dict[str, Any] = checkpoint["evidence_example"]
     return evidence
 
 
@@ -36,7 +47,8 @@ def complete_all(engine: WorkflowEngine, session_id: str) -> list[dict[str, Any]
     current = engine.get_current_phase(session_id)
     phase = current["current_phase"]
     while True:
-        done = engine.complete_phase(session_id, phase, example_evidence(current))
+        evidence = example_evidence(current, engine.project_root)
+        done = engine.complete_phase(session_id, phase, evidence)
         results.append(done)
         if not done["checkpoint_passed"]:
             raise AssertionError(f"example evidence failed phase {phase}: {done['error']}")

@@ -9,7 +9,7 @@
   var COUNTS = { calls: true, errors: true };
   var COLORS = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#1098ad", "#7048e8", "#f59f00",
                 "#495057", "#a61e4d", "#0b7285", "#5c940d", "#862e9c", "#d9480f", "#364fc7"];
-  var STATUS_COLORS = { active: "#3b5bdb", paused: "#f59f00", completed: "#2b8a3e", failed: "#c92a2a" };
+  var STATUS_COLORS = { active: "#3b5bdb", paused: "#f59f00", completed: "#2b8a3e", failed: "#c92a2a", awaiting_approval: "#ae3ec9" };
   var charts = [];
 
   function cell(column, value) {
