@@ -65,12 +65,16 @@ sys.exit(main(sys.argv[3:]))
 """Runs pos-cutover in a child that SIGKILLs itself right after its n-th call of a store method."""
 
 
+# The backups, and the file store's index: a cache whose bytes follow the order of writes,
+# created by any server start on the project (see FileSessionStore.project_index_dir).
+_NOT_COMPARED = (".praxis-os/backups/", FileSessionStore.project_index_dir(".").as_posix() + "/")
+
+
 def _tree(root: Path) -> dict[str, str]:
     return {
         rel: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
-        and not (rel := p.relative_to(root).as_posix()).startswith(".praxis-os/backups/")
+        if p.is_file() and not (rel := p.relative_to(root).as_posix()).startswith(_NOT_COMPARED)
     }
 
 
