@@ -119,6 +119,12 @@ class PairedClient:
             self.ids[on_id] = off_id
         return results["on"]
 
+    async def list_tools(self) -> Any:
+        """The benchmark's no-op baseline call, sent to both servers like every other call."""
+        listed = await self.clients["on"].list_tools()
+        await self.clients["off"].list_tools()
+        return listed
+
 
 async def ab_rounds(root: Path, rounds: int, scale: float) -> dict[str, dict[str, list[float]]]:
     """Run the in-process benchmark ``rounds`` times on paired servers; return ms by variant and action."""
