@@ -19,6 +19,7 @@ from pos_engine import guards
 from pos_engine.exceptions import LimitError, ValidationError
 from pos_engine.guards import (
     MAX_EVIDENCE_BYTES,
+    MAX_EVIDENCE_DEPTH,
     MAX_PATH_COMPONENT_BYTES,
     MAX_TARGET_PATH_CHARS,
     validate_evidence_size,
@@ -596,3 +597,11 @@ def test_evidence_that_is_not_plain_json_is_rejected(evidence: object) -> None:
     assert not isinstance(info.value, LimitError)
     assert len(info.value.message) < 200
     assert "JSON types" in info.value.remediation
+
+
+def test_evidence_may_nest_up_to_the_depth_limit_and_no_deeper() -> None:
+    assert validate_evidence_size({"a": _deep(MAX_EVIDENCE_DEPTH - 2)}) > 0
+
+    with pytest.raises(LimitError, match=f"nests {MAX_EVIDENCE_DEPTH + 1} levels deep") as info:
+        validate_evidence_size({"a": _deep(MAX_EVIDENCE_DEPTH - 1)})
+    assert "Flatten the evidence" in info.value.remediation
