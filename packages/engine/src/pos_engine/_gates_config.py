@@ -115,14 +115,26 @@ class GateSettings:
 
 _cache_lock = threading.Lock()
 _cache: dict[Path, tuple[tuple[int, int, int], GateSettings]] = {}
+# Every phase read asks for the settings: joining the path once per project keeps that
+# to one stat (pathlib's parsing cost as much as the stat itself).
+_paths: dict[str, tuple[Path, str]] = {}
+
+
+def _gates_path(project_root: str | os.PathLike[str]) -> tuple[Path, str]:
+    key = os.fspath(project_root)
+    found = _paths.get(key)
+    if found is None:
+        path = Path(key) / GATES_FILE
+        found = _paths[key] = (path, os.fspath(path))
+    return found
 
 
 def load_gate_settings(project_root: str | os.PathLike[str]) -> GateSettings:
     """Return the project's gate settings; never raises (a bad file is reported in ``problem``)."""
     off = os.environ.get(COMMANDS_ENV, "").strip().lower() in ("off", "0", "false", "no")
-    path = Path(project_root) / GATES_FILE
+    path, name = _gates_path(project_root)
     try:
-        st = path.stat()
+        st = os.stat(name)
     except OSError:
         return GateSettings(commands_off_by_env=off)
     signature = (st.st_mtime_ns, st.st_size, st.st_ino)
