@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 from pos_engine.testing import make_session
 from pos_store_postgres import PostgresSessionStore
@@ -56,3 +59,36 @@ def test_the_shared_store_fixture_is_emptied_between_tests(
         "failed": 0,
         "awaiting_approval": 0,
     }
+
+
+_KILLED_RUN = """
+import os, signal
+from pos_store_postgres.testing import TemporaryPostgres
+server = TemporaryPostgres()
+server.start()
+print(server._root, server.admin_url, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_server_left_by_a_killed_run_is_stopped_and_removed() -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN], capture_output=True, text=True, check=False
+    )
+    assert child.returncode == -9, child.stderr
+    root_text, url = child.stdout.split()
+    root = Path(root_text)
+    with psycopg.connect(url, connect_timeout=5) as conn:  # the orphan is still serving
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+    assert root in pg_testing.reap_orphans()
+
+    assert not root.exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=2).close()
+
+
+def test_a_live_runs_server_is_left_alone(postgres_server: TemporaryPostgres) -> None:
+    assert postgres_server._root is not None
+    assert postgres_server._root not in pg_testing.reap_orphans()
+    assert (postgres_server._root / "data" / "postmaster.pid").exists()

@@ -3,6 +3,11 @@
 :class:`TemporaryPostgres` runs ``initdb`` into a new folder and starts ``postgres``
 on a free loopback port with password authentication, as a non-root user when the
 caller is root (``initdb`` refuses root). Nothing here is used by the store itself.
+
+``pg_ctl`` detaches the server, so a test run killed with SIGKILL cannot stop it. Each
+server's folder records the pid of the process that started it (``owner.pid``), and
+every :meth:`TemporaryPostgres.start` first stops and removes the servers whose owner
+is gone (:func:`reap_orphans`).
 """
 
 from __future__ import annotations
@@ -20,13 +25,16 @@ from types import TracebackType
 
 import psycopg
 
-__all__ = ["PostgresNotFound", "TemporaryPostgres", "find_postgres_bin"]
+__all__ = ["PostgresNotFound", "TemporaryPostgres", "find_postgres_bin", "reap_orphans"]
 
 BIN_ENV = "POS_POSTGRES_BIN"
 """Set it to the folder holding initdb/pg_ctl/postgres to choose a PostgreSQL build."""
 
 _RUN_AS = "postgres"
 """The account the server runs as when the caller is root (Debian's package creates it)."""
+
+_PREFIX = "pos-pg-"
+_OWNER_FILE = "owner.pid"
 
 
 class PostgresNotFound(RuntimeError):
@@ -61,6 +69,43 @@ def find_postgres_bin() -> Path:
         f"${BIN_ENV}, /usr/lib/postgresql/*/bin or PATH; install Debian's postgresql package "
         "(apt-get install -y postgresql)"
     )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's live process
+        return True
+    return True
+
+
+def reap_orphans(bin_dir: Path | None = None) -> list[Path]:
+    """Stop and remove the temporary servers whose starting process has died.
+
+    Only folders this module made (``pos-pg-*`` in the temp folder, holding an
+    ``owner.pid``) are touched; a folder without one (an older run's, or one being
+    set up right now) is left alone. Returns the folders removed.
+    """
+    reaped = []
+    for root in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        try:
+            owner = int((root / _OWNER_FILE).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        data = root / "data"
+        if (data / "postmaster.pid").exists():
+            pg_ctl = (bin_dir or find_postgres_bin()) / "pg_ctl"
+            stop = [str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"]
+            if os.geteuid() == 0:
+                stop = ["runuser", "-u", _RUN_AS, "--", *stop]
+            subprocess.run(stop, check=False, capture_output=True)  # noqa: S603 - our own paths
+        shutil.rmtree(root, ignore_errors=True)
+        reaped.append(root)
+    return reaped
 
 
 def _free_port() -> int:
@@ -106,8 +151,13 @@ class TemporaryPostgres:
         return list(args)
 
     def start(self) -> None:
-        """Create the cluster and start the server; return when it accepts connections."""
-        self._root = Path(tempfile.mkdtemp(prefix="pos-pg-"))
+        """Create the cluster and start the server; return when it accepts connections.
+
+        Servers left running by a killed earlier run are stopped first (:func:`reap_orphans`).
+        """
+        reap_orphans(self.bin)
+        self._root = Path(tempfile.mkdtemp(prefix=_PREFIX))
+        (self._root / _OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="ascii")
         data, run = self._root / "data", self._root / "run"
         run.mkdir()
         pwfile = self._root / "pw"
