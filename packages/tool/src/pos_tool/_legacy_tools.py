@@ -56,21 +56,21 @@ from pos_engine.guards import validate_target_file, validate_workflow_type
 from pydantic import WithJsonSchema
 
 from ._actions import ActionInputError, Backends, Parameter, _join, call_details, type_problem
-from ._legacy_table import LEGACY_TOOLS, WORKFLOWS_DIR, LegacyTool
-from ._tool import (
+from ._envelope import (
     Answer,
     WorkflowResponse,
-    _as_result,
-    _failure,
-    _run,
-    _scrub,
-    _sent_names,
-    _server_paths,
-    _success,
-    _to_json,
     answer_call,
-    answers_inline,
+    failure,
+    rejection,
+    scrub,
+    sent_names,
+    server_paths,
+    success,
+    to_json,
+    to_result,
 )
+from ._legacy_table import LEGACY_TOOLS, WORKFLOWS_DIR, LegacyTool
+from ._tool import answers_inline, run_action
 
 if TYPE_CHECKING:
     from ._monitor import Monitor
@@ -539,23 +539,23 @@ def _run_legacy(
     try:
         params = check_arguments(tool, arguments, sent)
     except ActionInputError as exc:
-        response: dict[str, Any] = {"status": "error", "action": tool.name, **exc.to_dict()}
-        return response, _to_json(response)
+        response = rejection(tool.name, exc)
+        return response, to_json(response)
     if tool.action is not None:
         # The pos_workflow dispatcher itself: same checks, answers and error handling.
-        response = _run(backends, {"action": tool.action, **params}, ())
+        response = run_action(backends, {"action": tool.action, **params})
     else:
         root = backends.engine.project_root
         try:
             result = _HANDLERS[tool.name](backends, params)
         except ActionInputError as exc:
-            response = {"status": "error", "action": tool.name, **exc.to_dict()}
+            response = rejection(tool.name, exc)
         except PosError as exc:
-            response = _failure(tool.name, exc, root)
+            response = failure(tool.name, exc, root)
         else:
-            response = _success(tool.name, _scrub(result, _server_paths(root)), ())
+            response = success(tool.name, scrub(result, server_paths(root)))
     response["action"] = tool.name
-    return response, _to_json(response)
+    return response, to_json(response)
 
 
 async def call_legacy_tool(
@@ -622,7 +622,7 @@ def _tool_function(
     tool: LegacyTool, backends: Backends, monitor: Monitor | None
 ) -> Callable[..., Any]:
     async def legacy_tool(ctx: Context[Any, Any] | None = None, **arguments: Any) -> CallToolResult:
-        return _as_result(*await _respond(backends, tool, arguments, _sent_names(ctx), monitor))
+        return to_result(*await _respond(backends, tool, arguments, sent_names(ctx), monitor))
 
     signature = _signature(tool)
     legacy_tool.__signature__ = signature  # type: ignore[attr-defined]
