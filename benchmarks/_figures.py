@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from _praxis import WORKFLOW
-from bench_engine import percentile
+from pos_cutover import percentile
 
 OURS, OURS_FAST, THEIRS = "pos_workflow", "pos_workflow, no fsync", "praxis-os"
 VIA = {
@@ -33,7 +33,7 @@ class Stats:
         text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"), default=str)
         return cls(
             p50_ms=statistics.median(samples),
-            p95_ms=percentile(list(samples), 0.95),
+            p95_ms=percentile(samples, 95),
             samples=len(samples),
             answer_bytes=len(text.encode("utf-8")),
         )

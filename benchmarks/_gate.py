@@ -96,12 +96,6 @@ def judge(
     return Verdict(name, value, limit, unit, baseline, baselines.get(baseline), max_ratio)
 
 
-def percentile_ms(samples: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of ``samples``."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
-
-
 def timed_ms(call: Callable[[], Any], repeat: int) -> list[float]:
     """Time ``call`` ``repeat`` times; return milliseconds."""
     samples = []

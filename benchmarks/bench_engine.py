@@ -25,11 +25,11 @@ from _gate import (
     THRESHOLDS,
     durable_write_samples,
     judge,
-    percentile_ms,
     record_read_samples,
     stat_scan_samples,
     timed_ms,
 )
+from pos_cutover import percentile
 from pos_engine import FileSessionStore, WorkflowEngine
 from pos_engine.testing.drive import example_evidence
 
@@ -51,11 +51,6 @@ def seed(project: Path, count: int) -> None:
     )
     for index in range(count):
         engine.start_workflow("test_generation_v3", f"src/module_{index}.py")
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    """Return the nearest-rank percentile of ``samples``."""
-    return percentile_ms(samples, fraction)
 
 
 def measure(call: Callable[[], Any], repeat: int) -> list[float]:
@@ -89,7 +84,7 @@ class Baselines:
 
     def p95(self) -> dict[str, float]:
         """Each baseline's p95 in milliseconds."""
-        return {name: percentile(v, 0.95) for name, v in self.samples.items() if v}
+        return {name: percentile(v, 95) for name, v in self.samples.items() if v}
 
 
 BASELINES = ("durable_write", "stat_scan", "record_read")
@@ -156,7 +151,7 @@ def bench_size(count: int, repeat: int) -> dict[str, dict[str, float]]:
             after_write += beside(baselines, "stat_scan", engine.state_manager.list_sessions, 1)
         samples["list_sessions_after_write"] = after_write
         figures = {
-            op: {"median_ms": statistics.median(values), "p95_ms": percentile(values, 0.95)}
+            op: {"median_ms": statistics.median(values), "p95_ms": percentile(values, 95)}
             for op, values in samples.items()
         }
         figures["baseline"] = baselines.p95()

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from _gate import Verdict
+from pos_cutover import percentile
 from pos_engine import parse_spec_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,12 +125,6 @@ def timings(text: str, repeat: int) -> tuple[list[float], list[float]]:
     return parse, loop
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    """Return the nearest-rank percentile of ``samples``."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
-
-
 def main() -> int:
     """Run the benchmark, print its figures and (with --check) the verdicts."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -149,7 +144,7 @@ def main() -> int:
     ratio = statistics.median(hostile) / median
     print(
         f"tasks.md of {args.tasks} tasks in {len(parsed.phases)} phases, {len(spec) / 1024:.0f} "
-        f"KiB: median {median:.1f} ms, p95 {percentile(plain, 0.95):.1f} ms CPU "
+        f"KiB: median {median:.1f} ms, p95 {percentile(plain, 95):.1f} ms CPU "
         f"({args.repeat} runs)"
     )
     print(

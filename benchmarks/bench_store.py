@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 # The script's folder is on sys.path: share the timing helpers of the engine benchmark.
-from bench_engine import measure, percentile
+from bench_engine import measure
+from pos_cutover import percentile
 from pos_engine import FileSessionStore, Session, SessionStore, WorkflowEngine
 from pos_engine._paging import encode_cursor
 from pos_engine.testing.drive import example_evidence
@@ -208,7 +209,7 @@ def run(args: argparse.Namespace) -> dict[tuple[str, int], dict[str, dict[str, f
                 samples = bench(store, project, count, args.repeat)
                 store.close()
                 figures = {
-                    op: {"p50_ms": statistics.median(v), "p95_ms": percentile(v, 0.95)}
+                    op: {"p50_ms": statistics.median(v), "p95_ms": percentile(v, 95)}
                     for op, v in samples.items()
                 }
                 results[(kind, count)] = figures

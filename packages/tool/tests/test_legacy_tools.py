@@ -314,25 +314,41 @@ async def test_a_session_runs_to_completion_through_the_legacy_tools_alone(
 
 
 @pytest.mark.parametrize(
-    ("tool", "missing"),
+    ("tool", "missing", "error"),
     [
-        ("start_workflow", ["workflow_type", "target_file"]),
-        ("get_current_phase", ["session_id"]),
-        ("get_task", ["session_id", "phase", "task_number"]),
-        ("complete_phase", ["session_id", "phase", "evidence"]),
-        ("get_workflow_state", ["session_id"]),
-        ("create_workflow", ["workflow_type", "name", "description"]),
+        (
+            "start_workflow",
+            ["workflow_type", "target_file"],
+            "start_workflow requires workflow_type and target_file",
+        ),
+        ("get_current_phase", ["session_id"], "get_current_phase requires session_id"),
+        (
+            "get_task",
+            ["session_id", "phase", "task_number"],
+            "get_task requires session_id, phase and task_number",
+        ),
+        (
+            "complete_phase",
+            ["session_id", "phase", "evidence"],
+            "complete_phase requires session_id, phase and evidence",
+        ),
+        ("get_workflow_state", ["session_id"], "get_workflow_state requires session_id"),
+        (
+            "create_workflow",
+            ["workflow_type", "name", "description"],
+            "create_workflow requires workflow_type, name and description",
+        ),
     ],
 )
 async def test_a_call_without_its_required_arguments_is_a_structured_error_naming_them(
-    legacy: Client, tool: str, missing: list[str]
+    legacy: Client, tool: str, missing: list[str], error: str
 ) -> None:
     response = await _legacy(legacy, tool)
 
     assert response == {
         "status": "error",
         "action": tool,
-        "error": response["error"],
+        "error": error,
         "error_type": "ValidationError",
         "remediation": response["remediation"],
         "details": {
@@ -341,9 +357,27 @@ async def test_a_call_without_its_required_arguments_is_a_structured_error_namin
             "missing_parameters": missing,
         },
     }
-    assert response["error"].startswith(f"{tool} requires ")
     assert response["remediation"].startswith(f"Call it like: {tool}(")
     assert "archived: prefer " in response["remediation"]
+
+
+async def test_a_legacy_tool_words_an_argument_error_as_its_pos_workflow_action_does(
+    both: Client,
+) -> None:
+    arguments = {"session_id": "abc", "phase": True, "colour": "red"}
+
+    old = await _legacy(both, "get_task", **arguments)
+    new = await call_pos_workflow(both, "get_task", **arguments)
+
+    assert old["error"] == (
+        "get_task requires session_id, phase and task_number; task_number is missing; "
+        "unknown argument 'colour': get_task takes session_id, phase and task_number; "
+        "phase must be an integer, got bool True"
+    )
+    assert new["error"] == old["error"].replace(
+        "get_task takes session_id, phase and task_number", "pos_workflow has no such parameter"
+    )
+    assert old["details"] == new["details"]
 
 
 async def test_wrong_types_and_unknown_arguments_are_reported_together(legacy: Client) -> None:
@@ -667,6 +701,11 @@ async def test_create_workflow_refuses_invalid_values_listing_every_one(
     assert response["error"].startswith(
         "workflow_type '../Bad-Name' is not a valid workflow type; "
     )
+    assert (response["details"]["required"], response["details"]["optional"]) == (
+        ["workflow_type", "name", "description"],
+        ["category", "phases"],
+    )
+    assert response["remediation"].startswith("Call it like: create_workflow(")
     assert _entries(_workflows_dir(project)) == []
 
 

@@ -61,7 +61,7 @@ from ._models import (
     SpecPlan,
 )
 from ._nonblocking import WouldBlock, nonblocking
-from ._paging import SessionPage
+from ._paging import SessionPage, page_request
 from ._params import DEFAULT_PAGE_SIZE, MAX_CURSOR_CHARS, MAX_NOTE_CHARS, MAX_PAGE_SIZE
 from ._schema_problems import SchemaProblems, schema_problems
 from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
@@ -177,6 +177,7 @@ __all__ = [
     "next_actions",
     "nonblocking",
     "open_store",
+    "page_request",
     "parse_json_bounded",
     "parse_spec_tasks",
     "parse_yaml_bounded",

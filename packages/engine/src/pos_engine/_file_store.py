@@ -47,7 +47,7 @@ from ._file_index import (
 from ._file_listing import Sig, values_of
 from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary
 from ._nonblocking import acquire, require_io
-from ._paging import SessionPage, decode_cursor, encode_cursor, require_limit
+from ._paging import SessionPage, page_request
 from ._store import SessionStore, Updater, model_problem, require_stored_version
 from .exceptions import (
     ConflictError,
@@ -507,15 +507,10 @@ class FileSessionStore(SessionStore):  # pylint: disable=too-many-public-methods
 
         Costs a binary search and ``limit`` summaries, however many sessions there are.
         """
-        size = require_limit(limit)
-        after = decode_cursor(cursor) if cursor is not None else None
+        size, after = page_request(limit, cursor)
         with self._index.reading() as listing:
             page, total, more = listing.page(status, size, after)
-        return SessionPage(
-            summaries=page,
-            total=total,
-            next_cursor=encode_cursor(page[-1]) if more and page else None,
-        )
+        return SessionPage.of(page, total=total, more=more)
 
     def corrupt_ids(self) -> list[str]:
         """Return the ids of the records the index found unreadable."""

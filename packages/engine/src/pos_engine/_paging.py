@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from ._models import SessionSummary
 from .exceptions import ValidationError
 
-__all__ = ["SessionPage", "decode_cursor", "encode_cursor", "listing_key", "require_limit"]
+__all__ = [
+    "SessionPage",
+    "decode_cursor",
+    "encode_cursor",
+    "listing_key",
+    "page_request",
+    "require_limit",
+]
 
 _CURSOR_VERSION = 1
 
@@ -34,6 +41,18 @@ class SessionPage:
     summaries: list[SessionSummary]
     total: int
     next_cursor: str | None
+
+    @classmethod
+    def of(cls, summaries: list[SessionSummary], *, total: int, more: bool) -> SessionPage:
+        """The page holding ``summaries``, with a ``next_cursor`` when ``more`` sessions follow.
+
+        Args:
+            summaries: The page's sessions, in listing order.
+            total: How many sessions the whole (filtered) listing holds.
+            more: Sessions follow the page's last one.
+        """
+        next_cursor = encode_cursor(summaries[-1]) if more and summaries else None
+        return cls(summaries, total, next_cursor)
 
 
 def listing_key(summary: SessionSummary) -> tuple[str, str]:
@@ -84,3 +103,17 @@ def require_limit(limit: object) -> int:
             details={"parameter": "limit"},
         )
     return limit
+
+
+def page_request(limit: object, cursor: str | None) -> tuple[int, tuple[str, str] | None]:
+    """Check one ``list_page`` request: its page size, and the listing key it starts after.
+
+    Every store's ``list_page`` starts here, so they all refuse the same requests alike.
+
+    Returns:
+        ``limit``, and the key of the previous page's last session (None: the newest first).
+
+    Raises:
+        ValidationError: ``limit`` is not a positive int, or ``cursor`` is not a cursor.
+    """
+    return require_limit(limit), (decode_cursor(cursor) if cursor is not None else None)

@@ -17,7 +17,7 @@ import pydantic
 
 from ._models import SESSION_STATUSES, Session, SessionStatus, SessionSummary, utc_now
 from ._nonblocking import require_io
-from ._paging import SessionPage, decode_cursor, encode_cursor, listing_key, require_limit
+from ._paging import SessionPage, listing_key, page_request
 from ._snapshot import RestoreReport, SessionSnapshot
 from .exceptions import CorruptSessionError, NotFoundError, ValidationError
 
@@ -209,20 +209,14 @@ class SessionStore(ABC):
         Raises:
             ValidationError: ``limit`` is not a positive int, or ``cursor`` is not a cursor.
         """
-        size = require_limit(limit)
-        after = decode_cursor(cursor) if cursor is not None else None
+        size, after = page_request(limit, cursor)
         listing = self.list_summaries(status)
         start = 0
         if after is not None:
             # The listing descends, so "comes after the cursor" is False...False, True...True.
             start = bisect.bisect_left(listing, True, key=lambda s: listing_key(s) < after)
         page = listing[start : start + size]
-        more = start + size < len(listing)
-        return SessionPage(
-            summaries=page,
-            total=len(listing),
-            next_cursor=encode_cursor(page[-1]) if more and page else None,
-        )
+        return SessionPage.of(page, total=len(listing), more=start + size < len(listing))
 
     def load_many(self, session_ids: Iterable[str]) -> tuple[dict[str, Session], list[str]]:
         """Load several sessions at once.

@@ -37,9 +37,9 @@ from pos_engine import (
     StoreUnavailableError,
     Updater,
     ValidationError,
+    page_request,
     redact_url,
 )
-from pos_engine._paging import decode_cursor, encode_cursor, require_limit
 from pos_engine._store import model_problem, require_stored_version
 from pos_engine.guards import validate_session_id
 from psycopg import sql
@@ -537,8 +537,7 @@ class PostgresSessionStore(SessionStore):
         trigger-kept counters, however deep it is and however many sessions there are;
         see :meth:`SessionStore.list_page` for the contract.
         """
-        size = require_limit(limit)
-        after = decode_cursor(cursor) if cursor is not None else None
+        size, after = page_request(limit, cursor)
         params: list[Any] = [] if status is None else [status]
         if after is not None:
             params += list(after)
@@ -550,13 +549,8 @@ class PostgresSessionStore(SessionStore):
                 if status is None
                 else conn.execute(_COUNT_STATUS, (status,)).fetchone()
             )
-        page = self._summaries(rows[:size])
-        more = len(rows) > size
-        return SessionPage(
-            summaries=page,
-            total=int(counted[0]) if counted else 0,
-            next_cursor=encode_cursor(page[-1]) if more and page else None,
-        )
+        total = int(counted[0]) if counted else 0
+        return SessionPage.of(self._summaries(rows[:size]), total=total, more=len(rows) > size)
 
     def corrupt_ids(self) -> list[str]:
         """Return the ids of the rows the last listing could not read."""

@@ -1,9 +1,10 @@
-"""The 14 actions of ``pos_workflow``: parameters, dispatch table and argument checks.
+"""The 14 actions of ``pos_workflow``: parameters, dispatch table and the call check.
 
 Everything here is plain Python over the engine; nothing imports MCP. The MCP
 layer (``_tool.py``) builds the tool's input schema and description from
 :data:`PARAMETERS` and :data:`ACTIONS`, so the table is the single source of truth
-for what each action takes, needs and returns.
+for what each action takes, needs and returns. :func:`parse_call` checks a call's
+arguments against it with the checks the legacy tools share (``_arguments``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from pos_engine import (
     MAX_PAGE_SIZE,
     SESSION_STATUSES,
     StateManager,
-    ValidationError,
     WorkflowEngine,
 )
 from pos_engine.guards import (
@@ -31,6 +31,14 @@ from pos_engine.guards import (
     WORKFLOW_TYPE_PATTERN,
 )
 
+from ._arguments import (
+    ActionInputError,
+    Parameter,
+    check_arguments,
+    join_names,
+    unknown_names,
+    unknown_sentence,
+)
 from ._legacy_table import ARCHIVED_TOOL_ACTIONS
 
 __all__ = [
@@ -53,64 +61,8 @@ Group = Literal["discovery", "execution", "management", "recovery"]
 
 GROUPS: tuple[Group, ...] = ("discovery", "execution", "management", "recovery")
 
-Kind = Literal["string", "integer", "object", "boolean"]
-
 EXAMPLE_SESSION_ID = "test_generation_v3_calculator_py_20251023_143022_3f9a1c"
 """A well-formed session id used in example calls."""
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One parameter of ``pos_workflow`` as published in its input schema.
-
-    Attributes:
-        name: The argument name.
-        kind: The JSON type the argument must have.
-        description: One line shown to agents in the input schema.
-        enum: Allowed values, when the set is closed.
-        constraints: JSON Schema keywords the request contract adds (``pattern``,
-            ``minimum``, ``maxLength``...). The engine's guards enforce them with clear
-            errors; the live input schema leaves them out so that a client does not refuse
-            a call before the server can say what is wrong with it.
-    """
-
-    name: str
-    kind: Kind
-    description: str
-    enum: tuple[str, ...] = ()
-    constraints: Mapping[str, Any] = field(default_factory=dict)
-
-    def json_schema(self) -> dict[str, Any]:
-        """Return the JSON Schema of this parameter: its plain type.
-
-        An optional parameter is left out to mean "not given"; a null is accepted as
-        the same thing (some clients send every parameter) but is not published, because
-        clients read a type list such as ``["integer", "null"]`` as "not a number" and
-        send ``"1"`` (the MCP Inspector does).
-        """
-        schema: dict[str, Any] = {"type": self.kind, "description": self.description}
-        if self.enum:
-            schema["enum"] = list(self.enum)
-        return schema
-
-    def normalise(self, value: object) -> object:
-        """Return ``value`` as this parameter's type where JSON Schema says it is one.
-
-        JSON Schema counts ``1.0`` as an integer; Python's JSON parser gives a float.
-        """
-        if self.kind == "integer" and isinstance(value, float) and value.is_integer():
-            return int(value)
-        return value
-
-    def accepts(self, value: object) -> bool:
-        """Return whether ``value`` has this parameter's JSON type (booleans are not integers)."""
-        if self.kind == "string":
-            return isinstance(value, str)
-        if self.kind == "integer":
-            return isinstance(value, int) and not isinstance(value, bool)
-        if self.kind == "boolean":
-            return isinstance(value, bool)
-        return isinstance(value, dict)
 
 
 @dataclass(frozen=True)
@@ -182,11 +134,11 @@ class ActionSpec:  # pylint: disable=too-many-instance-attributes  # one field p
         """Return the sentence saying what the action takes."""
         parts = []
         if self.required:
-            parts.append(f"requires {_join(self.required)}")
+            parts.append(f"requires {join_names(self.required)}")
         else:
             parts.append("requires no parameter besides action")
         if self.optional:
-            parts.append(f"accepts {_join(self.optional)} (optional)")
+            parts.append(f"accepts {join_names(self.optional)} (optional)")
         return f"{self.name} " + " and ".join(parts)
 
 
@@ -201,14 +153,6 @@ def _render(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_render(v) for v in value) + "]"
     return repr(value)
-
-
-def _join(names: Collection[str]) -> str:
-    """Return ``a``, ``a and b`` or ``a, b and c``."""
-    items = list(names)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 # ---------------------------------------------------------------- parameters
@@ -523,32 +467,6 @@ VALID_ACTIONS: tuple[str, ...] = tuple(ACTIONS)
 # ------------------------------------------------------------ argument checks
 
 
-class ActionInputError(ValidationError):
-    """A call whose arguments do not fit the action; carries every finding at once.
-
-    Args:
-        message: Every finding, joined by ``"; "``.
-        remediation: How to call correctly, with an example call.
-        details: The findings, machine-readable.
-        extra: Fields added to the top level of the error response (``valid_actions``).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        remediation: str,
-        details: dict[str, Any] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message, remediation=remediation, details=details)
-        self.extra: dict[str, Any] = extra or {}
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the error fields, with ``extra`` at the top level."""
-        return {**super().to_dict(), **self.extra}
-
-
 @dataclass(frozen=True)
 class ActionCall:
     """A checked call: the action's spec and the parameters it was given (no ``None`` values)."""
@@ -557,13 +475,10 @@ class ActionCall:
     params: dict[str, Any]
 
 
-def _unknown_names(sent: Collection[str]) -> list[str]:
-    return sorted(name for name in sent if name not in PARAMETERS)
+_ARGUMENTS = {name: p for name, p in PARAMETERS.items() if name != "action"}
+"""The parameters an action may be given (``action`` itself chooses the action)."""
 
-
-def _unknown_sentence(unknown: list[str]) -> str:
-    noun = "argument" if len(unknown) == 1 else "arguments"
-    return f"unknown {noun} {_join([repr(n) for n in unknown])}: pos_workflow has no such parameter"
+_NO_SUCH_PARAMETER = "pos_workflow has no such parameter"
 
 
 def _action_error(action: object, unknown: list[str]) -> ActionInputError:
@@ -579,7 +494,7 @@ def _action_error(action: object, unknown: list[str]) -> ActionInputError:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         findings = [f"unknown action {action!r:.60}{hint}; valid actions: {listing}"]
     if unknown:
-        findings.append(_unknown_sentence(unknown))
+        findings.append(unknown_sentence(unknown, _NO_SUCH_PARAMETER))
     return ActionInputError(
         "; ".join(findings),
         remediation=(
@@ -589,19 +504,6 @@ def _action_error(action: object, unknown: list[str]) -> ActionInputError:
         details={"unknown_arguments": unknown} if unknown else None,
         extra={"valid_actions": list(VALID_ACTIONS)},
     )
-
-
-def type_problem(parameter: Parameter, value: object) -> dict[str, str]:
-    """Describe a value that does not have ``parameter``'s JSON type."""
-    name, kind = parameter.name, parameter.kind
-    article = "an" if kind[0] in "aeiou" else "a"
-    expected = "a JSON object" if kind == "object" else f"{article} {kind}"
-    return {
-        "parameter": name,
-        "expected": kind,
-        "got": type(value).__name__,
-        "message": f"{name} must be {expected}, got {type(value).__name__} {value!r:.60}",
-    }
 
 
 def parse_call(arguments: Mapping[str, Any], sent: Collection[str] = ()) -> ActionCall:
@@ -622,56 +524,19 @@ def parse_call(arguments: Mapping[str, Any], sent: Collection[str] = ()) -> Acti
         ActionInputError: The action is missing or unknown, or a parameter is
             unknown, not used by the action, missing or of the wrong type.
     """
-    unknown = _unknown_names([*sent, *arguments])
+    unknown = unknown_names([*sent, *arguments], PARAMETERS)
     action = arguments.get("action")
     if not isinstance(action, str) or action not in ACTIONS:
         raise _action_error(action, unknown)
     spec = ACTIONS[action]
-    given = {
-        k: PARAMETERS[k].normalise(v)
-        for k, v in arguments.items()
-        if k != "action" and k in PARAMETERS and v is not None
-    }
-    unexpected = [name for name in PARAMETER_NAMES if name in given and name not in spec.parameters]
-    missing = [name for name in spec.required if name not in given]
-    invalid = [
-        type_problem(PARAMETERS[n], given[n])
-        for n in spec.parameters
-        if n in given and not PARAMETERS[n].accepts(given[n])
-    ]
-    if not (unknown or unexpected or missing or invalid):
-        return ActionCall(spec, given)
-    findings = []
-    if missing:
-        if len(missing) == len(spec.required):
-            findings.append(f"{action} requires {_join(spec.required)}")
-        else:
-            verb = "is" if len(missing) == 1 else "are"
-            findings.append(
-                f"{action} requires {_join(spec.required)}; {_join(missing)} {verb} missing"
-            )
-    findings.extend(f"{name} is not a parameter of {action}" for name in unexpected)
-    if unknown:
-        findings.append(_unknown_sentence(unknown))
-    findings.extend(problem["message"] for problem in invalid)
-    raise ActionInputError(
-        "; ".join(findings),
-        remediation=f"{spec.needs()}. Call it like: {spec.example_call(given)}",
-        details=call_details(
-            spec.required,
-            spec.optional,
-            missing_parameters=missing,
-            unexpected_parameters=unexpected,
-            unknown_arguments=unknown,
-            invalid_parameters=invalid,
-        ),
+    given = check_arguments(
+        action,
+        arguments,
+        known=_ARGUMENTS,
+        required=spec.required,
+        optional=spec.optional,
+        unknown=unknown,
+        unknown_reason=_NO_SUCH_PARAMETER,
+        remediation=lambda given: f"{spec.needs()}. Call it like: {spec.example_call(given)}",
     )
-
-
-def call_details(
-    required: Collection[str], optional: Collection[str], **findings: list[Any]
-) -> dict[str, Any]:
-    """The ``details`` of an argument error: the call's parameters and each non-empty finding."""
-    details: dict[str, Any] = {"required": list(required), "optional": list(optional)}
-    details.update((key, values) for key, values in findings.items() if values)
-    return details
+    return ActionCall(spec, given)

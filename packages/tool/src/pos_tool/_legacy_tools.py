@@ -55,22 +55,30 @@ from pos_engine import (
 from pos_engine.guards import validate_target_file, validate_workflow_type
 from pydantic import WithJsonSchema
 
-from ._actions import ActionInputError, Backends, Parameter, _join, call_details, type_problem
-from ._legacy_table import LEGACY_TOOLS, WORKFLOWS_DIR, LegacyTool
-from ._tool import (
+from ._actions import Backends
+from ._arguments import (
+    ActionInputError,
+    Parameter,
+    argument_error,
+    check_arguments,
+    join_names,
+    unknown_names,
+)
+from ._envelope import (
     Answer,
     WorkflowResponse,
-    _as_result,
-    _failure,
-    _run,
-    _scrub,
-    _sent_names,
-    _server_paths,
-    _success,
-    _to_json,
     answer_call,
-    answers_inline,
+    failure,
+    rejection,
+    scrub,
+    sent_names,
+    server_paths,
+    success,
+    to_json,
+    to_result,
 )
+from ._legacy_table import LEGACY_TOOLS, WORKFLOWS_DIR, LegacyTool
+from ._tool import answers_inline, run_action
 
 if TYPE_CHECKING:
     from ._monitor import Monitor
@@ -80,7 +88,6 @@ __all__ = [
     "LEGACY_PARAMETERS",
     "MAX_SCAFFOLD_PHASES",
     "call_legacy_tool",
-    "check_arguments",
     "register_legacy_tools",
 ]
 
@@ -111,6 +118,11 @@ LEGACY_PARAMETERS: dict[str, Parameter] = {
 """Every parameter of the legacy tools, with the JSON type each must have."""
 
 Handler = Callable[[Backends, Mapping[str, Any]], dict[str, Any]]
+
+
+def _remediation(tool: LegacyTool) -> str:
+    """How to call ``tool`` correctly, said by every argument error of the tool."""
+    return f"Call it like: {tool.example_call()} (archived: prefer {tool.replaced_by})."
 
 
 # ------------------------------------------------------------ create_workflow
@@ -168,15 +180,17 @@ def _scaffold_problems(p: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 def _raise_scaffold_problems(problems: list[dict[str, str]], phases: int) -> None:
-    message = "; ".join(problem["message"] for problem in problems)
-    remediation = (
-        "Correct the named parameters and call again, e.g. "
-        f"{LEGACY_TOOLS['create_workflow'].example_call()}."
+    tool = LEGACY_TOOLS["create_workflow"]
+    error = argument_error(
+        tool.name,
+        required=tool.required,
+        optional=tool.optional,
+        remediation=_remediation(tool),
+        invalid=problems,
     )
-    details = {"invalid_parameters": problems}
     if len(problems) == 1 and phases > MAX_SCAFFOLD_PHASES:
-        raise LimitError(message, remediation=remediation, details=details)
-    raise ActionInputError(message, remediation=remediation, details=details)
+        raise LimitError(error.message, remediation=error.remediation, details=error.details)
+    raise error
 
 
 def _checkpoint(number: int) -> dict[str, Any]:
@@ -483,52 +497,24 @@ _HANDLERS: dict[str, Handler] = {
 # ------------------------------------------------------------------ dispatch
 
 
-def check_arguments(
-    tool: LegacyTool, arguments: Mapping[str, Any], sent: Collection[str] = ()
+def _checked_arguments(
+    tool: LegacyTool, arguments: Mapping[str, Any], sent: Collection[str]
 ) -> dict[str, Any]:
-    """Check one legacy call's arguments; return the given (non-null) ones.
+    """Check one legacy call's arguments as ``pos_workflow`` checks an action's; return them.
 
     Raises:
         ActionInputError: An argument is unknown, missing or of the wrong type;
             the message lists every finding.
     """
-    unknown = sorted({str(n) for n in (*sent, *arguments) if n not in tool.parameters})
-    given = {
-        k: LEGACY_PARAMETERS[k].normalise(v)
-        for k, v in arguments.items()
-        if k in tool.parameters and v is not None
-    }
-    missing = [name for name in tool.required if name not in given]
-    invalid = [
-        type_problem(LEGACY_PARAMETERS[name], given[name])
-        for name in tool.parameters
-        if name in given and not LEGACY_PARAMETERS[name].accepts(given[name])
-    ]
-    if not (unknown or missing or invalid):
-        return given
-    findings = []
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        findings.append(
-            f"{tool.name} requires {_join(tool.required)}; {_join(missing)} {verb} missing"
-        )
-    if unknown:
-        noun = "argument" if len(unknown) == 1 else "arguments"
-        findings.append(
-            f"unknown {noun} {_join([repr(n) for n in unknown])}: "
-            f"{tool.name} takes {_join(tool.parameters)}"
-        )
-    findings.extend(problem["message"] for problem in invalid)
-    raise ActionInputError(
-        "; ".join(findings),
-        remediation=f"Call it like: {tool.example_call()} (archived: prefer {tool.replaced_by}).",
-        details=call_details(
-            tool.required,
-            tool.optional,
-            missing_parameters=missing,
-            unknown_arguments=unknown,
-            invalid_parameters=invalid,
-        ),
+    return check_arguments(
+        tool.name,
+        arguments,
+        known={name: LEGACY_PARAMETERS[name] for name in tool.parameters},
+        required=tool.required,
+        optional=tool.optional,
+        unknown=unknown_names((*sent, *arguments), tool.parameters),
+        unknown_reason=f"{tool.name} takes {join_names(tool.parameters)}",
+        remediation=lambda _: _remediation(tool),
     )
 
 
@@ -537,25 +523,25 @@ def _run_legacy(
 ) -> tuple[dict[str, Any], str]:
     """Check and run one legacy call (blocking: runs in a worker thread)."""
     try:
-        params = check_arguments(tool, arguments, sent)
+        params = _checked_arguments(tool, arguments, sent)
     except ActionInputError as exc:
-        response: dict[str, Any] = {"status": "error", "action": tool.name, **exc.to_dict()}
-        return response, _to_json(response)
+        response = rejection(tool.name, exc)
+        return response, to_json(response)
     if tool.action is not None:
         # The pos_workflow dispatcher itself: same checks, answers and error handling.
-        response = _run(backends, {"action": tool.action, **params}, ())
+        response = run_action(backends, {"action": tool.action, **params})
     else:
         root = backends.engine.project_root
         try:
             result = _HANDLERS[tool.name](backends, params)
         except ActionInputError as exc:
-            response = {"status": "error", "action": tool.name, **exc.to_dict()}
+            response = rejection(tool.name, exc)
         except PosError as exc:
-            response = _failure(tool.name, exc, root)
+            response = failure(tool.name, exc, root)
         else:
-            response = _success(tool.name, _scrub(result, _server_paths(root)), ())
+            response = success(tool.name, scrub(result, server_paths(root)))
     response["action"] = tool.name
-    return response, _to_json(response)
+    return response, to_json(response)
 
 
 async def call_legacy_tool(
@@ -622,7 +608,7 @@ def _tool_function(
     tool: LegacyTool, backends: Backends, monitor: Monitor | None
 ) -> Callable[..., Any]:
     async def legacy_tool(ctx: Context[Any, Any] | None = None, **arguments: Any) -> CallToolResult:
-        return _as_result(*await _respond(backends, tool, arguments, _sent_names(ctx), monitor))
+        return to_result(*await _respond(backends, tool, arguments, sent_names(ctx), monitor))
 
     signature = _signature(tool)
     legacy_tool.__signature__ = signature  # type: ignore[attr-defined]

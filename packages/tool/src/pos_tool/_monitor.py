@@ -34,12 +34,12 @@ import psutil
 from mcp.server.mcpserver import MCPServer
 
 from ._alerts import AlertEvaluator, alertmanager_payload, post_webhook
+from ._envelope import Answer, to_json
 from ._faults import Faults
 from ._metrics import Batch, Clock, Histogram, Recorder, SystemClock, error_type_of
 from ._metrics_store import METRICS_FILE, AlertEvent, Flush, MetricsStore, ServerRecord
 from ._monitor_config import MonitoringConfig
 from ._server_info import package_version
-from ._tool import Answer, _to_json
 
 __all__ = ["Monitor", "monitor_of"]
 
@@ -157,7 +157,7 @@ class Monitor:  # pylint: disable=too-many-instance-attributes
                 await clock.sleep(faults.latency_seconds)
             if faults.should_fail():
                 response = Faults.injected_error(action)
-                answer: Answer = (response, _to_json(response))
+                answer: Answer = (response, to_json(response))
             else:
                 answer = await call()
         else:

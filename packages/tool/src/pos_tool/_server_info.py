@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
@@ -13,6 +12,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel
+
+from ._envelope import new_error_id
 
 if TYPE_CHECKING:
     from ._registry import ServerParts
@@ -125,7 +126,7 @@ def register_server_info_tools(mcp: MCPServer, parts: ServerParts) -> None:
         try:
             return await anyio.to_thread.run_sync(_server_info, parts)
         except Exception:
-            error_id = "err_" + secrets.token_hex(6)
+            error_id = new_error_id()
             logger.exception("get_server_info failed [error_id=%s]", error_id)
             raise ToolError(
                 f"internal error while reading server info (error id {error_id})"

@@ -2,34 +2,38 @@
 
 The tool's signature, input schema and description are generated from the
 dispatch table in ``_actions``. Every call returns a JSON object with ``status``
-(``success``/``error``) and ``action``, as structured content and as JSON text;
-no exception escapes and no error carries a server path or a traceback.
+(``success``/``error``) and ``action``, as structured content and as JSON text
+(the envelope, built by ``_envelope``); no exception escapes and no error carries a
+server path or a traceback.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import json
-import logging
-import os
-import secrets
-import sys
-import tempfile
-from collections.abc import Callable, Collection, Iterable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
-import anyio.to_thread
-import pydantic_core
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pos_engine import PosError, StateManager, WorkflowEngine, WouldBlock, nonblocking
-from pydantic import BaseModel, ConfigDict, WithJsonSchema
+from mcp.types import CallToolResult, ToolAnnotations
+from pos_engine import PosError, StateManager, WorkflowEngine
+from pydantic import WithJsonSchema
 
 from ._actions import ACTIONS, GROUPS, PARAMETERS, ActionInputError, Backends, parse_call
+from ._envelope import (
+    Answer,
+    WorkflowResponse,
+    answer_call,
+    checkpoint_failure,
+    failure,
+    rejection,
+    sent_names,
+    success,
+    to_json,
+    to_result,
+)
 
 if TYPE_CHECKING:
     from ._monitor import Monitor
@@ -40,10 +44,9 @@ __all__ = [
     "answers_inline",
     "dispatch",
     "register_workflow_tools",
+    "run_action",
     "tool_description",
 ]
-
-logger = logging.getLogger(__name__)
 
 TOOL_NAME = "pos_workflow"
 
@@ -57,15 +60,6 @@ _ANNOTATIONS = ToolAnnotations(
     # Only the project's own workflow definitions and session store are touched.
     open_world_hint=False,
 )
-
-
-class WorkflowResponse(BaseModel):
-    """Every pos_workflow response; the other fields depend on the action."""
-
-    model_config = ConfigDict(extra="allow", title="pos_workflow response")
-
-    status: Literal["success", "error"]
-    action: str | None
 
 
 _HEADER = (
@@ -101,89 +95,23 @@ def tool_description() -> str:
 # ----------------------------------------------------------------- dispatch
 
 
-@functools.lru_cache(maxsize=64)
-def _server_paths(project_root: Path) -> list[tuple[str, str]]:
-    """Absolute server paths an error message must never reveal, longest first.
-
-    Computed once per project (it resolves links): only answers that may carry a
-    path, errors and failed checkpoints, need it.
-    """
-    pairs: dict[str, str] = {}
-    for path, label in (
-        (project_root, "<project>"),
-        (project_root.resolve(), "<project>"),
-        (Path(sys.prefix), "<server>"),
-        (Path(tempfile.gettempdir()), "<tmp>"),
-        (Path.home(), "<home>"),
-    ):
-        text = str(path)
-        if os.path.isabs(text) and len(text) > 1:
-            pairs.setdefault(text, label)
-    return sorted(pairs.items(), key=lambda kv: len(kv[0]), reverse=True)
-
-
-def _scrub(value: Any, paths: Iterable[tuple[str, str]]) -> Any:
-    """Replace known server paths in every string of ``value`` (defence in depth)."""
-    if isinstance(value, str):
-        for path, label in paths:
-            value = value.replace(path, label)
-        return value
-    if isinstance(value, dict):
-        return {k: _scrub(v, paths) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v, paths) for v in value]
-    return value
-
-
-def _error_id() -> str:
-    return "err_" + secrets.token_hex(6)
-
-
-def _internal_error(action: str | None) -> dict[str, Any]:
-    error_id = _error_id()
-    logger.exception("pos_workflow action=%s failed unexpectedly [error_id=%s]", action, error_id)
-    return {
-        "status": "error",
-        "action": action,
-        "error": f"internal error while running {action or 'the call'} (error id {error_id})",
-        "error_type": "InternalError",
-        "remediation": (
-            "Retry the call; if it keeps failing, report error id "
-            f"{error_id} to the server's operator."
-        ),
-        "error_id": error_id,
-    }
-
-
-def _success(
-    action: str, result: Mapping[str, Any], fallback_next: Collection[str]
+def run_action(
+    backends: Backends, arguments: Mapping[str, Any], sent: Collection[str] = ()
 ) -> dict[str, Any]:
-    response: dict[str, Any] = {"status": "success", "action": action}
-    response.update((k, v) for k, v in result.items() if k not in response)
-    response.setdefault("next_actions", list(fallback_next))
-    return response
+    """Check, dispatch and shape one pos_workflow call (blocking: runs in a worker thread).
 
+    The legacy tools that are one action run through here too, so both surfaces
+    check, answer and fail alike.
 
-def _failure(action: str | None, error: PosError, project_root: Path) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "status": "error",
-        "action": action,
-        **_scrub(error.to_dict(), _server_paths(project_root)),
-    }
-    if error.error_type == "InternalError":
-        response["error_id"] = error_id = _error_id()
-        logger.error(
-            "pos_workflow action=%s: %s [error_id=%s]",
-            action,
-            error.message,
-            error_id,
-            exc_info=error,
-        )
-    return response
+    Args:
+        backends: The engine and state manager to run against.
+        arguments: The call's arguments by name, ``action`` included.
+        sent: Every argument name the client sent, to report unknown ones.
 
-
-def _run(backends: Backends, arguments: Mapping[str, Any], sent: Collection[str]) -> dict[str, Any]:
-    """Check, dispatch and shape one call (blocking: runs in a worker thread)."""
+    Returns:
+        The answer (see ``_envelope``). Only what the engine did not expect
+        propagates; ``answer_call`` turns that into an ``InternalError`` answer.
+    """
     raw_action = arguments.get("action")
     action = raw_action if isinstance(raw_action, str) else None
     root = backends.engine.project_root
@@ -191,79 +119,17 @@ def _run(backends: Backends, arguments: Mapping[str, Any], sent: Collection[str]
         call = parse_call(arguments, sent)
         result = call.spec.handler(backends, call.params)
     except ActionInputError as exc:
-        return {"status": "error", "action": action, **exc.to_dict()}
+        return rejection(action, exc)
     except PosError as exc:
-        return _failure(action, exc, root)
+        return failure(action, exc, root)
     if result.get("checkpoint_passed") is False:
-        response = {"status": "error", "action": action, **result}
-        return _scrub(response, _server_paths(root))  # type: ignore[no-any-return]
-    return _success(call.spec.name, result, call.spec.next_actions)
-
-
-def _to_json(response: dict[str, Any]) -> str:
-    """Compact JSON text of an answer (UTF-8 kept as is; NaN and infinities become null).
-
-    pydantic-core's serialiser is several times faster than ``json.dumps``; anything it
-    refuses (a lone surrogate) goes through ``json.dumps``, which keeps it as it is.
-    """
-    try:
-        return pydantic_core.to_json(response, inf_nan_mode="null").decode()
-    except (pydantic_core.PydanticSerializationError, UnicodeDecodeError, ValueError):
-        return json.dumps(response, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-Answer = tuple[dict[str, Any], str]
-"""A tool answer: the response object and its JSON text."""
+        return checkpoint_failure(action, result, root)
+    return success(call.spec.name, result, call.spec.next_actions)
 
 
 def _run_to_json(backends: Backends, arguments: Mapping[str, Any], sent: Collection[str]) -> Answer:
-    response = _run(backends, arguments, sent)
-    return response, _to_json(response)
-
-
-async def _answer(work: Callable[[], Answer], action: str | None, *, inline: bool) -> Answer:
-    """Run ``work`` on the event loop when ``inline`` and it needs no I/O, else in a thread.
-
-    Never raises.
-    """
-    try:
-        if inline:
-            try:
-                with nonblocking():
-                    return work()
-            except WouldBlock:
-                pass  # it needs a file read or a busy lock: a worker thread does it
-        return await anyio.to_thread.run_sync(work)
-    # The tool's promise: no exception escapes; the traceback goes to the log only.
-    except Exception:  # pylint: disable=broad-exception-caught
-        response = _internal_error(action)
-        return response, _to_json(response)
-
-
-async def answer_call(  # pylint: disable=too-many-arguments
-    work: Callable[[], Answer],
-    *,
-    tool: str,
-    label: str,
-    action: str | None,
-    monitor: Monitor | None,
-    inline: bool = False,
-) -> Answer:
-    """The tool edge: every pos_workflow and legacy tool call passes here once; never raises.
-
-    Args:
-        work: Checks and runs the call (blocking), returning its answer.
-        tool: The MCP tool called, for metrics.
-        label: The metrics label of the action (from a bounded set, never client text).
-        action: The ``action`` an internal error names.
-        monitor: Times and records the call, and injects faults when asked (None: neither).
-        inline: The call only reads: try it memory-only on the event loop first
-            (``pos_engine.nonblocking``); whatever needs a file read, a folder walk or a
-            lock held during I/O goes to a worker thread, as every write does.
-    """
-    if monitor is None:
-        return await _answer(work, action, inline=inline)
-    return await monitor.measure(tool, label, lambda: _answer(work, action, inline=inline))
+    response = run_action(backends, arguments, sent)
+    return response, to_json(response)
 
 
 def answers_inline(backends: Backends, action: str | None) -> bool:
@@ -309,27 +175,7 @@ async def dispatch(
     return response
 
 
-def _as_result(response: dict[str, Any], text: str) -> CallToolResult:
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)],
-        structured_content=response,
-        is_error=response["status"] == "error",
-    )
-
-
 # ------------------------------------------------------------- registration
-
-
-def _sent_names(ctx: Context[Any, Any] | None) -> list[str]:
-    """Return the argument names exactly as the client sent them (including unknown ones)."""
-    if ctx is None:
-        return []
-    try:
-        params = ctx.request_context.params
-    except ValueError:  # no request (the function was called directly)
-        return []
-    arguments = (params or {}).get("arguments")
-    return [str(name) for name in arguments] if isinstance(arguments, Mapping) else []
 
 
 def _signature() -> inspect.Signature:
@@ -398,7 +244,7 @@ def register_workflow_tools(
     async def pos_workflow(
         ctx: Context[Any, Any] | None = None, **arguments: Any
     ) -> CallToolResult:
-        return _as_result(*await _respond(backends, arguments, _sent_names(ctx), monitor))
+        return to_result(*await _respond(backends, arguments, sent_names(ctx), monitor))
 
     signature = _signature()
     pos_workflow.__signature__ = signature  # type: ignore[attr-defined]
