@@ -99,3 +99,11 @@ def test_a_submodule_alone_still_gets_the_built_in_checks_and_steps() -> None:
     assert "legacy-sessions" in checks
     assert steps == [step.name for step in pos_cutover.registered_migration_steps()]
     assert steps == ["legacy-sessions"]
+
+
+def test_every_public_name_resolves_and_an_unknown_one_is_an_attribute_error() -> None:
+    for name in pos_cutover.__all__:
+        assert getattr(pos_cutover, name) is not None, name
+    assert set(dir(pos_cutover)) >= set(pos_cutover.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        _ = pos_cutover.nonexistent  # type: ignore[attr-defined]

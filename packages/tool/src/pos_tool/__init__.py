@@ -111,7 +111,10 @@ _LAZY: dict[str, str] = {
     "RegistryError": ".exceptions",
     "ServerConfigError": ".exceptions",
 }
-"""Every public name but ``__version__``, by the module that defines it."""
+"""Every public name but ``__version__``, by the module that defines it.
+
+A new public name goes here, in the ``TYPE_CHECKING`` imports (for type checkers) and in
+``__all__``; ``test_cold_start.py`` resolves every name of ``__all__``."""
 
 __all__ = [
     "ACTIONS",
