@@ -198,6 +198,20 @@ def bench_praxis(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_praxis.py", *session.posargs)
 
 
+@nox.session(name="bench-cold-start")
+def bench_cold_start(session: nox.Session) -> None:
+    """Start-up figures: `pos-workflow --version`/`--help`, `pos-cutover --help`, serve's first tools/list."""
+    sync(session)
+    session.run("python", "benchmarks/bench_cold_start.py", *session.posargs)
+
+
+@nox.session(name="bench-http")
+def bench_http(session: nox.Session) -> None:
+    """get_state req/s over Streamable HTTP at 1, 8 and 32 clients (SDK and raw JSON-RPC clients)."""
+    sync(session)
+    session.run("python", "benchmarks/bench_http.py", *session.posargs)
+
+
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: drive a bundled workflow through the real MCP server, step by step."""

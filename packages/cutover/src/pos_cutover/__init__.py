@@ -14,103 +14,114 @@ undo removes exactly what it created; and the praxis-os support: the pre-checks
 praxis-os project the cutover also rewrites ``.praxis-os/config.json`` and the
 client configs that launch the praxis server (see :class:`ChangeOptions`), all
 journaled and rolled back byte for byte.
+
+The package imports its parts on first use of a public name (PEP 562): that first
+use registers the built-ins above, and ``pos-cutover --help``, ``--version`` and
+``guide`` never import the MCP SDK.
 """
 
-from . import _store_check  # noqa: F401 - registers the session-store pre-check
-from ._backup import (
-    BACKUPS_DIR,
-    LEGACY_COPY_DIR,
-    LEGACY_STATE_DIR,
-    PROJECT_FILES,
-    STATE_DIRS,
-    Backup,
-    find_backup,
-    list_backups,
-    state_manifest,
-    verify_backup,
-)
-from ._changes import DEFAULT_HTTP_URL, ChangeOptions, FileChange, default_client_command
-from ._checks import (
-    CheckContext,
-    CheckFn,
-    CheckReport,
-    CheckResult,
-    CheckStatus,
-    Finding,
-    register_check,
-    registered_checks,
-    run_checks,
-    unregister_check,
-)
-from ._inventory import INVENTORY_FILE, SNAPSHOT_FILE, InventoryCheck, SessionInventory
-from ._journal import (
-    JOURNAL_FILE,
-    KEPT_FILES_DIR,
-    ApplyResult,
-    Journal,
-    Recovery,
-    apply_changes,
-    read_journal,
-    recover,
-    registry_sha256,
-    restore_changes,
-)
-from ._launch import GUI_PATH, ClientCheck
-from ._legacy import (
-    LEGACY_MIGRATION_FILE,
-    LegacyMigration,
-    LegacySessionFile,
-    MigratedSessionCheck,
-    read_legacy_migration,
-    survey_legacy_sessions,
-)
-from ._legacy_step import LEGACY_SESSIONS_STEP, ROLLED_BACK_DIR
-from ._lock import LOCK_FILE, CutoverLock, lock_holder
-from ._mapping import (
-    LEGACY_GROUP,
-    LEGACY_TOOL_NAMES,
-    LEGACY_TOOLS,
-    migration_table_markdown,
-    replacement_for,
-)
-from ._migrate import (
-    MigrationContext,
-    MigrationOutcome,
-    MigrationStep,
-    register_migration_step,
-    registered_migration_steps,
-    unregister_migration_step,
-)
-from ._plan import (
-    DEFAULT_PLAN,
-    CutoverPlan,
-    default_plan,
-    load_plan,
-    parse_plan,
-    plan_schema,
-    thresholds,
-)
-from ._praxis_checks import project_survey
-from ._probe import PROBE_DIR, ActionResult, Latency, WorkflowRun, percentile
-from ._report import Report, build_report
-from ._result import CutoverResult, Event, ExitCode, Progress, package_version
-from ._run import Cutover
-from ._scan import Mention, scan_project
-from ._server import LiveServer, ServerLauncher, ToolCall, connect
-from ._store import STORE_ENV, StoreSetting
-from ._survey import Survey, survey
-from ._verify import Verification, verify
-from .exceptions import (
-    BackupError,
-    CutoverBusyError,
-    CutoverError,
-    JournalError,
-    PlanError,
-    ServerStartError,
-    StoreError,
-)
+from __future__ import annotations
 
-__version__ = package_version()
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._exit import package_version as _package_version
+
+if TYPE_CHECKING:
+    from ._backup import (
+        BACKUPS_DIR,
+        LEGACY_COPY_DIR,
+        LEGACY_STATE_DIR,
+        PROJECT_FILES,
+        STATE_DIRS,
+        Backup,
+        find_backup,
+        list_backups,
+        state_manifest,
+        verify_backup,
+    )
+    from ._changes import DEFAULT_HTTP_URL, ChangeOptions, FileChange, default_client_command
+    from ._checks import (
+        CheckContext,
+        CheckFn,
+        CheckReport,
+        CheckResult,
+        CheckStatus,
+        Finding,
+        register_check,
+        registered_checks,
+        run_checks,
+        unregister_check,
+    )
+    from ._inventory import INVENTORY_FILE, SNAPSHOT_FILE, InventoryCheck, SessionInventory
+    from ._journal import (
+        JOURNAL_FILE,
+        KEPT_FILES_DIR,
+        ApplyResult,
+        Journal,
+        Recovery,
+        apply_changes,
+        read_journal,
+        recover,
+        registry_sha256,
+        restore_changes,
+    )
+    from ._launch import GUI_PATH, ClientCheck
+    from ._legacy import (
+        LEGACY_MIGRATION_FILE,
+        LegacyMigration,
+        LegacySessionFile,
+        MigratedSessionCheck,
+        read_legacy_migration,
+        survey_legacy_sessions,
+    )
+    from ._legacy_step import LEGACY_SESSIONS_STEP, ROLLED_BACK_DIR
+    from ._lock import LOCK_FILE, CutoverLock, lock_holder
+    from ._mapping import (
+        LEGACY_GROUP,
+        LEGACY_TOOL_NAMES,
+        LEGACY_TOOLS,
+        migration_table_markdown,
+        replacement_for,
+    )
+    from ._migrate import (
+        MigrationContext,
+        MigrationOutcome,
+        MigrationStep,
+        register_migration_step,
+        registered_migration_steps,
+        unregister_migration_step,
+    )
+    from ._plan import (
+        DEFAULT_PLAN,
+        CutoverPlan,
+        default_plan,
+        load_plan,
+        parse_plan,
+        plan_schema,
+        thresholds,
+    )
+    from ._praxis_checks import project_survey
+    from ._probe import PROBE_DIR, ActionResult, Latency, WorkflowRun, percentile
+    from ._report import Report, build_report
+    from ._result import CutoverResult, Event, ExitCode, Progress
+    from ._run import Cutover
+    from ._scan import Mention, scan_project
+    from ._server import LiveServer, ServerLauncher, ToolCall, connect
+    from ._store import STORE_ENV, StoreSetting
+    from ._survey import Survey, survey
+    from ._verify import Verification, verify
+    from .exceptions import (
+        BackupError,
+        CutoverBusyError,
+        CutoverError,
+        JournalError,
+        PlanError,
+        ServerStartError,
+        StoreError,
+    )
+
+__version__ = _package_version()
 
 __all__ = [
     "BACKUPS_DIR",
@@ -216,3 +227,16 @@ __all__ = [
     "verify",
     "verify_backup",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the whole public API (registering the built-ins) on first use of a name."""
+    if name == "__version__" or name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    api = importlib.import_module("._api", __name__)
+    globals().update({public: getattr(api, public) for public in api.__all__})
+    return globals()[name]
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -24,6 +24,7 @@ still run.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
 import shutil
@@ -218,7 +219,17 @@ def unregister_check(name: str) -> bool:
 
 def registered_checks() -> dict[str, CheckFn]:
     """Return the registered extra checks by name."""
+    load_builtins()
     return dict(_EXTRA_CHECKS)
+
+
+def load_builtins() -> None:
+    """Register the package's built-in checks and migration steps (once; then a no-op).
+
+    Importing the package no longer imports its parts (see ``pos_cutover/__init__.py``),
+    so a caller that imported only a submodule gets the built-ins here, in their usual order.
+    """
+    importlib.import_module("._api", __package__)
 
 
 # ------------------------------------------------------------------ checks
@@ -551,6 +562,7 @@ async def run_checks(
     ctx: CheckContext, progress: Callable[[CheckResult], None] | None = None
 ) -> CheckReport:
     """Run every built-in and registered check; return all results (never stops early)."""
+    load_builtins()
     report = CheckReport()
     for name, check in (*BUILTIN_CHECKS, *_EXTRA_CHECKS.items()):
         for result in await _guarded(name, check, ctx):

@@ -117,6 +117,10 @@ def unregister_migration_step(name: str) -> bool:
 
 def registered_migration_steps() -> list[MigrationStep]:
     """Return the registered steps in the order they run."""
+    # Imported here: the built-in steps' modules import this one.
+    from ._checks import load_builtins  # noqa: PLC0415
+
+    load_builtins()
     return list(_STEPS.values())
 
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any, Literal
-
-from pos_tool import package_version as installed_version
 
 from ._backup import Backup
 from ._checks import CheckReport, CheckResult
+from ._exit import ExitCode, package_version
 from ._journal import ApplyResult, Recovery
 from ._migrate import MigrationOutcome
 from ._report import Report
@@ -30,26 +28,6 @@ __all__ = [
     "package_version",
     "quiet",
 ]
-
-
-class ExitCode(IntEnum):
-    """Exit codes of ``pos-cutover`` (and :attr:`CutoverResult.exit_code`)."""
-
-    OK = 0
-    """Done, or nothing to do (already cut over)."""
-    FAILED = 1
-    """A pre-check, the backup or verification failed; nothing of the project was changed."""
-    USAGE = 2
-    """Bad arguments, an invalid plan, an unknown backup, or a folder that is not a project."""
-    ROLLED_BACK = 3
-    """Verification failed after apply; every file was restored byte-identical to the backup."""
-    ROLLBACK_FAILED = 4
-    """Rollback failed, or a file matches neither backup nor target: a human must look."""
-    BUSY = 5
-    """Another cutover (run, apply or rollback) holds the project's lock."""
-    PARTIAL = 6
-    """Cut over and verified, but not everything moved: legacy sessions were left behind (named
-    in the report, with the reason). ``--accept-unmigrated`` accepts that (exit 0)."""
 
 
 EventKind = Literal["start", "ok", "warn", "fail", "info", "check"]
@@ -130,8 +108,3 @@ class CutoverResult:
             else None,
             "partial": self.partial,
         }
-
-
-def package_version() -> str:
-    """Return the installed version of pos-cutover."""
-    return installed_version("pos-cutover")

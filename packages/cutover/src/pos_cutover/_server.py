@@ -16,15 +16,20 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
-from mcp.types import CallToolResult, TextContent
 from pos_tool import METRICS_ENV
 
 from .exceptions import ServerStartError
+
+if TYPE_CHECKING:
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.types import CallToolResult
+
+# The MCP SDK is imported where a server is started, not here: `pos-cutover --help`, `guide`
+# and the launcher's defaults need this module but no server, and the SDK's import is most of
+# the command's start-up time.
 
 __all__ = [
     "DEFAULT_SERVER_COMMAND",
@@ -62,6 +67,8 @@ class ServerLauncher:
 
     def parameters(self, project: Path, *, durable: bool = True) -> StdioServerParameters:
         """Return the stdio parameters that start the server on ``project``."""
+        from mcp import StdioServerParameters  # noqa: PLC0415 - see the imports
+
         args = [*self.command[1:], "--project-root", str(project), "--log-level", self.log_level]
         if not durable:
             args.append("--no-fsync")
@@ -101,6 +108,8 @@ class ToolCall:
 
 
 def _payload(result: CallToolResult) -> tuple[dict[str, Any], str]:
+    from mcp.types import TextContent  # noqa: PLC0415 - see the imports
+
     text = "".join(block.text for block in result.content if isinstance(block, TextContent))
     if isinstance(result.structured_content, dict):
         return dict(result.structured_content), text
@@ -185,6 +194,9 @@ async def open_stdio(
     Raises:
         ServerStartError: The process did not start or did not complete the handshake.
     """
+    from mcp import ClientSession  # noqa: PLC0415 - see the imports
+    from mcp.client.stdio import stdio_client  # noqa: PLC0415
+
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
         started = False
         try:

@@ -47,22 +47,23 @@ import shlex
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 from rich.console import Console
 from rich.markup import escape
 
+# Only what the parser shows is imported here: --help, --version and guide must not pay for
+# the MCP SDK (most of a cold start). The commands that start a server import the rest.
 from ._changes import DEFAULT_HTTP_URL, ChangeOptions, default_client_command
-from ._checks import CheckResult
-from ._journal import read_journal
-from ._mapping import migration_table_markdown
-from ._plan import load_plan
-from ._result import CutoverResult, Event, ExitCode, package_version
-from ._run import Cutover
+from ._exit import ExitCode, package_version
 from ._server import DEFAULT_SERVER_COMMAND, ServerLauncher
 from ._store import STORE_ENV, StoreSetting
-from .demo import materialise
 from .exceptions import CutoverError, PlanError
+
+if TYPE_CHECKING:
+    from ._checks import CheckResult
+    from ._result import CutoverResult, Event
 
 __all__ = ["main"]
 
@@ -380,11 +381,15 @@ def _finish(args: argparse.Namespace, result: CutoverResult, console: Console) -
 
 
 def _guide() -> int:
+    from ._mapping import migration_table_markdown  # noqa: PLC0415 - see the imports
+
     print(migration_table_markdown(), end="")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from .demo import materialise  # noqa: PLC0415 - see the imports
+
     dest: Path = args.dest
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         print(f"pos-cutover demo: {str(dest)!r} exists and is not an empty folder", file=sys.stderr)
@@ -406,6 +411,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _crashed(project: Path, exc: Exception) -> int:
     """Say what an unexpected failure left behind; exit 4 when a cutover is left unfinished."""
+    from ._journal import read_journal  # noqa: PLC0415 - see the imports
+
     try:
         pending = read_journal(project) is not None
     except CutoverError:
@@ -421,6 +428,11 @@ def _crashed(project: Path, exc: Exception) -> int:
 
 
 def _cutover_command(args: argparse.Namespace) -> int:
+    from ._checks import load_builtins  # noqa: PLC0415 - see the imports
+    from ._plan import load_plan  # noqa: PLC0415
+    from ._run import Cutover  # noqa: PLC0415
+
+    load_builtins()
     console = Console(stderr=args.json, highlight=False, soft_wrap=True)
     try:
         plan = load_plan(args.plan) if getattr(args, "plan", None) is not None else None

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ._defaults import DEFAULT_RANGE, RANGES
 from ._monitor import Monitor
 from ._monitor_config import MB, MonitoringConfig, load_monitoring_config
 from ._prometheus import CONTENT_TYPE, exposition
@@ -50,16 +51,6 @@ METRICS_PATH = "/metrics"
 UPLOT_VERSION = "1.6.32"
 """The bundled charting library (``pos_tool/assets/uplot``)."""
 
-RANGES: dict[str, int] = {
-    "1h": 3600,
-    "6h": 6 * 3600,
-    "24h": 86400,
-    "7d": 7 * 86400,
-    "30d": 30 * 86400,
-}
-"""The time ranges the dashboard offers, by the name used in ``?range=``."""
-
-DEFAULT_RANGE = "24h"
 _REFRESH_SECONDS = 15
 
 

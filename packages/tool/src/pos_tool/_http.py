@@ -50,6 +50,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from ._defaults import DEFAULT_LIMITS, TOKEN_ENV, TOKEN_FILE_ENV, HttpLimits
 from .exceptions import ServerConfigError
 
 __all__ = [
@@ -69,33 +70,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TOKEN_ENV = "POS_WORKFLOW_AUTH_TOKEN"  # noqa: S105 - a variable's name, not a secret
-"""Environment variable holding one bearer token."""
-
-TOKEN_FILE_ENV = "POS_WORKFLOW_AUTH_TOKEN_FILE"  # noqa: S105 - a variable's name
-"""Environment variable naming a token file (as ``--auth-token-file``)."""
-
 MIN_TOKEN_CHARS = 24
 """Shortest token accepted: shorter ones can be guessed."""
 
 _HOW_TO_GENERATE = (
     "Generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 )
-
-
-@dataclass(frozen=True)
-class HttpLimits:
-    """Limits of the HTTP transport (see the module docstring)."""
-
-    max_sessions: int = 1000
-    max_sessions_per_client: int = 32
-    session_idle_timeout: float = 600.0
-    header_timeout: float = 10.0
-    request_timeout: float = 120.0
-    max_connections_per_client: int = 64
-
-
-DEFAULT_LIMITS = HttpLimits()
 
 
 # ------------------------------------------------------------------------- auth

@@ -8,12 +8,14 @@ tools or says what replaces them.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.types import ToolAnnotations
+if TYPE_CHECKING:
+    from mcp.types import ToolAnnotations
 
 __all__ = [
     "ARCHIVED_TOOL_ACTIONS",
@@ -25,13 +27,6 @@ __all__ = [
 
 WORKFLOWS_DIR = ".praxis-os/workflows"
 """Where project workflows live, relative to the project root (first on the search path)."""
-
-_READ_ONLY = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-_WRITES = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
 
 
 @dataclass(frozen=True)
@@ -65,7 +60,7 @@ class LegacyTool:  # pylint: disable=too-many-instance-attributes  # one field p
     @property
     def annotations(self) -> ToolAnnotations:
         """Read-only and idempotent, unless the tool writes (a session or a folder)."""
-        return _WRITES if self.writes else _READ_ONLY
+        return _annotations(writes=self.writes)
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -190,3 +185,17 @@ ARCHIVED_TOOL_ACTIONS: dict[str, str] = {
     if tool.action is not None and tool.action != tool.name
 }
 """Old tool names an agent may still send as an action, and the action that replaced each."""
+
+
+@functools.cache
+def _annotations(*, writes: bool) -> ToolAnnotations:
+    # Imported here, not at the top: the migration guide and the cutover's checks read this
+    # table, and importing the MCP SDK would cost them most of their start-up time.
+    from mcp.types import ToolAnnotations  # noqa: PLC0415
+
+    return ToolAnnotations(
+        read_only_hint=not writes,
+        destructive_hint=False,
+        idempotent_hint=not writes,
+        open_world_hint=False,
+    )

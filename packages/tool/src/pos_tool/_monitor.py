@@ -34,12 +34,12 @@ import psutil
 from mcp.server.mcpserver import MCPServer
 
 from ._alerts import AlertEvaluator, alertmanager_payload, post_webhook
+from ._defaults import package_version
 from ._envelope import Answer, to_json
 from ._faults import Faults
 from ._metrics import Batch, Clock, Histogram, Recorder, SystemClock, error_type_of
 from ._metrics_store import METRICS_FILE, AlertEvent, Flush, MetricsStore, ServerRecord
 from ._monitor_config import MonitoringConfig
-from ._server_info import package_version
 
 __all__ = ["Monitor", "monitor_of"]
 

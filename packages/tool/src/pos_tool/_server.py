@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from ._dashboard import monitoring_routes, standalone_routes
+from ._defaults import METRICS_ENV, package_version
 from ._http import (
     DEFAULT_LIMITS,
     TOKEN_ENV,
@@ -29,7 +30,6 @@ from ._http import (
 from ._monitor import Monitor, monitor_of
 from ._monitor_config import load_monitoring_config
 from ._registry import TOOL_GROUPS, ServerParts, load_tool_registry
-from ._server_info import package_version
 from .exceptions import ServerConfigError
 
 __all__ = [
@@ -46,13 +46,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "pos-workflow"
-
-METRICS_ENV = "POS_WORKFLOW_METRICS"
-"""``off`` in the environment starts a server that records no metrics (probes, tests).
-
-The cutover's verification servers set it: their calls are checks, not production
-traffic, and a rollback must leave the project's files as they were.
-"""
 
 HTTP_PATH = "/mcp"
 """Where the streamable HTTP endpoint is served."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
@@ -13,6 +12,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel
 
+from ._defaults import package_version
 from ._envelope import new_error_id
 
 if TYPE_CHECKING:
@@ -29,14 +29,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
-
-
-def package_version(dist: str) -> str:
-    """Return the installed version of ``dist`` (``0.0.0`` when running from a bare source tree)."""
-    try:
-        return version(dist)
-    except PackageNotFoundError:  # pragma: no cover - only without installed metadata
-        return "0.0.0"
 
 
 class AlertFiring(BaseModel):

@@ -20,22 +20,20 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anyio
 from pos_engine import PosError, SessionStore, ValidationError, open_store
 
-from ._dashboard import DEFAULT_RANGE, RANGES, dashboard_data, render_dashboard
-from ._demo import DemoFailure, run_demo
+# Only what the parser shows is imported here: --help and --version must not pay for the
+# MCP SDK, Starlette and uvicorn (most of a cold start). Each command imports what it runs.
+from ._defaults import DEFAULT_LIMITS, DEFAULT_RANGE, RANGES, TOKEN_ENV, TOKEN_FILE_ENV, HttpLimits
 from ._faults import FAULTS_ENV, parse_faults
-from ._http import TOKEN_ENV, TOKEN_FILE_ENV, HttpLimits, StaticTokenVerifier, load_tokens
-from ._monitor import monitor_of
 from ._review_cli import REVIEW_COMMANDS, add_review_commands, run_review_command
-from ._server import build_server, check_exposure, serve_dashboard, serve_http
-from ._stats import load_summary_safely, render_summary
-from ._stdio import serve_stdio
 from ._store_cli import STORE_ENV, add_store_commands, fail, run_store_command, store_setting
 from .exceptions import ServerConfigError
+
+if TYPE_CHECKING:
+    from ._http import StaticTokenVerifier
 
 __all__ = ["main"]
 
@@ -105,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow a non-loopback --host without a token (anyone who can reach it may call)",
     )
-    defaults = HttpLimits()
+    defaults = DEFAULT_LIMITS
     http.add_argument(
         "--max-sessions",
         type=int,
@@ -218,6 +216,9 @@ def _stop_gracefully_on_sigterm() -> None:
 
 def _http_settings(args: argparse.Namespace) -> tuple[StaticTokenVerifier | None, HttpLimits]:
     """Return the token verifier (None without tokens) and limits; refuse unsafe settings."""
+    from ._http import StaticTokenVerifier, load_tokens  # noqa: PLC0415 - see the imports
+    from ._server import check_exposure  # noqa: PLC0415
+
     tokens = load_tokens(args.auth_token_file)
     check_exposure(args.host, authenticated=bool(tokens), insecure_no_auth=args.insecure_no_auth)
     for name in ("max_sessions", "max_sessions_per_client"):
@@ -255,6 +256,12 @@ def _open_store(args: argparse.Namespace) -> SessionStore:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import anyio  # noqa: PLC0415 - see the imports
+
+    from ._monitor import monitor_of  # noqa: PLC0415
+    from ._server import build_server, serve_http  # noqa: PLC0415
+    from ._stdio import serve_stdio  # noqa: PLC0415
+
     _configure_logging(args.log_level)
     root: Path = args.project_root
     if not root.is_dir():
@@ -317,6 +324,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from ._stats import load_summary_safely, render_summary  # noqa: PLC0415 - see the imports
+
     _configure_logging("WARNING")
     root = args.project_root
     try:
@@ -346,6 +355,9 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
+    from ._dashboard import dashboard_data, render_dashboard  # noqa: PLC0415 - see the imports
+    from ._server import serve_dashboard  # noqa: PLC0415
+
     _configure_logging(args.log_level)
     root = args.project_root.resolve()
     try:
@@ -371,6 +383,10 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import anyio  # noqa: PLC0415 - see the imports
+
+    from ._demo import DemoFailure, run_demo  # noqa: PLC0415
+
     _configure_logging(args.log_level)
 
     async def go(root: Path, scratch: bool) -> None:

@@ -1,0 +1,179 @@
+"""Cold start benchmark: how long the commands take from a fresh process.
+
+    python benchmarks/bench_cold_start.py [--runs 5] [--cli-runs 10] [--json]
+
+Times, wall clock from spawning the process:
+
+- ``pos-workflow serve --project-root <scratch project>`` over stdio, driven by the MCP
+  SDK's client (``stdio_client`` + ``ClientSession``) as an IDE would: until its
+  ``initialize`` answer, and until its first ``tools/list`` answer (``--runs`` times, a
+  new server each time);
+- ``pos-workflow --version``, ``pos-workflow --help`` and ``pos-cutover --help`` to exit
+  (``--cli-runs`` times each);
+- what bounds them: a bare interpreter (``python -c pass``) and the import of the engine
+  (``python -c "import pos_engine"``) and of the MCP SDK (``import mcp``).
+
+``--against ROOT`` also times the three commands with the packages' sources of another
+checkout (``ROOT/packages/*/src`` first on ``PYTHONPATH``, e.g. an export of the commit
+before a change), alternating run by run with this one so that the machine's load hits
+both alike.
+
+Prints the median and the largest of each in milliseconds. It checks nothing: start-up
+time depends on the disk cache and the machine's load more than on the code, so these are
+figures to publish (docs/development.md), not a gate; the tests check what a cold start
+imports instead (``test_cold_start.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+
+def console_script(name: str) -> str:
+    """The console script ``name`` of this environment (next to its Python), else on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        sys.exit(f"bench_cold_start: no {name} console script; install the workspace first")
+    return found
+
+
+def time_process(argv: list[str], runs: int, env: dict[str, str] | None = None) -> list[float]:
+    """Run ``argv`` to completion ``runs`` times; return the wall-clock milliseconds."""
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        subprocess.run(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env
+        )
+        samples.append((time.perf_counter() - began) * 1000)
+    return samples
+
+
+def against_env(root: Path) -> dict[str, str]:
+    """The environment that runs the console scripts on ``root``'s package sources."""
+    sources = sorted(str(src) for src in root.glob("packages/*/src"))
+    if not sources:
+        sys.exit(f"bench_cold_start: {root} has no packages/*/src")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(sources)}
+
+
+def time_commands(runs: int, against: Path | None) -> dict[str, list[float]]:
+    """The CLI commands, alternating run by run with ``against``'s sources when given."""
+    commands = {
+        "pos-workflow --version": [console_script("pos-workflow"), "--version"],
+        "pos-workflow --help": [console_script("pos-workflow"), "--help"],
+        "pos-cutover --help": [console_script("pos-cutover"), "--help"],
+    }
+    figures: dict[str, list[float]] = {}
+    other = against_env(against) if against is not None else None
+    for name, argv in commands.items():
+        for _ in range(runs):
+            figures.setdefault(name, []).extend(time_process(argv, 1))
+            if other is not None:
+                figures.setdefault(f"{name} [against]", []).extend(time_process(argv, 1, other))
+    return figures
+
+
+async def serve_once(project: Path) -> tuple[float, float]:
+    """Spawn a stdio server; return milliseconds to its initialize and first tools/list answers."""
+    params = StdioServerParameters(
+        command=console_script("pos-workflow"),
+        args=["serve", "--project-root", str(project), "--log-level", "WARNING"],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    with open(os.devnull, "w", encoding="utf-8") as errlog:
+        began = time.perf_counter()
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            initialized = time.perf_counter()
+            tools = await session.list_tools()
+            listed = time.perf_counter()
+    if not tools.tools:
+        sys.exit("bench_cold_start: the server listed no tools")
+    return (initialized - began) * 1000, (listed - began) * 1000
+
+
+def measure(runs: int, cli_runs: int, against: Path | None = None) -> dict[str, list[float]]:
+    """Every figure of the benchmark, as lists of milliseconds."""
+    python = sys.executable
+    figures: dict[str, list[float]] = {
+        "python -c pass": time_process([python, "-c", "pass"], cli_runs),
+        "python -c 'import pos_engine'": time_process(
+            [python, "-c", "import pos_engine"], cli_runs
+        ),
+        "python -c 'import mcp'": time_process([python, "-c", "import mcp"], cli_runs),
+        **time_commands(cli_runs, against),
+    }
+    initialize: list[float] = []
+    first_list: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-cold-start-") as scratch:
+        for run in range(runs):
+            project = Path(scratch) / f"project-{run}"  # a fresh project: no metrics yet
+            project.mkdir()
+            to_init, to_list = asyncio.run(serve_once(project))
+            initialize.append(to_init)
+            first_list.append(to_list)
+    figures["serve: spawn -> initialize answered"] = initialize
+    figures["serve: spawn -> first tools/list answered"] = first_list
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print the cold-start figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="servers started (default: 5)")
+    parser.add_argument(
+        "--cli-runs", type=int, default=10, help="runs of each command (default: 10)"
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="ROOT",
+        help="also time the commands on another checkout's package sources, alternating",
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    if args.runs < 1 or args.cli_runs < 1:
+        parser.error("--runs and --cli-runs must be at least 1")
+    figures = measure(args.runs, args.cli_runs, args.against)
+    rows: dict[str, dict[str, Any]] = {
+        name: {
+            "runs": len(samples),
+            "median_ms": round(statistics.median(samples), 1),
+            "max_ms": round(max(samples), 1),
+        }
+        for name, samples in figures.items()
+    }
+    if args.json:
+        print(json.dumps({"cpus": os.cpu_count(), "figures": rows}, indent=2))
+        return 0
+    width = max(len(name) for name in rows)
+    print(f"cold start ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f})")
+    print(f"{'figure':<{width}}  {'runs':>4}  {'median ms':>9}  {'max ms':>8}")
+    for name, row in rows.items():
+        print(f"{name:<{width}}  {row['runs']:>4}  {row['median_ms']:>9.1f}  {row['max_ms']:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
