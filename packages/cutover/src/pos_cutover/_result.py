@@ -26,6 +26,7 @@ __all__ = [
     "Event",
     "EventKind",
     "ExitCode",
+    "Outcome",
     "Progress",
     "package_version",
     "quiet",
@@ -51,6 +52,33 @@ class ExitCode(IntEnum):
     """Cut over and verified, but not everything moved: legacy sessions were left behind (named
     in the report, with the reason). ``--accept-unmigrated`` accepts that (exit 0)."""
 
+
+Outcome = Literal[
+    "ok",
+    "no_op",
+    "cut_over",
+    "partial",
+    "check_failed",
+    "backup_failed",
+    "verify_failed",
+    "rolled_back",
+    "rollback_failed",
+    "busy",
+    "error",
+    "not_a_project",
+]
+"""What a command (or ``run``) came to, for machines: :attr:`CutoverResult.outcome`.
+
+ok: the command did its step. no_op: ``run`` found the project already cut over.
+cut_over: ``run`` cut over and verified. partial: cut over and verified, but not
+everything moved (see :attr:`CutoverResult.partial`). check_failed, backup_failed,
+verify_failed: that step failed and nothing was changed (a failed verify on its
+own changes nothing either). rolled_back: the cutover (or ``rollback``) restored
+the backup. rollback_failed: the rollback failed, or a file matches neither side:
+a human must look. busy: another cutover holds the lock. error: the command could
+not start its step (an unknown backup, another store) or failed as its message
+says. not_a_project: the folder holds no ``.praxis-os/``.
+"""
 
 EventKind = Literal["start", "ok", "warn", "fail", "info", "check"]
 
@@ -85,15 +113,13 @@ class CutoverResult:
 
     Attributes:
         command: check, backup, apply, verify, rollback, report or run.
-        outcome: A word for machines: ok, no_op, cut_over, partial, check_failed,
-            backup_failed, verify_failed, rolled_back, rollback_failed, busy, error,
-            not_a_project.
+        outcome: A word for machines (see :data:`Outcome`).
         exit_code: The process exit code for this outcome.
         message: One sentence for humans.
     """
 
     command: str
-    outcome: str
+    outcome: Outcome
     exit_code: ExitCode
     message: str
     project: str = ""
