@@ -88,7 +88,8 @@ class Event:
     """One progress event.
 
     Attributes:
-        step: recover, check, backup, apply, verify, rollback or report.
+        step: A step of the step table (``pos_cutover._step_table``) or its undo
+            (check, backup, apply, verify, report, rollback), recover, or run.
         kind: start, ok, warn, fail, info, or check (one check result in ``check``).
         message: One line for humans.
         check: The check result, for ``kind == "check"``.
@@ -112,7 +113,8 @@ class CutoverResult:
     """What a step (or ``run``) did.
 
     Attributes:
-        command: check, backup, apply, verify, rollback, report or run.
+        command: run, or a step of the step table or its undo (check, backup, apply,
+            verify, report, rollback).
         outcome: A word for machines (see :data:`Outcome`).
         exit_code: The process exit code for this outcome.
         message: One sentence for humans.
