@@ -9,10 +9,11 @@ from typing import Any, ClassVar
 
 import pytest
 from pos_cutover import Cutover, ExitCode, ServerLauncher, list_backups, lock_holder
+from pos_cutover._printer import Printer
 from pos_cutover._result import CutoverResult, Event
 from pos_cutover._step_table import ROLLBACK, STEPS, RunState, Step, undo
 from pos_cutover._steps import CutoverSteps
-from pos_cutover.cli import _parser, _Printer
+from pos_cutover.cli import _parser
 from pos_tool import REGISTRY_FILE
 from rich.console import Console
 
@@ -86,7 +87,7 @@ def test_the_options_of_a_subcommand_follow_its_step() -> None:
 
 def test_run_progress_is_numbered_by_the_table() -> None:
     out = io.StringIO()
-    printer = _Printer(Console(file=out, highlight=False, width=200), "run", steps=WITH_CANARY)
+    printer = Printer(Console(file=out, highlight=False, width=200), "run", steps=WITH_CANARY)
 
     printer(Event("canary", "start", "once more"))
     printer(Event("report", "start", "the report"))

@@ -56,11 +56,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from ._changes import DEFAULT_HTTP_URL, ChangeOptions, default_client_command
-from ._checks import CheckResult
 from ._journal import read_journal
 from ._mapping import migration_table_markdown
 from ._plan import load_plan
-from ._result import CutoverResult, Event, ExitCode, package_version
+from ._printer import Printer
+from ._result import CutoverResult, ExitCode, package_version
 from ._run import Cutover
 from ._server import DEFAULT_SERVER_COMMAND, ServerLauncher
 from ._step_table import STEPS, Step
@@ -85,15 +85,6 @@ exit codes:
 """
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_STYLE = {
-    "PASS": "green",
-    "WARN": "yellow",
-    "FAIL": "red",
-    "ok": "green",
-    "warn": "yellow",
-    "fail": "red",
-}
-_MARK = {"ok": "✓", "warn": "!", "fail": "✗", "info": "·"}
 
 
 def _with_undos(steps: Sequence[Step]) -> list[Step]:
@@ -313,63 +304,6 @@ def _options(args: argparse.Namespace) -> ChangeOptions:
     )
 
 
-class _Printer:
-    """Renders progress events with rich."""
-
-    def __init__(
-        self,
-        console: Console,
-        command: str,
-        *,
-        verbose: bool = False,
-        steps: Sequence[Step] = STEPS,
-    ) -> None:
-        self.console = console
-        self.command = command
-        self.verbose = verbose
-        self.steps = [step.name for step in steps]
-
-    def _step_title(self, step: str) -> str:
-        if self.command == "run" and step in self.steps:
-            return f"[{self.steps.index(step) + 1}/{len(self.steps)}] {step}"
-        return step
-
-    def check(self, result: CheckResult) -> None:
-        style = _STYLE[result.status]
-        self.console.print(
-            f"  [{style}]{result.status:<4}[/] [bold]{result.name:<18}[/] {escape(result.reason)}"
-        )
-        for finding in result.findings:
-            where = f"{finding.location}: " if finding.location else ""
-            instead = f" -> {finding.replacement}" if finding.replacement else ""
-            self.console.print(
-                f"        {escape(where + finding.message + instead)}", style="dim", soft_wrap=True
-            )
-        if self.verbose:
-            for mention in result.details.get("mentions", []):
-                self.console.print(
-                    f"          {escape(mention['location'])}: {escape(mention['text'])}",
-                    style="dim",
-                    soft_wrap=True,
-                )
-        if result.status != "PASS" and result.remediation:
-            self.console.print(f"        fix: {escape(result.remediation)}", style=style)
-
-    def __call__(self, event: Event) -> None:
-        if event.kind == "check" and event.check is not None:
-            self.check(event.check)
-        elif event.kind == "start":
-            self.console.print(
-                f"[bold cyan]{self._step_title(event.step)}[/] {escape(event.message)}"
-            )
-        else:
-            style = _STYLE.get(event.kind, "dim")
-            self.console.print(
-                f"  [{style}]{_MARK.get(event.kind, '·')}[/] {escape(event.message)}",
-                soft_wrap=True,
-            )
-
-
 def _configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -458,7 +392,7 @@ def _cutover_command(args: argparse.Namespace) -> int:
         project,
         plan,
         launcher=_launcher(args),
-        progress=_Printer(console, args.command, verbose=getattr(args, "verbose", False)),
+        progress=Printer(console, args.command, verbose=getattr(args, "verbose", False)),
         environment=args.environment,
         tester=args.tester,
         options=_options(args),
