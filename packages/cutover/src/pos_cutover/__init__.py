@@ -104,7 +104,7 @@ if TYPE_CHECKING:
     from ._praxis_checks import project_survey
     from ._probe import PROBE_DIR, ActionResult, Latency, WorkflowRun, percentile
     from ._report import Report, build_report
-    from ._result import CutoverResult, Event, ExitCode, Progress
+    from ._result import CutoverResult, Event, ExitCode, Outcome, Progress
     from ._run import Cutover
     from ._scan import Mention, scan_project
     from ._server import LiveServer, ServerLauncher, ToolCall, connect
@@ -178,6 +178,7 @@ __all__ = [
     "MigrationContext",
     "MigrationOutcome",
     "MigrationStep",
+    "Outcome",
     "PlanError",
     "Progress",
     "Recovery",

@@ -81,7 +81,7 @@ from ._plan import (
 from ._praxis_checks import project_survey
 from ._probe import PROBE_DIR, ActionResult, Latency, WorkflowRun, percentile
 from ._report import Report, build_report
-from ._result import CutoverResult, Event, ExitCode, Progress
+from ._result import CutoverResult, Event, ExitCode, Outcome, Progress
 from ._run import Cutover
 from ._scan import Mention, scan_project
 from ._server import LiveServer, ServerLauncher, ToolCall, connect
@@ -153,6 +153,7 @@ __all__ = [
     "MigrationContext",
     "MigrationOutcome",
     "MigrationStep",
+    "Outcome",
     "PlanError",
     "Progress",
     "Recovery",

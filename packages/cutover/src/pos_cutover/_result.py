@@ -24,11 +24,39 @@ __all__ = [
     "Event",
     "EventKind",
     "ExitCode",
+    "Outcome",
     "Progress",
     "package_version",
     "quiet",
 ]
 
+
+Outcome = Literal[
+    "ok",
+    "no_op",
+    "cut_over",
+    "partial",
+    "check_failed",
+    "backup_failed",
+    "verify_failed",
+    "rolled_back",
+    "rollback_failed",
+    "busy",
+    "error",
+    "not_a_project",
+]
+"""What a command (or ``run``) came to, for machines: :attr:`CutoverResult.outcome`.
+
+ok: the command did its step. no_op: ``run`` found the project already cut over.
+cut_over: ``run`` cut over and verified. partial: cut over and verified, but not
+everything moved (see :attr:`CutoverResult.partial`). check_failed, backup_failed,
+verify_failed: that step failed and nothing was changed (a failed verify on its
+own changes nothing either). rolled_back: the cutover (or ``rollback``) restored
+the backup. rollback_failed: the rollback failed, or a file matches neither side:
+a human must look. busy: another cutover holds the lock. error: the command could
+not start its step (an unknown backup, another store) or failed as its message
+says. not_a_project: the folder holds no ``.praxis-os/``.
+"""
 
 EventKind = Literal["start", "ok", "warn", "fail", "info", "check"]
 
@@ -38,7 +66,8 @@ class Event:
     """One progress event.
 
     Attributes:
-        step: recover, check, backup, apply, verify, rollback or report.
+        step: A step of the step table (``pos_cutover._step_table``) or its undo
+            (check, backup, apply, verify, report, rollback), recover, or run.
         kind: start, ok, warn, fail, info, or check (one check result in ``check``).
         message: One line for humans.
         check: The check result, for ``kind == "check"``.
@@ -62,16 +91,15 @@ class CutoverResult:
     """What a step (or ``run``) did.
 
     Attributes:
-        command: check, backup, apply, verify, rollback, report or run.
-        outcome: A word for machines: ok, no_op, cut_over, partial, check_failed,
-            backup_failed, verify_failed, rolled_back, rollback_failed, busy, error,
-            not_a_project.
+        command: run, or a step of the step table or its undo (check, backup, apply,
+            verify, report, rollback).
+        outcome: A word for machines (see :data:`Outcome`).
         exit_code: The process exit code for this outcome.
         message: One sentence for humans.
     """
 
     command: str
-    outcome: str
+    outcome: Outcome
     exit_code: ExitCode
     message: str
     project: str = ""

@@ -2,8 +2,9 @@
 
 :class:`Cutover` offers each step as a command (holding the project's lock,
 recovering an interrupted cutover first where that matters) and ``run``, which
-chains them, rolls back by itself when verification fails, recovers first from
-an interrupted cutover, and is a no-op on a project already cut over. Every
+walks the step table (``pos_cutover._step_table``), rolls back by itself when
+apply or verification fails, recovers first from an interrupted cutover, and is
+a no-op on a project already cut over. Every
 command returns a :class:`~pos_cutover.CutoverResult` whose ``exit_code`` is one
 of :class:`~pos_cutover.ExitCode`; nothing is raised for an expected failure.
 A folder without ``.praxis-os/`` is refused by every command (exit 2) before
@@ -20,19 +21,17 @@ choosing ``remove_praxis_server``).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import ClassVar
 
 from pos_engine import PosError
 
-from ._backup import Backup, find_backup
-from ._checks import CheckReport
-from ._files import json_bytes
-from ._journal import ApplyResult, Recovery, clear_journal, recover, set_journal_state
+from ._backup import find_backup
+from ._journal import Recovery, clear_journal, recover
 from ._lock import CutoverLock
-from ._migrate import MigrationOutcome, run_migration_steps
 from ._report import UNMIGRATED, unmigrated_reason
 from ._result import CutoverResult, ExitCode, package_version
-from ._steps import CHECKS_FILE, ROLLBACK_FILE, CutoverSteps
+from ._step_table import STEPS, RunState, Step, resume_from, walk
+from ._steps import CHECKS_FILE, ROLLBACK_FILE, CutoverSteps, told
 from ._survey import Survey
 from ._verify import load_verification
 from .exceptions import (
@@ -47,16 +46,14 @@ from .exceptions import (
 __all__ = ["CHECKS_FILE", "ROLLBACK_FILE", "Cutover", "package_version"]
 
 
-def _told(exc: CutoverError) -> str:
-    """An error for the result message; a store's also says what to do (it names the setting)."""
-    return f"{exc.message}. {exc.remediation}" if isinstance(exc, StoreError) else exc.message
-
-
 class Cutover(CutoverSteps):
     """The cutover of one project: each step as a command, and ``run``.
 
     See :class:`~pos_cutover._steps.CutoverSteps` for the arguments.
     """
+
+    steps: ClassVar[tuple[Step, ...]] = STEPS
+    """What ``run`` walks, in order (see ``pos_cutover._step_table``)."""
 
     def _lock(self, command: str) -> CutoverLock:
         return CutoverLock(self.project, command)
@@ -94,7 +91,7 @@ class Cutover(CutoverSteps):
             return self._busy("backup", exc)
         except (BackupError, ServerStartError, StoreError) as exc:
             self._emit("backup", "fail", exc.message)
-            return self._result("backup", "backup_failed", ExitCode.FAILED, _told(exc))
+            return self._result("backup", "backup_failed", ExitCode.FAILED, told(exc))
         return self._result(
             "backup",
             "ok",
@@ -117,7 +114,7 @@ class Cutover(CutoverSteps):
                 except (BackupError, StoreError) as exc:
                     self._emit("apply", "fail", exc.message)
                     return self._result(
-                        "apply", "error", ExitCode.USAGE, _told(exc), recovery=recovery
+                        "apply", "error", ExitCode.USAGE, told(exc), recovery=recovery
                     )
                 applied, outcomes = self._apply(backup)
         except CutoverBusyError as exc:
@@ -155,7 +152,7 @@ class Cutover(CutoverSteps):
                     backup = find_backup(self.project, backup_id)
                     self.check_store(backup)
                 except (BackupError, StoreError) as exc:
-                    return self._result("verify", "error", ExitCode.USAGE, _told(exc))
+                    return self._result("verify", "error", ExitCode.USAGE, told(exc))
                 result = await self._verify(backup)
                 settled = result.ok and self._settle(backup)
         except CutoverBusyError as exc:
@@ -191,7 +188,7 @@ class Cutover(CutoverSteps):
         except CutoverBusyError as exc:
             return self._busy("rollback", exc)
         except (BackupError, StoreError) as exc:
-            return self._result("rollback", "error", ExitCode.USAGE, _told(exc))
+            return self._result("rollback", "error", ExitCode.USAGE, told(exc))
         ok = bool(record["ok"])
         return self._result(
             "rollback",
@@ -240,6 +237,10 @@ class Cutover(CutoverSteps):
     ) -> CutoverResult:
         """check -> backup -> apply -> verify -> report, rolling back when verification fails.
 
+        The steps are :attr:`steps`, in order. A run first finishes (or rolls back) an
+        interrupted cutover; one whose files are in place resumes at apply (which then
+        only runs the migration steps again).
+
         Args:
             skip_checks: Go ahead even when a pre-check fails (a rollback drill; never in production).
             accept_unmigrated: Exit 0 although legacy sessions were left behind (the
@@ -255,7 +256,7 @@ class Cutover(CutoverSteps):
             return self._busy("run", exc)
         except StoreError as exc:
             self._emit("run", "fail", exc.message)
-            return self._result("run", "error", ExitCode.FAILED, _told(exc))
+            return self._result("run", "error", ExitCode.FAILED, told(exc))
         except (JournalError, BackupError) as exc:
             return self._needs_human("run", exc)
         return self._verdict(result, accept_unmigrated=accept_unmigrated)
@@ -284,58 +285,6 @@ class Cutover(CutoverSteps):
         if recovery.outcome != "none":
             self._emit("recover", "warn", recovery.message)
         return recovery
-
-    async def _finish(
-        self,
-        backup: Backup,
-        checks: CheckReport | None,
-        recovery: Recovery | None,
-        applied: ApplyResult | None,
-        migrations: list[MigrationOutcome],
-    ) -> CutoverResult:
-        """Verify, then report (and roll back first when verification fails)."""
-        parts: dict[str, Any] = {
-            "recovery": recovery,
-            "checks": checks,
-            "backup": backup,
-            "apply": applied,
-            "migrations": migrations,
-        }
-        verification = await self._verify(backup)
-        parts["verification"] = verification
-        if verification.ok:
-            set_journal_state(self.project, "verified")
-            report, files = self._report(backup, verification, checks)
-            clear_journal(self.project)
-            before, after = len(backup.tools), len(verification.tools)
-            return self._result(
-                "run",
-                "cut_over",
-                ExitCode.OK,
-                f"cut over: {before} tools -> {after}; report in {backup.backup_id}",
-                report=report,
-                report_files=files,
-                partial=list(report.data["partial"]),
-                **parts,
-            )
-        record = await self._rollback(backup)
-        report, files = self._report(backup, verification, checks, record)
-        parts |= {"rollback": record, "report": report, "report_files": files}
-        if record["ok"]:
-            return self._result(
-                "run",
-                "rolled_back",
-                ExitCode.ROLLED_BACK,
-                f"verification failed; rolled back to {backup.backup_id}: {record['message']}",
-                **parts,
-            )
-        return self._result(
-            "run",
-            "rollback_failed",
-            ExitCode.ROLLBACK_FAILED,
-            f"verification failed and the rollback failed: {record['message']}",
-            **parts,
-        )
 
     async def _resume(self, recovery: Recovery) -> CutoverResult | None:
         """Continue after a recovery; None when the run should start afresh."""
@@ -371,15 +320,10 @@ class Cutover(CutoverSteps):
                 partial=list(report.data["partial"]),
             )
         self.check_store(backup)
-        ctx = self.migration_context(backup)
-        checks = self._saved_checks(backup)
-        try:
-            migrations = run_migration_steps(ctx)
-        except CutoverError as exc:
-            return await self._apply_failed(exc, backup, checks=checks, recovery=recovery)
-        for outcome in migrations:
-            self._emit("recover", "info", f"migration {outcome.name}: {outcome.message}")
-        return await self._finish(backup, checks, recovery, None, migrations)
+        state = RunState(
+            recovery=recovery, resumed=True, backup=backup, checks=self._saved_checks(backup)
+        )
+        return await walk(self, state, resume_from(self.steps))
 
     def _nothing_to_do(self, current: Survey, recovery: Recovery) -> CutoverResult:
         where = current.registry_where
@@ -407,56 +351,8 @@ class Cutover(CutoverSteps):
         current = self.survey()
         if not current.pending():
             return self._nothing_to_do(current, recovery)
-        checks = await self._checks(lock_held=True, current=current)
-        if not checks.ok and not skip_checks:
-            names = ", ".join(r.name for r in checks.failed)
-            return self._result(
-                "run",
-                "check_failed",
-                ExitCode.FAILED,
-                f"pre-checks failed ({names}); nothing was changed",
-                recovery=recovery,
-                checks=checks,
-            )
-        if not checks.ok:
-            self._emit(
-                "check",
-                "warn",
-                "pre-checks failed but --skip-checks was given: going ahead (a drill)",
-            )
-        try:
-            backup = await self._backup(current)
-        except (BackupError, ServerStartError, StoreError) as exc:
-            self._emit("backup", "fail", exc.message)
-            return self._result(
-                "run",
-                "backup_failed",
-                ExitCode.FAILED,
-                f"backup failed; nothing was changed: {_told(exc)}",
-                recovery=recovery,
-                checks=checks,
-            )
-        backup.write_output(CHECKS_FILE, json_bytes(checks.to_dict()))
-        try:
-            applied, migrations = self._apply(backup)
-        except CutoverError as exc:
-            return await self._apply_failed(exc, backup, checks=checks, recovery=recovery)
-        return await self._finish(backup, checks, recovery, applied, migrations)
-
-    async def _apply_failed(self, exc: CutoverError, backup: Backup, **parts: Any) -> CutoverResult:
-        """Roll back after apply (or a migration step) failed."""
-        self._emit("apply", "fail", exc.message)
-        record = await self._rollback(backup)
-        code = ExitCode.ROLLED_BACK if record["ok"] else ExitCode.ROLLBACK_FAILED
-        return self._result(
-            "run",
-            "rolled_back" if record["ok"] else "rollback_failed",
-            code,
-            f"apply failed ({exc.message}); {record['message']}",
-            backup=backup,
-            rollback=record,
-            **parts,
-        )
+        state = RunState(recovery=recovery, current=current, skip_checks=skip_checks)
+        return await walk(self, state, self.steps)
 
     def _sweep(self) -> list[str]:
         """Remove the probe sessions an interrupted run of this project left in the store.

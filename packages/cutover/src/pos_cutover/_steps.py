@@ -50,6 +50,7 @@ from ._result import (
     Event,
     EventKind,
     ExitCode,
+    Outcome,
     Progress,
     package_version,
     quiet,
@@ -60,7 +61,7 @@ from ._survey import Survey, survey
 from ._verify import Verification, verify
 from .exceptions import CutoverError, JournalError, StoreError
 
-__all__ = ["CHECKS_FILE", "PROJECT_MARKER", "ROLLBACK_FILE", "CutoverSteps", "plan_of"]
+__all__ = ["CHECKS_FILE", "PROJECT_MARKER", "ROLLBACK_FILE", "CutoverSteps", "plan_of", "told"]
 
 logger = logging.getLogger("pos_cutover")
 
@@ -68,6 +69,11 @@ CHECKS_FILE = "checks.json"
 ROLLBACK_FILE = "rollback.json"
 PROJECT_MARKER = ".praxis-os"
 """The folder that makes a folder a project; without it every command refuses (exit 2)."""
+
+
+def told(exc: CutoverError) -> str:
+    """An error for a result message; a store's also says what to do (it names the setting)."""
+    return f"{exc.message}. {exc.remediation}" if isinstance(exc, StoreError) else exc.message
 
 
 def plan_of(backup: Backup) -> CutoverPlan:
@@ -122,7 +128,7 @@ class CutoverSteps:
         self.progress(Event(step, kind, message, check))
 
     def _result(
-        self, command: str, outcome: str, code: ExitCode, message: str, **parts: Any
+        self, command: str, outcome: Outcome, code: ExitCode, message: str, **parts: Any
     ) -> CutoverResult:
         return CutoverResult(
             command, outcome, code, message, str(self.project), self.plan.source, **parts

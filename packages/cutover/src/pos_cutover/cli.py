@@ -7,14 +7,17 @@ Commands::
     pos-cutover backup   [--project P] [--plan F] [--json]                  verified backup (+ canary session)
     pos-cutover apply    [--project P] [--backup ID] [--json]               atomic, journaled file replacement
     pos-cutover verify   [--project P] [--backup ID] [--json]               fresh server: tools, actions, clients
+    pos-cutover report   [--project P] [--backup ID] [--json]               print (and rewrite) the report
     pos-cutover rollback [--project P] [--backup ID] [--json]               restore every file byte-identical
+    pos-cutover demo     DEST                                               praxis-style demo project
+    pos-cutover guide                                                       the old tool -> pos_workflow table
+
+The step subcommands (check ... report, and rollback, the undo of apply) and run's
+help and options come from the step table, ``pos_cutover._step_table.STEPS``.
 
 run, check and apply take --spec-map OLD=NEW (repeatable): a legacy session of a
 dynamic workflow (spec_execution_v1) that names the spec folder OLD is planned from
 NEW (folders relative to the project).
-    pos-cutover report   [--project P] [--backup ID] [--json]               print (and rewrite) the report
-    pos-cutover demo     DEST                                               praxis-style demo project
-    pos-cutover guide                                                       the old tool -> pos_workflow table
 
 Common options: --server-command CMD (how to start the server), --environment
 and --tester (named in the report), --log-level, and (all but report) --store URL:
@@ -45,7 +48,7 @@ import json
 import logging
 import shlex
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,12 +61,12 @@ from rich.markup import escape
 from ._changes import DEFAULT_HTTP_URL, ChangeOptions, default_client_command
 from ._exit import ExitCode, package_version
 from ._server import DEFAULT_SERVER_COMMAND, ServerLauncher
+from ._step_table import STEPS, Step
 from ._store import STORE_ENV, StoreSetting
 from .exceptions import CutoverError, PlanError
 
 if TYPE_CHECKING:
-    from ._checks import CheckResult
-    from ._result import CutoverResult, Event
+    from ._result import CutoverResult
 
 __all__ = ["main"]
 
@@ -82,19 +85,20 @@ exit codes:
 """
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_STYLE = {
-    "PASS": "green",
-    "WARN": "yellow",
-    "FAIL": "red",
-    "ok": "green",
-    "warn": "yellow",
-    "fail": "red",
-}
-_MARK = {"ok": "✓", "warn": "!", "fail": "✗", "info": "·"}
-_RUN_STEPS = ("check", "backup", "apply", "verify", "report")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _with_undos(steps: Sequence[Step]) -> list[Step]:
+    """The steps that are subcommands: ``steps`` in order, then each undo (once)."""
+    undos = [s.undo for s in steps if s.undo is not None]
+    return [*steps, *dict.fromkeys(u for u in undos if u not in steps)]
+
+
+def _parser(steps: Sequence[Step] = STEPS) -> argparse.ArgumentParser:
+    """The command line: ``run`` of ``steps``, a subcommand per step and undo, demo, guide.
+
+    A subcommand's parsed arguments carry its :class:`~pos_cutover._step_table.Step`
+    as ``step`` (None for ``run``): that is what ``main`` calls.
+    """
     parser = argparse.ArgumentParser(
         prog="pos-cutover",
         description="Move an MCP server from the old workflow tools to pos_workflow, prove it worked, undo it.",
@@ -180,12 +184,15 @@ def _parser() -> argparse.ArgumentParser:
             )
         return sub
 
+    # run takes what its steps take, but --backup: it makes the backup itself.
     run = command(
         "run",
-        "check -> backup -> apply -> verify -> report; rolls back when verify fails",
-        plan=True,
-        specs=True,
+        " -> ".join(step.name for step in steps) + "; rolls back when verify fails",
+        plan=any(step.plans_changes for step in steps),
+        specs=any(step.maps_specs for step in steps),
+        store=any(step.needs_store for step in steps),
     )
+    run.set_defaults(step=None)
     run.add_argument(
         "--skip-checks",
         action="store_true",
@@ -197,34 +204,28 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 0 although legacy sessions could not be migrated (the report still says "
         "partial and names them; without it such a run exits 6)",
     )
-    check = command(
-        "check",
-        "pre-checks only (PASS/WARN/FAIL with reasons); changes nothing",
-        plan=True,
-        specs=True,
-    )
-    for sub in (run, check):
+
+    def verbose(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--verbose",
             action="store_true",
             help="list every old tool mention, not one line per file",
         )
-    command("backup", "take a verified backup and start the canary session", plan=True)
-    command(
-        "apply",
-        "replace the registry atomically (journaled) with a backup's target",
-        backup=True,
-        specs=True,
-    )
-    command("verify", "verify the cut-over project through a fresh server subprocess", backup=True)
-    command(
-        "rollback",
-        "restore the registry byte-identical to a backup and verify the old surface",
-        backup=True,
-    )
-    command(
-        "report", "render the validation report of a backup's cutover", backup=True, store=False
-    )
+
+    if any(step.lists_findings for step in steps):
+        verbose(run)
+    for step in _with_undos(steps):
+        sub = command(
+            step.name,
+            step.help,
+            plan=step.plans_changes,
+            backup=step.needs_backup_id,
+            specs=step.maps_specs,
+            store=step.needs_store,
+        )
+        sub.set_defaults(step=step)
+        if step.lists_findings:
+            verbose(sub)
     demo = commands.add_parser("demo", help="materialise the legacy demo project into DEST")
     demo.add_argument("dest", type=Path, help="a new or empty folder")
     demo.add_argument(
@@ -303,55 +304,6 @@ def _options(args: argparse.Namespace) -> ChangeOptions:
     )
 
 
-class _Printer:
-    """Renders progress events with rich."""
-
-    def __init__(self, console: Console, command: str, *, verbose: bool = False) -> None:
-        self.console = console
-        self.command = command
-        self.verbose = verbose
-
-    def _step_title(self, step: str) -> str:
-        if self.command == "run" and step in _RUN_STEPS:
-            return f"[{_RUN_STEPS.index(step) + 1}/{len(_RUN_STEPS)}] {step}"
-        return step
-
-    def check(self, result: CheckResult) -> None:
-        style = _STYLE[result.status]
-        self.console.print(
-            f"  [{style}]{result.status:<4}[/] [bold]{result.name:<18}[/] {escape(result.reason)}"
-        )
-        for finding in result.findings:
-            where = f"{finding.location}: " if finding.location else ""
-            instead = f" -> {finding.replacement}" if finding.replacement else ""
-            self.console.print(
-                f"        {escape(where + finding.message + instead)}", style="dim", soft_wrap=True
-            )
-        if self.verbose:
-            for mention in result.details.get("mentions", []):
-                self.console.print(
-                    f"          {escape(mention['location'])}: {escape(mention['text'])}",
-                    style="dim",
-                    soft_wrap=True,
-                )
-        if result.status != "PASS" and result.remediation:
-            self.console.print(f"        fix: {escape(result.remediation)}", style=style)
-
-    def __call__(self, event: Event) -> None:
-        if event.kind == "check" and event.check is not None:
-            self.check(event.check)
-        elif event.kind == "start":
-            self.console.print(
-                f"[bold cyan]{self._step_title(event.step)}[/] {escape(event.message)}"
-            )
-        else:
-            style = _STYLE.get(event.kind, "dim")
-            self.console.print(
-                f"  [{style}]{_MARK.get(event.kind, '·')}[/] {escape(event.message)}",
-                soft_wrap=True,
-            )
-
-
 def _configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -388,12 +340,12 @@ def _guide() -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import materialise  # noqa: PLC0415 - see the imports
-
     dest: Path = args.dest
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         print(f"pos-cutover demo: {str(dest)!r} exists and is not an empty folder", file=sys.stderr)
         return int(ExitCode.USAGE)
+    from .demo import materialise  # noqa: PLC0415 - see the imports
+
     try:
         project = materialise(dest, _launcher(args))
     except CutoverError as exc:
@@ -430,6 +382,7 @@ def _crashed(project: Path, exc: Exception) -> int:
 def _cutover_command(args: argparse.Namespace) -> int:
     from ._checks import load_builtins  # noqa: PLC0415 - see the imports
     from ._plan import load_plan  # noqa: PLC0415
+    from ._printer import Printer  # noqa: PLC0415
     from ._run import Cutover  # noqa: PLC0415
 
     load_builtins()
@@ -451,25 +404,24 @@ def _cutover_command(args: argparse.Namespace) -> int:
         project,
         plan,
         launcher=_launcher(args),
-        progress=_Printer(console, args.command, verbose=getattr(args, "verbose", False)),
+        progress=Printer(console, args.command, verbose=getattr(args, "verbose", False)),
         environment=args.environment,
         tester=args.tester,
         options=_options(args),
         store=StoreSetting.resolve(getattr(args, "store", None)),
     )
-    calls: dict[str, Callable[[], Awaitable[CutoverResult]]] = {
-        "run": lambda: cutover.run(
-            skip_checks=args.skip_checks, accept_unmigrated=args.accept_unmigrated
-        ),
-        "check": cutover.check,
-        "backup": cutover.backup,
-        "apply": lambda: cutover.apply(args.backup),
-        "verify": lambda: cutover.verify(args.backup),
-        "rollback": lambda: cutover.rollback(args.backup),
-    }
+    step: Step | None = args.step
+
+    async def call() -> CutoverResult:
+        if step is None:
+            return await cutover.run(
+                skip_checks=args.skip_checks, accept_unmigrated=args.accept_unmigrated
+            )
+        return await step.command(cutover, getattr(args, "backup", None))
+
     command = args.command
     try:
-        result = cutover.report(args.backup) if command == "report" else anyio.run(calls[command])
+        result = anyio.run(call)
     except Exception as exc:  # the journal, not this process, is what makes a crash recoverable
         logger.exception("pos-cutover %s failed unexpectedly", command)
         return _crashed(project, exc)
