@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pos_cutover import ServerLauncher, connect
+from pos_cutover import ServerLauncher, connect, find_backup
 from pos_cutover._probe import (
     PROBE_DIR,
     complete_workflow,
@@ -21,6 +22,7 @@ from pos_cutover._probe import (
 )
 from pos_cutover._probe_work import PROBE_APPROVER, SCRATCH_DIR, ProbeWork, store_approver
 from pos_cutover._store import StoreSetting
+from pos_cutover._verify import load_verification
 from pos_engine import FileSessionStore, WorkflowEngine
 
 pytestmark = pytest.mark.anyio
@@ -115,8 +117,7 @@ async def test_a_gated_phase_of_a_probe_session_is_approved_in_the_probe_name(
     assert [(r.action, r.detail) for r in smoke if not r.ok] == []
     assert (stuck.ok, stuck.phases_completed) == (False, 0)
     assert stuck.detail == (
-        "phase 1 awaits a person's approval (the project's gates.json gates it) "
-        "and this probe cannot approve"
+        "phase 1 awaits a person's approval (the project gates it) and this probe cannot approve it"
     )
     assert [(r.ok, r.phases_completed, r.approvals) for r in (tests, spec)] == [
         (True, 5, 2),
@@ -147,3 +148,34 @@ def test_scratch_folders_a_killed_run_left_go_with_its_probe_sessions(tmp_path: 
 
     # The probe created .praxis-os/.cache for its folder: it goes too.
     assert sorted(p.name for p in (project / ".praxis-os").iterdir()) == ["state"]
+
+
+def test_a_cutover_of_a_project_that_gates_bundled_phases_verifies_and_rolls_back_cleanly(
+    demo: Path, cli: Callable[..., Any], tree: Tree
+) -> None:
+    _gate(demo, ("test_generation_v3", 3), ("spec_creation_v1", 1))
+    before = tree(demo)
+
+    ran = cli("run", "--project", str(demo), "--json")
+
+    assert ran.code == 0, ran.err
+    verification = load_verification(find_backup(demo))
+    assert verification is not None and verification.ok
+    runs = {w.workflow_type: w for w in verification.workflows}
+    # spec_creation_v1 is among the workflows run; the canary, started before the cutover on
+    # test_generation_v3, is continued through its checked and gated phase 3.
+    assert (runs["spec_creation_v1"].ok, runs["spec_creation_v1"].approvals) == (True, 1)
+    canary = verification.continuity
+    assert canary is not None
+    assert (canary.workflow_type, canary.ok, canary.approvals) == ("test_generation_v3", True, 1)
+    assert (
+        "the project gates phases of the workflows run with a person's approval: the "
+        f"verification approved 2 phase(s) of its own probe sessions as {PROBE_APPROVER!r} "
+        "(their audit trails record it)"
+    ) in verification.warnings
+    assert not (demo / SCRATCH_DIR).exists()
+
+    rolled = cli("rollback", "--project", str(demo), "--json")
+
+    assert rolled.code == 0, rolled.err
+    assert tree(demo) == before

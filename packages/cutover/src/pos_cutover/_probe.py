@@ -178,8 +178,8 @@ async def _approved(
     """Approve a probe session's phase that awaits approval; return its state after, or why not."""
     if work is None or work.approve is None:
         return None, (
-            f"phase {phase} awaits a person's approval (the project's gates.json gates it) "
-            "and this probe cannot approve"
+            f"phase {phase} awaits a person's approval (the project gates it) and this probe "
+            "cannot approve it"
         )
     refused = await work.approve(session_id, int(phase))
     if refused is not None:

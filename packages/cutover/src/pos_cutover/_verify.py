@@ -58,7 +58,7 @@ from ._probe import (
     continue_session,
     smoke_actions,
 )
-from ._probe_work import ProbeWork, remove_probe_files, store_approver
+from ._probe_work import PROBE_APPROVER, ProbeWork, remove_probe_files, store_approver
 from ._server import LiveServer, ServerLauncher, connect
 from ._store import STORE_ENV, StoreSetting
 from .exceptions import CutoverError, ServerStartError
@@ -254,6 +254,18 @@ async def _exercise(
     return [sid for sid in created if sid]
 
 
+def _note_approvals(result: Verification) -> None:
+    """Say that the verification approved gated phases of its own sessions, and as whom."""
+    runs = [*result.workflows, *([result.continuity] if result.continuity else [])]
+    approved = sum(run.approvals for run in runs)
+    if approved:
+        result.warnings.append(
+            f"the project gates phases of the workflows run with a person's approval: the "
+            f"verification approved {approved} phase(s) of its own probe sessions as "
+            f"{PROBE_APPROVER!r} (their audit trails record it)"
+        )
+
+
 async def _check_continuity(
     server: LiveServer, result: Verification, backup: Backup, work: ProbeWork
 ) -> list[str]:
@@ -435,6 +447,7 @@ async def verify(
             if "pos_workflow" in result.tools:
                 created = await _exercise(server, result, plan, work)
                 created += await _check_continuity(server, result, backup, work)
+                _note_approvals(result)
                 await _check_sessions(server, result, backup, project, setting)
                 await _check_migrated(server, result, backup)
                 await _check_clients(project, result, backup, launcher or ServerLauncher(), setting)
