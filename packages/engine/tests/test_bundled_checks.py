@@ -9,6 +9,7 @@ once the file is there.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,59 @@ def test_where_the_project_enables_it_pytest_must_collect_the_test_file(tmp_path
     command = [r for r in passed["verification"] if r["check"] == "command"]
     assert passed["checkpoint_passed"] is True
     assert (command[0]["outcome"], command[0]["exit_code"]) == ("passed", 0)
+
+
+def _checkpoint(x_verify: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "evidence_schema": {
+            "type": "object",
+            "properties": {
+                "report": {"type": "string", "x-verify": x_verify},
+                "report_sha256": {"type": "string"},
+                "notes": {
+                    "type": "array",
+                    "items": {"type": "string", "x-verify": {"file_exists": True}},
+                },
+            },
+        },
+        "evidence_example": example,
+    }
+
+
+def test_place_example_files_moves_checked_paths_into_the_folder_and_fills_in_digests(
+    tmp_path: Path,
+) -> None:
+    checkpoint = _checkpoint(
+        {
+            "file_contains": {"literal": "PASS", "min_count": 2},
+            "min_lines": 4,
+            "file_sha256": {"digest_field": "report_sha256"},
+        },
+        {"report": "out/report.txt", "report_sha256": "0" * 64, "notes": ["a.md", "../b.md"]},
+    )
+
+    placed = place_example_files(tmp_path, "scratch/run", checkpoint)
+
+    assert placed["report"] == "scratch/run/1-1/out/report.txt"
+    assert placed["notes"] == ["scratch/run/2-1/a.md", "scratch/run/2-2/b.md"]
+    data = (tmp_path / placed["report"]).read_bytes()
+    assert data.decode().splitlines() == ["PASS", "PASS", "example line 3", "example line 4"]
+    assert placed["report_sha256"] == hashlib.sha256(data).hexdigest()
+    assert checkpoint["evidence_example"]["report"] == "out/report.txt"  # a copy was changed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scratch"]
+
+
+@pytest.mark.parametrize(
+    ("x_verify", "why"),
+    [
+        ({"file_contains": {"regex": "^ok$"}}, "/report: no example text is generated for a regex"),
+        ({"git_changed": {"ref": "main"}}, "/report: git_changed needs a change against a git"),
+    ],
+)
+def test_place_example_files_refuses_checks_no_written_file_passes(
+    tmp_path: Path, x_verify: dict[str, Any], why: str
+) -> None:
+    checkpoint = _checkpoint(x_verify, {"report": "r.txt", "notes": []})
+
+    with pytest.raises(ValueError, match=why):
+        place_example_files(tmp_path, "scratch", checkpoint)
