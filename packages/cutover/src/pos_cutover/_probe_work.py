@@ -19,6 +19,7 @@ engine's approval API, the one ``pos-workflow approve`` calls, named
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 import shutil
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,7 @@ __all__ = [
     "PROBE_APPROVER",
     "SCRATCH_DIR",
     "Approver",
+    "ProbeEvidenceError",
     "ProbeWork",
     "remove_probe_files",
     "store_approver",
@@ -88,13 +90,18 @@ class ProbeWork:
         if not isinstance(example, dict):
             return {}
         if not checkpoint.get("server_checks"):
-            return dict(example)
+            return copy.deepcopy(example)
         try:
             _prepare(self.project, self.folder)
             return place_example_files(self.project, self.folder, checkpoint, example)
         except (ValueError, PosError) as exc:
             raise ProbeEvidenceError(
                 f"the probe cannot write files that pass the phase's server checks ({exc})"
+            ) from None
+        except OSError as exc:
+            raise ProbeEvidenceError(
+                f"the probe cannot write its files under {self.folder} "
+                f"({exc.strerror or type(exc).__name__})"
             ) from None
 
     def remove(self) -> None:
