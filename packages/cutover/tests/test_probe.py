@@ -16,6 +16,7 @@ from pos_cutover._probe import (
     remove_probe_sessions,
     smoke_actions,
 )
+from pos_cutover._probe_work import ProbeWork
 from pos_cutover._report import _group_lines
 from pos_engine import FileSessionStore
 from pos_tool import ACTIONS
@@ -31,8 +32,12 @@ async def test_probes_report_what_failed_instead_of_raising(
         timings: dict[str, list[float]] = {}
         unknown = await complete_workflow(server, "no_such_workflow", "x", "t", timings)
         missing = await continue_session(server, "test_generation_v3_x_py_20250101_000000_000000")
-        done = await complete_workflow(server, "test_generation_v3", "done", "t", timings)
+        work = ProbeWork(tmp_path, "t")
+        done = await complete_workflow(
+            server, "test_generation_v3", "done", "t", timings, work=work
+        )
         again = await continue_session(server, done.session_id)
+        work.remove()
 
     by_action = {r.action: r for r in smoke}
     assert by_action["list_workflows"].detail.startswith(

@@ -44,6 +44,7 @@ from ._journal import JOURNAL_FILE, read_journal
 from ._lock import LOCK_FILE, lock_holder
 from ._plan import CutoverPlan
 from ._probe import smoke_actions
+from ._probe_work import ProbeWork, store_approver
 from ._server import LiveServer, ServerLauncher, connect
 from ._store import StoreSetting
 from .exceptions import CutoverError, ServerStartError, StoreError
@@ -388,9 +389,11 @@ def _start_failure(name: str, exc: ServerStartError) -> CheckResult:
     return CheckResult(name, "FAIL", exc.message, exc.remediation, details={"stderr": exc.stderr})
 
 
-async def _actions_result(server: LiveServer, ctx: CheckContext) -> CheckResult:
+async def _actions_result(server: LiveServer, ctx: CheckContext, scratch: Path) -> CheckResult:
     types = ctx.plan.workflow_types[0] if ctx.plan.workflow_types else None
-    results = await smoke_actions(server, ctx.run_id, types)
+    # The server runs on the scratch copy and its file store: files and approvals go there.
+    work = ProbeWork(scratch, ctx.run_id, store_approver(scratch, StoreSetting()))
+    results = await smoke_actions(server, ctx.run_id, types, work=work)
     failed = [r for r in results if not r.ok]
     details = {"actions": [r.to_dict() for r in results]}
     if failed:
@@ -433,7 +436,7 @@ async def check_servers(ctx: CheckContext) -> list[CheckResult]:
                     )
                 )
                 if "pos_workflow" in tools:
-                    results.append(await _actions_result(server, ctx))
+                    results.append(await _actions_result(server, ctx, scratch))
                 else:
                     results.append(
                         CheckResult(

@@ -5,6 +5,11 @@ carries ``options.pos_cutover`` (the run's id: the cutover's backup), so it is
 recognisable and removed afterwards (:func:`remove_probe_sessions` also sweeps up
 after a killed run, only what this project's cutovers started: several projects may
 share one session store).
+
+A phase whose evidence the server checks gets its files written in the run's
+scratch folder, and a phase the project gates with an approval is approved as
+the probe's own (both through :class:`~pos_cutover._probe_work.ProbeWork`); without
+one, such a phase fails its run with a message saying why.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pos_engine import SessionStore
+from pos_engine import FileSessionStore, SessionStore
 from pos_tool import ACTIONS
 
+from ._probe_work import ProbeEvidenceError, ProbeWork, remove_probe_files
 from ._server import LiveServer, ToolCall
 
 __all__ = [
@@ -74,6 +80,7 @@ class WorkflowRun:
         phases_completed: Checkpoints passed during this run.
         calls: pos_workflow calls made.
         detail: What went wrong, when something did.
+        approvals: Phases the probe approved (the project gates them in gates.json).
     """
 
     workflow_type: str
@@ -82,6 +89,7 @@ class WorkflowRun:
     phases_completed: int = 0
     calls: int = 0
     detail: str = ""
+    approvals: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Return the run as a JSON-able dict."""
@@ -143,9 +151,41 @@ def probe_options(run_id: str) -> dict[str, Any]:
     return {"pos_cutover": run_id}
 
 
-def _evidence(response: dict[str, Any]) -> dict[str, Any]:
+def _evidence(response: dict[str, Any], work: ProbeWork | None = None) -> dict[str, Any]:
+    """The phase's example evidence; with ``work``, its checked files written in scratch.
+
+    Raises:
+        ProbeEvidenceError: the phase's checks cannot be met by written files.
+    """
+    if work is not None:
+        return work.evidence(response)
     example = response.get("phase_content", {}).get("checkpoint", {}).get("evidence_example", {})
     return copy.deepcopy(example) if isinstance(example, dict) else {}
+
+
+def _failure(call: ToolCall) -> str:
+    """An error answer in a sentence, with what the server's checks found."""
+    error = str(call.payload.get("error") or call.text[:200])
+    found = call.payload.get("verification_errors") or []
+    return error + "".join(
+        f"; {e.get('pointer')} {e.get('check')}: {e.get('message')}" for e in found[:3]
+    )
+
+
+async def _approved(
+    server: LiveServer, session_id: str, phase: Any, work: ProbeWork | None
+) -> tuple[ToolCall | None, str]:
+    """Approve a probe session's phase that awaits approval; return its state after, or why not."""
+    if work is None or work.approve is None:
+        return None, (
+            f"phase {phase} awaits a person's approval (the project gates it) and this probe "
+            "cannot approve it"
+        )
+    refused = await work.approve(session_id, int(phase))
+    if refused is not None:
+        return None, f"approving phase {phase} of the probe session failed: {refused}"
+    state = await server.pos_workflow("get_state", session_id=session_id)
+    return state, ""
 
 
 class _Smoke:
@@ -186,14 +226,19 @@ class _Smoke:
 
 
 async def smoke_actions(
-    server: LiveServer, run_id: str, workflow_type: str | None = None
+    server: LiveServer,
+    run_id: str,
+    workflow_type: str | None = None,
+    *,
+    work: ProbeWork | None = None,
 ) -> list[ActionResult]:
     """Call all 14 actions on a probe session of their own and judge each answer.
 
     The walk: list_workflows, start, get_phase, get_task, a failing complete_phase,
     get_errors, retry_phase, a passing complete_phase, get_state, pause, resume,
     rollback, list_sessions, get_session, delete_session. The probe session is
-    deleted at the end (by delete_session itself).
+    deleted at the end (by delete_session itself). ``work`` writes the files of a
+    checked first phase and approves it when the project gates it.
 
     Returns:
         One result per action, in the order of pos_tool's action table.
@@ -238,11 +283,19 @@ async def smoke_actions(
     if not errors.payload.get("error_count"):
         smoke.fail("get_errors", "the failed checkpoint was not recorded")
     await smoke.call("retry_phase", session_id=sid, phase=first)
-    passed = await smoke.call(
-        "complete_phase", session_id=sid, phase=first, evidence=_evidence(started.payload)
-    )
+    try:
+        evidence = _evidence(started.payload, work)
+    except ProbeEvidenceError as exc:
+        smoke.fail("complete_phase", str(exc))
+        evidence = _evidence(started.payload)
+    passed = await smoke.call("complete_phase", session_id=sid, phase=first, evidence=evidence)
     if passed.ok and passed.payload.get("checkpoint_passed") is not True:
         smoke.fail("complete_phase", "the evidence_example did not pass the checkpoint")
+    if passed.payload.get("awaiting_approval"):
+        # pause and rollback are refused while a phase waits: decide it first.
+        _state, why = await _approved(server, sid, first, work)
+        if why:
+            smoke.fail("complete_phase", why)
     await smoke.call("get_state", session_id=sid)
     await smoke.call("pause", session_id=sid, checkpoint_note="pos-cutover smoke")
     await smoke.call("resume", session_id=sid)
@@ -259,7 +312,11 @@ async def smoke_actions(
 
 
 async def _drive(
-    server: LiveServer, run: WorkflowRun, current: dict[str, Any], timings: dict[str, list[float]]
+    server: LiveServer,
+    run: WorkflowRun,
+    current: dict[str, Any],
+    timings: dict[str, list[float]],
+    work: ProbeWork | None = None,
 ) -> None:
     """Complete phases from ``current`` (a response with phase_content) until the workflow completes."""
     for _ in range(_MAX_PHASE_STEPS):
@@ -277,14 +334,32 @@ async def _drive(
             if not task.ok:
                 run.detail = f"get_task of phase {phase} failed: {task.payload.get('error')}"
                 return
+        try:
+            evidence = _evidence(current, work)
+        except ProbeEvidenceError as exc:
+            run.detail = f"phase {phase}: {exc}"
+            return
         done = await server.pos_workflow(
-            "complete_phase", session_id=run.session_id, phase=phase, evidence=_evidence(current)
+            "complete_phase", session_id=run.session_id, phase=phase, evidence=evidence
         )
         run.calls += 1
         timings.setdefault("complete_phase", []).append(done.ms)
         if not done.ok:
-            run.detail = f"complete_phase {phase} failed: {done.payload.get('error')}"
+            run.detail = f"complete_phase {phase} failed: {_failure(done)}"
             return
+        if done.payload.get("awaiting_approval"):
+            state, why = await _approved(server, run.session_id, phase, work)
+            run.calls += 1
+            if state is None:
+                run.detail = why
+                return
+            run.approvals += 1
+            if state.payload.get("session_status") == "completed":
+                run.phases_completed += 1
+                run.ok = True
+                return
+            done = await server.pos_workflow("get_phase", session_id=run.session_id)
+            run.calls += 1
         run.phases_completed += 1
         if done.payload.get("workflow_completed"):
             run.ok = True
@@ -301,11 +376,14 @@ async def complete_workflow(
     purpose: str,
     run_id: str,
     timings: dict[str, list[float]],
+    *,
+    work: ProbeWork | None = None,
 ) -> WorkflowRun:
     """Start ``workflow_type`` on a probe target and drive it to completion with evidence_example.
 
     Start and complete_phase round trips are appended to ``timings``. The session
-    stays (so that the report can cite it); remove it with delete_session.
+    stays (so that the report can cite it); remove it with delete_session. ``work``
+    writes checked files and approves gated phases (see the module docstring).
     """
     started = await server.pos_workflow(
         "start",
@@ -318,11 +396,13 @@ async def complete_workflow(
     if not started.ok:
         run.detail = f"start failed: {started.payload.get('error') or started.text[:200]}"
         return run
-    await _drive(server, run, started.payload, timings)
+    await _drive(server, run, started.payload, timings, work)
     return run
 
 
-async def continue_session(server: LiveServer, session_id: str) -> WorkflowRun:
+async def continue_session(
+    server: LiveServer, session_id: str, *, work: ProbeWork | None = None
+) -> WorkflowRun:
     """Continue an existing session to completion through pos_workflow (get_phase, then complete_phase)."""
     state = await server.pos_workflow("get_phase", session_id=session_id)
     run = WorkflowRun(
@@ -337,7 +417,18 @@ async def continue_session(server: LiveServer, session_id: str) -> WorkflowRun:
     if got.payload.get("session_status") == "completed":
         run.ok = True
         return run
-    await _drive(server, run, state.payload, {})
+    if got.payload.get("session_status") == "awaiting_approval":
+        phase = state.payload.get("phase_content", {}).get("phase")
+        after, why = await _approved(server, session_id, phase, work)
+        if after is None:
+            run.detail = why
+            return run
+        state = await server.pos_workflow("get_phase", session_id=session_id)
+        run.calls += 2
+        if after.payload.get("session_status") == "completed":
+            run.ok = True
+            return run
+    await _drive(server, run, state.payload, {}, work)
     return run
 
 
@@ -345,6 +436,9 @@ def remove_probe_sessions(
     store: SessionStore, run_ids: Collection[str] | None = None, canaries: Collection[str] = ()
 ) -> list[str]:
     """Delete the probe sessions (those targeting ``cutover-probe/``) of the store.
+
+    With the project's own file store, the probe's leftover scratch folders go too
+    (``_probe_work``): a run killed during verification leaves them in the project.
 
     Args:
         store: The session store.
@@ -372,4 +466,9 @@ def remove_probe_sessions(
             for sid, session in found.items()
             if sid in canaries or session.options.get("pos_cutover") in run_ids
         ]
-    return [sid for sid in probes if store.delete(sid)]
+    removed = [sid for sid in probes if store.delete(sid)]
+    if isinstance(store, FileSessionStore):
+        project = store.state_dir.parents[2]
+        if FileSessionStore.project_state_dir(project) == store.state_dir:
+            remove_probe_files(project)
+    return removed

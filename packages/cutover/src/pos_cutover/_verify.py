@@ -22,6 +22,12 @@ An action passes only when it was called and answered: a call the smoke walk
 never made, or an answer that does not come from pos_workflow (it must echo the
 action), fails it.
 
+Phases whose evidence the server checks get their files written in a scratch
+folder of the project, ``.praxis-os/.cache/cutover-probe/<run id>/``, removed
+afterwards (a leftover of a killed run first); a phase the project gates with an
+approval is approved as the probe's own, the audit trail naming
+"pos-cutover verification (probe session)" (see ``_probe_work``).
+
 Probe sessions (and the canary) are deleted afterwards. Functional failures fail
 the verification (and make ``run`` roll back); a latency over its target is a
 warning in the report, not a reason to undo a working cutover.
@@ -52,6 +58,7 @@ from ._probe import (
     continue_session,
     smoke_actions,
 )
+from ._probe_work import PROBE_APPROVER, ProbeWork, remove_probe_files, store_approver
 from ._server import LiveServer, ServerLauncher, connect
 from ._store import STORE_ENV, StoreSetting
 from .exceptions import CutoverError, ServerStartError
@@ -205,11 +212,12 @@ def _workflow_types(plan: CutoverPlan, listed: list[str]) -> list[str]:
 
 
 async def _exercise(
-    server: LiveServer, result: Verification, plan: CutoverPlan, run_id: str
+    server: LiveServer, result: Verification, plan: CutoverPlan, work: ProbeWork
 ) -> list[str]:
     """Smoke test, timed list_workflows, whole workflows; return the probe sessions to delete."""
+    run_id = work.run_id
     result.actions = await smoke_actions(
-        server, run_id, plan.workflow_types[0] if plan.workflow_types else None
+        server, run_id, plan.workflow_types[0] if plan.workflow_types else None, work=work
     )
     result.problems += [f"action {a.action} failed: {a.detail}" for a in result.actions if not a.ok]
     tested = {a.action for a in result.actions if a.calls}
@@ -227,7 +235,7 @@ async def _exercise(
     created = []
     for index in range(plan.complete_workflows if types else 0):
         run = await complete_workflow(
-            server, types[index % len(types)], f"workflow-{index + 1}", run_id, timings
+            server, types[index % len(types)], f"workflow-{index + 1}", run_id, timings, work=work
         )
         result.workflows.append(run)
         created.append(run.session_id)
@@ -246,7 +254,21 @@ async def _exercise(
     return [sid for sid in created if sid]
 
 
-async def _check_continuity(server: LiveServer, result: Verification, backup: Backup) -> list[str]:
+def _note_approvals(result: Verification) -> None:
+    """Say that the verification approved gated phases of its own sessions, and as whom."""
+    runs = [*result.workflows, *([result.continuity] if result.continuity else [])]
+    approved = sum(run.approvals for run in runs)
+    if approved:
+        result.warnings.append(
+            f"the project gates phases of the workflows run with a person's approval: the "
+            f"verification approved {approved} phase(s) of its own probe sessions as "
+            f"{PROBE_APPROVER!r} (their audit trails record it)"
+        )
+
+
+async def _check_continuity(
+    server: LiveServer, result: Verification, backup: Backup, work: ProbeWork
+) -> list[str]:
     canary = backup.canary()
     if not canary or not canary.get("session_id"):
         reason = (canary or {}).get("reason", "no canary session was started before the cutover")
@@ -270,7 +292,7 @@ async def _check_continuity(server: LiveServer, result: Verification, backup: Ba
                 detail=f"{started}, already continued by the verification of {continued.get('at')}",
             )
             return []
-    result.continuity = await continue_session(server, sid)
+    result.continuity = await continue_session(server, sid, work=work)
     if not result.continuity.detail:
         result.continuity.detail = started
     if not result.continuity.ok:
@@ -415,14 +437,17 @@ async def verify(
         expected_tools=plan.expected_after,
         tools_before=backup.tools,
     )
+    work = ProbeWork(project, run_id, store_approver(project, setting))
+    remove_probe_files(project)  # what a killed verification left
     try:
         async with connect(project, launcher) as server:
             result.tools = await server.tool_names()
             _check_surface(result, plan)
             await _check_unknown(server, result, plan)
             if "pos_workflow" in result.tools:
-                created = await _exercise(server, result, plan, run_id)
-                created += await _check_continuity(server, result, backup)
+                created = await _exercise(server, result, plan, work)
+                created += await _check_continuity(server, result, backup, work)
+                _note_approvals(result)
                 await _check_sessions(server, result, backup, project, setting)
                 await _check_migrated(server, result, backup)
                 await _check_clients(project, result, backup, launcher or ServerLauncher(), setting)
@@ -433,6 +458,8 @@ async def verify(
     except ServerStartError as exc:
         result.server_error = exc.message
         result.problems.append(f"the server does not start after the cutover: {exc.message}")
+    finally:
+        work.remove()
     result.ok = not result.problems
     result.finished_at = utc_stamp()
     backup.write_output(VERIFICATION_FILE, json_bytes(result.to_dict()))

@@ -32,7 +32,7 @@ from ._definitions import Source as DefinitionSource
 from ._durable import atomic_write, fsync_dir
 from ._engine import MAX_OPTIONS_BYTES, WorkflowEngine
 from ._evidence_schema import CappedErrors, capped_errors
-from ._examples import write_example_files
+from ._examples import place_example_files, write_example_files
 from ._file_store import FileSessionStore
 from ._gates import GateResult, evaluate_evidence
 from ._gates_config import COMMANDS_ENV, GATES_FILE, GateSettings, load_gate_settings
@@ -181,6 +181,7 @@ __all__ = [
     "parse_json_bounded",
     "parse_spec_tasks",
     "parse_yaml_bounded",
+    "place_example_files",
     "read_bounded_bytes",
     "read_bounded_text",
     "read_legacy_session",
