@@ -50,13 +50,16 @@ def tests(session: nox.Session) -> None:
     """
     sync(session, "dev")
     # The multi-server PostgreSQL tests take minutes: `nox -s postgres` runs them.
-    marks, args = "not servers", list(session.posargs)
-    while "-m" in args:
-        at = args.index("-m")
-        if at + 1 == len(args):
+    marks, args = "not servers", []
+    given = iter(session.posargs)
+    for arg in given:
+        if not arg.startswith("-m"):
+            args.append(arg)
+            continue
+        expression = arg[2:] or next(given, "")  # "-m EXPR" or "-mEXPR", as pytest takes them
+        if not expression:
             session.error("-m needs a marker expression, e.g. -- -m 'not slow'")
-        marks = f"({marks}) and ({args[at + 1]})"
-        del args[at : at + 2]
+        marks = f"({marks}) and ({expression})"
     if session.posargs:
         session.run("pytest", "-m", marks, *args)
         session.log(
