@@ -28,3 +28,15 @@ def _restore_root_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every ``postgres`` test ``slow`` too: ``-m "not slow"`` (the fast lane) skips them.
+
+    They start a PostgreSQL server (once per run) and talk to it over a socket; the full
+    suite and CI still run them.
+    """
+    for item in items:
+        if item.get_closest_marker("postgres") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)

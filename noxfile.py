@@ -41,10 +41,32 @@ def sync(session: nox.Session, *groups: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the whole test suite with coverage, then enforce the coverage floors."""
+    """Run the whole test suite with coverage, then enforce the coverage floors.
+
+    Arguments after ``--`` go to pytest and narrow the run: ``-- -m "not slow"`` is the fast
+    lane. A ``-m`` given there is combined with the session's own ``not servers`` (pytest
+    keeps only the last ``-m``). The floors hold for the whole suite only, so a narrowed run
+    skips them and measures no coverage unless asked (``--cov``).
+    """
     sync(session, "dev")
     # The multi-server PostgreSQL tests take minutes: `nox -s postgres` runs them.
-    session.run("pytest", "--cov", "--cov-report=", "-m", "not servers", *session.posargs)
+    marks, args = "not servers", []
+    given = iter(session.posargs)
+    for arg in given:
+        if not arg.startswith("-m"):
+            args.append(arg)
+            continue
+        expression = arg[2:] or next(given, "")  # "-m EXPR" or "-mEXPR", as pytest takes them
+        if not expression:
+            session.error("-m needs a marker expression, e.g. -- -m 'not slow'")
+        marks = f"({marks}) and ({expression})"
+    if session.posargs:
+        session.run("pytest", "-m", marks, *args)
+        session.log(
+            "coverage floors skipped: arguments narrowed the run (floors are for the whole suite)"
+        )
+        return
+    session.run("pytest", "--cov", "--cov-report=", "-m", marks)
     session.run("coverage", "report", "--fail-under=90")
     for pattern, floor in COVERAGE_FLOORS.items():
         session.log(f"coverage floor {floor}% for {pattern}")

@@ -31,6 +31,22 @@ LAUNCHER = ServerLauncher()
 SERVER_ARGS = ["--server-command", shlex.join(LAUNCHER.command)]
 
 
+PROCESS_FIXTURES = {"demo_template", "launcher"}
+"""Fixtures that start the real server as a subprocess (``launcher``: the test does)."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by -m
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that starts server processes through these fixtures.
+
+    The demo is materialised once per run, so marking only the test that happens to come
+    first would move that cost to the next one; ``-m "not slow"`` leaves all of them out.
+    """
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"

@@ -184,6 +184,7 @@ def test_the_state_manifest_lists_every_legacy_session_file_and_nothing_of_the_s
     assert all(len(e["sha256"]) == 64 and e["size"] >= 0 for e in manifest["files"])
 
 
+@pytest.mark.slow
 def test_the_backup_records_the_store_through_its_api_every_session_and_the_ones_it_may_create(
     tmp_path: Path,
 ) -> None:

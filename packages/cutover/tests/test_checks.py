@@ -20,7 +20,8 @@ from pos_cutover import (
 )
 from pos_tool import REGISTRY_FILE
 
-pytestmark = pytest.mark.anyio
+# slow: every test starts the server (old or new surface) as a subprocess
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 async def test_the_pre_check_of_the_demo_passes_and_lists_old_tool_names_with_file_and_line(

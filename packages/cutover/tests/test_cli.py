@@ -87,6 +87,7 @@ def test_guide_prints_the_migration_table(cli: Callable[..., Any]) -> None:
     assert ran.out.splitlines()[0] == "| old tool call | pos_workflow call | note |"
 
 
+@pytest.mark.slow
 def test_check_json_output_parses_and_progress_goes_to_stderr(
     cli: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -105,6 +106,7 @@ def test_check_json_output_parses_and_progress_goes_to_stderr(
     assert "PASS surface already cut over: nothing to do" in " ".join(ran.err.split())
 
 
+@pytest.mark.slow
 def test_demo_command_materialises_a_project_and_refuses_a_non_empty_folder(
     cli: Callable[..., Any], tmp_path: Path
 ) -> None:

@@ -59,6 +59,7 @@ def test_materialise_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
 
 
+@pytest.mark.slow
 def test_materialise_with_a_server_that_lacks_the_old_tools_fails_clearly(tmp_path: Path) -> None:
     without_legacy = (
         "import sys, pos_tool; from pos_tool.cli import main; "

@@ -90,6 +90,7 @@ def test_a_run_after_a_verified_but_unfinished_cutover_just_finishes_it(
     assert not (project / ".praxis-os/cutover-journal.json").exists()
 
 
+@pytest.mark.slow
 def test_a_backup_fails_cleanly_when_the_server_does_not_start(
     tmp_path: Path, cli: Callable[..., Any]
 ) -> None:
@@ -103,6 +104,7 @@ def test_a_backup_fails_cleanly_when_the_server_does_not_start(
     assert "names unknown group 'ghost'" in result["message"]
 
 
+@pytest.mark.slow
 def test_a_rollback_whose_old_surface_does_not_start_fails_with_exit_4(
     tmp_path: Path, cli: Callable[..., Any]
 ) -> None:
@@ -120,6 +122,7 @@ def test_a_rollback_whose_old_surface_does_not_start_fails_with_exit_4(
     assert (project / REGISTRY_FILE).read_bytes() == ghost
 
 
+@pytest.mark.slow
 def test_a_run_whose_pre_checks_fail_changes_nothing(
     tmp_path: Path, cli: Callable[..., Any], snapshot: Callable[[Path], dict[str, str]]
 ) -> None:
@@ -135,6 +138,7 @@ def test_a_run_whose_pre_checks_fail_changes_nothing(
     assert snapshot(project) == before  # not even the lock file is left behind
 
 
+@pytest.mark.slow
 def test_verify_without_a_canary_warns_that_continuity_was_not_shown(
     tmp_path: Path, cli: Callable[..., Any]
 ) -> None:

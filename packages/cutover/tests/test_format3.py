@@ -54,6 +54,7 @@ def test_a_format_3_backup_reads_its_sessions_from_its_state_manifest(
     assert dict(backup.snapshot().records) == {}
 
 
+@pytest.mark.slow
 def test_a_cutover_of_the_previous_release_is_rolled_back_byte_for_byte(
     cut_over: tuple[Path, dict[str, str]], cli: Callable[..., Any], tree: Tree
 ) -> None:

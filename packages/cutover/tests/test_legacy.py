@@ -482,6 +482,7 @@ async def test_without_legacy_files_the_sessions_pre_check_passes(
 # ------------------------------------------------------------------- migration
 
 
+@pytest.mark.slow
 def test_a_corrupt_session_file_is_reported_and_skipped_and_nothing_else_is_affected(
     tmp_path: Path,
 ) -> None:
@@ -524,6 +525,7 @@ def test_a_corrupt_session_file_is_reported_and_skipped_and_nothing_else_is_affe
     assert (failed.artifacts["0"]["spec_dir"], failed.evidence["2"]) == (".praxis-os/specs/x", {})
 
 
+@pytest.mark.slow
 def test_migration_is_idempotent_and_never_overwrites_a_session_already_present(
     tmp_path: Path,
 ) -> None:
@@ -582,6 +584,7 @@ def store_session_template() -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_undo_removes_only_what_the_migration_created_and_keeps_progressed_sessions(
     tmp_path: Path,
 ) -> None:
@@ -617,6 +620,7 @@ def test_undo_removes_only_what_the_migration_created_and_keeps_progressed_sessi
     verify_backup(ctx.backup.path)  # outputs never touch what the manifest records
 
 
+@pytest.mark.slow
 def test_a_kill_during_migration_leaves_a_ledger_that_names_every_created_session(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -647,6 +651,7 @@ def test_a_kill_during_migration_leaves_a_ledger_that_names_every_created_sessio
     assert store_files(project) == {}
 
 
+@pytest.mark.slow
 def test_a_session_that_cannot_be_written_stops_the_cutover(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -681,6 +686,7 @@ def test_a_project_without_legacy_files_has_nothing_to_migrate_or_undo(tmp_path:
     assert LEGACY_SESSIONS_STEP.apply is migrate_legacy_sessions
 
 
+@pytest.mark.slow
 def test_two_legacy_files_holding_one_session_id_migrate_once(tmp_path: Path) -> None:
     project = legacy_project(tmp_path)
     write_session(project, legacy_session(FRESH, 0, []), "copy-of-fresh.json")
@@ -733,6 +739,7 @@ def _ledger_backup(project: Path) -> MigrationContext:
     return ctx
 
 
+@pytest.mark.slow
 async def test_a_migrated_session_that_does_not_answer_or_moved_on_is_reported(
     tmp_path: Path,
 ) -> None:
@@ -764,6 +771,7 @@ async def test_a_migrated_session_that_does_not_answer_or_moved_on_is_reported(
     ]
 
 
+@pytest.mark.slow
 def test_the_report_shows_what_the_migration_did_and_what_it_did_not(tmp_path: Path) -> None:
     ctx = _ledger_backup(legacy_project(tmp_path))
 

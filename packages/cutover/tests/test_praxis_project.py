@@ -174,6 +174,7 @@ def test_a_real_praxis_project_is_cut_over_and_a_rollback_restores_every_file_by
     assert not (project / ".praxis-os/config").exists()
 
 
+@pytest.mark.slow
 def test_with_stdio_clients_and_rewritten_instructions_the_run_is_accepted_and_undone(
     praxis_project: Path, cli: Callable[..., Any], tree: Tree
 ) -> None:
@@ -217,6 +218,7 @@ def test_with_stdio_clients_and_rewritten_instructions_the_run_is_accepted_and_u
     assert tree(project) == before
 
 
+@pytest.mark.slow
 def test_the_check_names_the_tools_agents_lose_when_the_praxis_server_is_removed(
     praxis_project: Path, cli: Callable[..., Any], tree: Tree
 ) -> None:
@@ -247,6 +249,7 @@ def test_the_check_names_the_tools_agents_lose_when_the_praxis_server_is_removed
     assert tree(project) == before
 
 
+@pytest.mark.slow
 def test_a_client_command_a_gui_client_cannot_find_fails_verification_and_is_rolled_back(
     praxis_project: Path, cli: Callable[..., Any], tree: Tree
 ) -> None:

@@ -37,6 +37,7 @@ def moved(records: list[Any]) -> Any:
     return record
 
 
+@pytest.mark.slow
 def test_the_sessions_pre_check_says_how_to_map_an_ambiguous_spec_and_takes_the_map(
     twins: Path,
 ) -> None:
@@ -59,6 +60,7 @@ def test_the_sessions_pre_check_says_how_to_map_an_ambiguous_spec_and_takes_the_
     }
 
 
+@pytest.mark.slow
 def test_the_migration_step_plans_a_mapped_session_from_the_mapped_folder(twins: Path) -> None:
     backup = write_backup(twins, new_backup_folder(twins), default_plan(), {"tools": []})
 
@@ -72,6 +74,7 @@ def test_the_migration_step_plans_a_mapped_session_from_the_mapped_folder(twins:
     assert (session.plan.spec_path, session.total_phases) == (COMPLETED, 6)
 
 
+@pytest.mark.slow
 def test_check_takes_spec_map_options_and_refuses_a_malformed_one(
     cli: Callable[..., Any], twins: Path
 ) -> None:

@@ -26,7 +26,9 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["file", "postgresql"])
+# The PostgreSQL half needs a server (started once per run): it is marked like the
+# store's own PostgreSQL tests, which keeps it out of the fast lane (see the root conftest).
+@pytest.fixture(params=["file", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, project: Path, clock: FakeClock) -> WorkflowEngine:
     """The engine over the project's file store, then over a PostgreSQL store."""
     if request.param == "file":

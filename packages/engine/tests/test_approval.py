@@ -31,6 +31,7 @@ def to_sign_off(engine: WorkflowEngine, project: Path) -> str:
     return sid
 
 
+@pytest.mark.slow
 def test_a_phase_that_needs_approval_waits_after_its_evidence_passes(
     engine: WorkflowEngine, change: Path
 ) -> None:
@@ -90,6 +91,7 @@ def test_a_phase_that_needs_approval_waits_after_its_evidence_passes(
     assert engine.store.count_by_status()["awaiting_approval"] == 1
 
 
+@pytest.mark.slow
 def test_no_agent_action_moves_a_session_that_awaits_approval(
     engine: WorkflowEngine, change: Path
 ) -> None:
@@ -204,6 +206,7 @@ def test_a_rejection_needs_a_reason_and_a_decision_needs_a_waiting_phase(
     assert engine.store.load(sid).status == "awaiting_approval"
 
 
+@pytest.mark.slow
 def test_approval_refuses_evidence_edited_in_the_record_after_submission(
     engine: WorkflowEngine, change: Path
 ) -> None:
@@ -219,6 +222,7 @@ def test_approval_refuses_evidence_edited_in_the_record_after_submission(
         engine.approve_phase(sid, 3, by="alice")
 
 
+@pytest.mark.slow
 def test_a_project_can_require_approval_of_a_bundled_workflows_phase(
     engine: WorkflowEngine, project: Path
 ) -> None:

@@ -51,6 +51,7 @@ def decided_session(engine: WorkflowEngine, project: Path) -> str:
     return sid
 
 
+@pytest.mark.slow
 def test_every_decision_is_appended_to_a_chain_that_verifies(
     engine: WorkflowEngine, change: Path
 ) -> None:
@@ -105,6 +106,7 @@ def _mutations(byte: int) -> bytes:
     return b"Z" if char != "Z" else b"Y"
 
 
+@pytest.mark.slow
 def test_editing_any_byte_of_the_history_makes_verification_fail_naming_the_entry(
     file_engine: WorkflowEngine, change: Path
 ) -> None:
@@ -138,6 +140,7 @@ def test_editing_any_byte_of_the_history_makes_verification_fail_naming_the_entr
     print(f"{end - start} bytes edited: {named} named, {unreadable} unreadable, {unchanged} same")
 
 
+@pytest.mark.slow
 def test_editing_the_record_around_the_chain_is_found_too(
     file_engine: WorkflowEngine, change: Path
 ) -> None:
@@ -183,6 +186,7 @@ def test_editing_the_record_around_the_chain_is_found_too(
     }
 
 
+@pytest.mark.slow
 def test_a_chain_copied_from_another_session_does_not_verify(
     file_engine: WorkflowEngine, project: Path
 ) -> None:
@@ -195,6 +199,7 @@ def test_a_chain_copied_from_another_session_does_not_verify(
     assert "the chain belongs to another session" in messages[0]
 
 
+@pytest.mark.slow
 def test_a_session_from_before_audit_trails_gets_a_chain_at_its_next_decision(
     file_engine: WorkflowEngine, project: Path
 ) -> None:

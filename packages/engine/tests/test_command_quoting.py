@@ -118,6 +118,7 @@ def sandbox_path(folder: Path) -> str:
     return str(folder)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", HOSTILE_TARGETS)
 def test_no_rendered_command_executes_a_hostile_target_name(tmp_path: Path, target: str) -> None:
     registry = WorkflowRegistry(tmp_path / "project")

@@ -269,6 +269,7 @@ def test_invalidate_makes_the_next_lookup_walk_again(tmp_path: Path) -> None:
     assert registry.get("live_v1").name == "renamed"
 
 
+@pytest.mark.slow
 def test_a_removed_workflow_disappears_and_a_new_one_appears(tmp_path: Path) -> None:
     base = tmp_path / ".praxis-os" / "workflows"
     folder = write_workflow(base, "gone_v1")

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from pos_engine._demo import main, run_demo
 
+# slow: every test here is slow (see the slow marker)
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("workflow", ["test_generation_v3", "spec_creation_v1"])
 def test_the_demo_completes_a_bundled_workflow_and_prints_every_step(

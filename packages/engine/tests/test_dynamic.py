@@ -110,6 +110,7 @@ def at_phase_1(engine: WorkflowEngine, spec: str) -> tuple[str, dict[str, Any]]:
 # ----------------------------------------------------------------------- start
 
 
+@pytest.mark.slow
 def test_start_parses_the_spec_and_freezes_its_phases_after_phase_0(
     engine: WorkflowEngine, project: Path, seeded: str, clock: FakeClock
 ) -> None:
@@ -152,6 +153,7 @@ def test_start_parses_the_spec_and_freezes_its_phases_after_phase_0(
     assert checkpoint["evidence_schema"]["properties"]["task_count"]["const"] == 29
 
 
+@pytest.mark.slow
 def test_options_spec_path_wins_over_target_file_and_a_tasks_md_path_names_its_folder(
     engine: WorkflowEngine, project: Path, seeded: str
 ) -> None:
@@ -167,6 +169,7 @@ def test_options_spec_path_wins_over_target_file_and_a_tasks_md_path_names_its_f
     assert (by_file["plan"]["found_by"], by_file["plan"]["spec_path"]) == ("target_file", SPEC)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "case",
     [
@@ -204,6 +207,7 @@ def test_a_spec_that_cannot_be_planned_is_refused_before_any_session_exists(
     assert engine.state_manager.list_sessions()["count"] == 0
 
 
+@pytest.mark.slow
 def test_an_oversized_or_non_utf8_tasks_md_is_refused(
     engine: WorkflowEngine, project: Path
 ) -> None:
@@ -220,6 +224,7 @@ def test_an_oversized_or_non_utf8_tasks_md_is_refused(
 # ------------------------------------------------------------------ the plan
 
 
+@pytest.mark.slow
 def test_phases_and_tasks_come_from_the_spec_with_ids_criteria_and_the_gate(
     engine: WorkflowEngine, project: Path, seeded: str
 ) -> None:
@@ -270,6 +275,7 @@ def test_phases_and_tasks_come_from_the_spec_with_ids_criteria_and_the_gate(
         engine.get_task(sid, 2, 1)
 
 
+@pytest.mark.slow
 def test_the_example_evidence_of_every_phase_drives_the_spec_to_completion(
     engine: WorkflowEngine, seeded: str
 ) -> None:
@@ -280,6 +286,7 @@ def test_the_example_evidence_of_every_phase_drives_the_spec_to_completion(
     assert all(r.get("open_items", []) == [] for r in results)
 
 
+@pytest.mark.slow
 def test_editing_tasks_md_mid_run_changes_nothing_until_a_deliberate_replan(
     engine: WorkflowEngine, project: Path
 ) -> None:
@@ -315,6 +322,7 @@ def test_editing_tasks_md_mid_run_changes_nothing_until_a_deliberate_replan(
     assert [r.changes for r in session.plan.revisions] == [replanned["replan"]["changes"]]
 
 
+@pytest.mark.slow
 def test_a_replan_that_changes_a_completed_phase_is_refused_until_a_rollback(
     engine: WorkflowEngine, project: Path
 ) -> None:
@@ -344,6 +352,7 @@ def test_a_replan_that_changes_a_completed_phase_is_refused_until_a_rollback(
     ]
 
 
+@pytest.mark.slow
 def test_a_replan_without_changes_writes_nothing_and_a_static_workflow_has_none(
     engine: WorkflowEngine, project: Path
 ) -> None:
@@ -365,6 +374,7 @@ def test_a_replan_without_changes_writes_nothing_and_a_static_workflow_has_none(
 # --------------------------------------------------------------------- gates
 
 
+@pytest.mark.slow
 def test_wrong_evidence_on_a_derived_phase_names_the_missing_tasks_and_criteria(
     engine: WorkflowEngine, seeded: str
 ) -> None:
@@ -400,6 +410,7 @@ def test_wrong_evidence_on_a_derived_phase_names_the_missing_tasks_and_criteria(
     assert (passed["checkpoint_passed"], passed["open_items"]) == (True, [])
 
 
+@pytest.mark.slow
 def test_unfinished_work_passes_only_with_its_reasons_and_is_listed_as_open_items(
     engine: WorkflowEngine, seeded: str
 ) -> None:
@@ -426,6 +437,7 @@ def test_unfinished_work_passes_only_with_its_reasons_and_is_listed_as_open_item
     ]
 
 
+@pytest.mark.slow
 def test_phase_0_counts_must_equal_the_plan_the_agent_was_shown(
     engine: WorkflowEngine, seeded: str
 ) -> None:
@@ -467,6 +479,7 @@ def planless_session_named(engine: WorkflowEngine, project: Path, target: str, s
     return engine.store.create(session).session_id
 
 
+@pytest.mark.slow
 def test_a_session_without_a_plan_is_told_to_send_spec_path_and_plans_when_phase_0_passes(
     engine: WorkflowEngine, project: Path, seeded: str
 ) -> None:
@@ -505,6 +518,7 @@ def test_a_session_without_a_plan_is_told_to_send_spec_path_and_plans_when_phase
 # ----------------------------------------------------------- other actions
 
 
+@pytest.mark.slow
 def test_every_action_reads_the_frozen_plan(
     engine: WorkflowEngine, project: Path, seeded: str
 ) -> None:
@@ -527,6 +541,7 @@ def test_every_action_reads_the_frozen_plan(
 # ----------------------------------------------------------- definitions
 
 
+@pytest.mark.slow
 def test_the_bundled_spec_execution_v1_is_dynamic_and_listed_as_such(
     engine: WorkflowEngine,
 ) -> None:
@@ -549,6 +564,7 @@ def copy_fixture(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_the_praxis_dynamic_workflow_renders_its_templates_from_the_spec(tmp_path: Path) -> None:
     project = copy_fixture(tmp_path)
     engine = WorkflowEngine.for_project(project, durable=False)
@@ -577,6 +593,7 @@ def test_the_praxis_dynamic_workflow_renders_its_templates_from_the_spec(tmp_pat
     assert "validation_gate" not in phase1["checkpoint"]["required_evidence"]
 
 
+@pytest.mark.slow
 def test_a_workflow_without_gates_loads_lists_its_findings_and_passes_any_evidence(
     tmp_path: Path,
 ) -> None:
@@ -667,6 +684,7 @@ def test_a_template_fills_known_placeholders_and_leaves_the_rest() -> None:
     )
 
 
+@pytest.mark.slow
 def test_the_checkpoint_of_a_derived_phase_passes_its_own_example(
     engine: WorkflowEngine, seeded: str
 ) -> None:
@@ -681,6 +699,7 @@ def test_the_checkpoint_of_a_derived_phase_passes_its_own_example(
     )
 
 
+@pytest.mark.slow
 def test_a_replan_of_a_session_without_a_plan_plans_it_from_its_target_or_says_what_was_tried(
     engine: WorkflowEngine, project: Path
 ) -> None:
@@ -702,6 +721,7 @@ def test_a_replan_of_a_session_without_a_plan_plans_it_from_its_target_or_says_w
     )
 
 
+@pytest.mark.slow
 def test_plan_changes_name_every_kind_of_edit_in_order(project: Path) -> None:
     from pos_engine._spec_plan import plan_changes  # noqa: PLC0415 - the function under test
 
@@ -745,6 +765,7 @@ def build(project: Path, definition: Any, text: str, name: str) -> Any:
     )
 
 
+@pytest.mark.slow
 def test_a_tasks_md_that_leads_outside_the_project_is_refused(
     engine: WorkflowEngine, project: Path, tmp_path: Path
 ) -> None:

@@ -14,6 +14,9 @@ from pos_engine import (
     find_legacy_session_files,
 )
 
+# slow: every test here is slow (see the slow marker)
+pytestmark = pytest.mark.slow
+
 FIXTURE = Path(__file__).resolve().parents[3] / "tests/fixtures/praxis-project"
 MOVED = "21d44e1a-e1f7-4b0b-9c6a-c95257d7cadd"
 PHASE0 = "61e24eb6-7c13-4e7c-b0cc-5a6c9347b6e1"
@@ -36,6 +39,7 @@ def convert_all(project: Path, **options: Any) -> dict[str, tuple[Any, Any]]:
     }
 
 
+@pytest.mark.slow
 def test_all_four_legacy_sessions_migrate_and_answer_at_their_phase(praxis: Path) -> None:
     converted = convert_all(praxis)
 
@@ -56,6 +60,7 @@ def test_all_four_legacy_sessions_migrate_and_answer_at_their_phase(praxis: Path
         assert (state["current_phase"], content["phase"], task["phase"]) == (phase,) * 3
 
 
+@pytest.mark.slow
 def test_a_session_whose_spec_moved_finds_it_by_name_and_is_planned_from_it(
     praxis: Path,
 ) -> None:
@@ -101,6 +106,7 @@ def test_a_session_whose_spec_moved_finds_it_by_name_and_is_planned_from_it(
     )
 
 
+@pytest.mark.slow
 def test_a_session_at_phase_0_without_its_spec_migrates_and_plans_when_phase_0_completes(
     praxis: Path,
 ) -> None:
@@ -128,6 +134,7 @@ def test_a_session_at_phase_0_without_its_spec_migrates_and_plans_when_phase_0_c
     assert done["plan"]["found_by"] == "evidence.spec_path"
 
 
+@pytest.mark.slow
 def test_several_folders_of_the_spec_s_name_leave_the_session_unmigrated_until_mapped(
     praxis: Path,
 ) -> None:
@@ -151,6 +158,7 @@ def test_several_folders_of_the_spec_s_name_leave_the_session_unmigrated_until_m
     assert mapped.plan.found_by == f"--spec-map {NAMED!r} -> {COMPLETED!r}"
 
 
+@pytest.mark.slow
 def test_a_spec_missing_beyond_phase_0_or_a_wrong_map_leaves_the_session_unmigrated(
     praxis: Path,
 ) -> None:
@@ -185,6 +193,7 @@ def test_a_spec_that_no_longer_parses_leaves_a_session_beyond_phase_0_unmigrated
     )
 
 
+@pytest.mark.slow
 def test_a_lenient_phase_0_without_spec_path_plans_from_the_sessions_own_target(
     praxis: Path,
 ) -> None:

@@ -30,6 +30,7 @@ def start(
     return engine.start_workflow(workflow, target)
 
 
+@pytest.mark.slow
 def test_list_workflows_returns_both_bundled_workflows_with_their_metadata(
     engine: WorkflowEngine,
 ) -> None:
@@ -47,6 +48,7 @@ def test_list_workflows_returns_both_bundled_workflows_with_their_metadata(
         assert workflow["phases"] and workflow["estimated_duration"]
 
 
+@pytest.mark.slow
 def test_list_workflows_filters_by_category(engine: WorkflowEngine) -> None:
     result = engine.list_workflows("code_generation")
     assert [w["category"] for w in result["workflows"]] == ["code_generation"] * result["count"]
@@ -69,6 +71,7 @@ def test_start_stores_a_session_and_returns_phase_one(engine: WorkflowEngine) ->
     assert result["session_id"].startswith("test_generation_v3_calculator_py_")
 
 
+@pytest.mark.slow
 def test_the_default_store_is_the_projects_session_folder(project: Path) -> None:
     engine = WorkflowEngine.for_project(project, durable=False)
     result = start(engine)
@@ -76,6 +79,7 @@ def test_the_default_store_is_the_projects_session_folder(project: Path) -> None
     assert state_file.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.slow
 def test_start_resolves_a_workflow_alias_to_its_canonical_type(engine: WorkflowEngine) -> None:
     result = engine.start_workflow("test_gen_v3", "test.py")
     assert result["workflow_type"] == TG
@@ -170,6 +174,7 @@ def test_every_task_of_every_bundled_workflow_parses(engine: WorkflowEngine) -> 
             engine.complete_phase(sid, phase, example_evidence(current))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("phase", "task", "error", "match"),
     [
@@ -218,18 +223,21 @@ def test_schema_errors_are_reported_with_json_pointers(engine: WorkflowEngine) -
     assert any(e["pointer"] == "/test_candidates" for e in result["validation_errors"])
 
 
+@pytest.mark.slow
 def test_empty_evidence_fails_closed_naming_every_required_field(engine: WorkflowEngine) -> None:
     sid = start(engine)["session_id"]
     result = engine.complete_phase(sid, 1, {})
     assert result["missing_evidence"] == ["code_structure", "test_candidates"]
 
 
+@pytest.mark.slow
 def test_null_evidence_values_count_as_missing(engine: WorkflowEngine) -> None:
     sid = start(engine)["session_id"]
     result = engine.complete_phase(sid, 1, {"code_structure": None, "test_candidates": None})
     assert result["missing_evidence"] == ["code_structure", "test_candidates"]
 
 
+@pytest.mark.slow
 def test_fail_then_retry_then_succeed(engine: WorkflowEngine) -> None:
     started = start(engine)
     sid = started["session_id"]
@@ -274,6 +282,7 @@ def test_retry_phase_twice_opens_only_one_new_attempt(engine: WorkflowEngine) ->
     assert (first["new_attempt_opened"], second["new_attempt_opened"]) == (True, False)
 
 
+@pytest.mark.slow
 def test_retry_phase_only_retries_the_current_phase(engine: WorkflowEngine) -> None:
     sid = start(engine)["session_id"]
     with pytest.raises(StateError, match="retries only the current phase"):
@@ -282,6 +291,7 @@ def test_retry_phase_only_retries_the_current_phase(engine: WorkflowEngine) -> N
         engine.retry_phase(sid, 1, reset_evidence="yes")
 
 
+@pytest.mark.slow
 def test_completing_a_phase_that_is_not_current_is_a_state_error(engine: WorkflowEngine) -> None:
     sid = start(engine)["session_id"]
     with pytest.raises(
@@ -317,6 +327,7 @@ def test_completing_a_completed_phase_with_other_passing_evidence_says_to_roll_b
     assert "rollback" in caught.value.remediation
 
 
+@pytest.mark.slow
 def test_failing_evidence_for_a_completed_phase_gets_the_checkpoint_answer_and_changes_nothing(
     engine: WorkflowEngine,
 ) -> None:
@@ -344,6 +355,7 @@ def test_the_last_completion_repeated_on_a_completed_session_is_the_same_success
     assert engine.complete_phase(sid, last, evidence) == results[-1]
 
 
+@pytest.mark.slow
 def test_evidence_must_be_an_object_and_not_too_large(engine: WorkflowEngine) -> None:
     sid = start(engine)["session_id"]
     with pytest.raises(ValidationError, match="evidence must be a JSON object"):
@@ -370,6 +382,7 @@ def test_pause_and_resume_report_the_paused_duration(
     assert engine.get_workflow_state(sid)["session_status"] == "active"
 
 
+@pytest.mark.slow
 def test_a_paused_session_refuses_work_until_resumed(engine: WorkflowEngine) -> None:
     started = start(engine)
     sid = started["session_id"]
@@ -435,6 +448,7 @@ def test_repeating_a_rollback_changes_nothing(engine: WorkflowEngine) -> None:
     assert engine.store.load(sid).version == version
 
 
+@pytest.mark.slow
 def test_a_completed_session_can_roll_back_to_redo_its_last_phase(engine: WorkflowEngine) -> None:
     sid = start(engine, SPEC)["session_id"]
     complete_all(engine, sid)
@@ -445,6 +459,7 @@ def test_a_completed_session_can_roll_back_to_redo_its_last_phase(engine: Workfl
     assert state["session_status"] == "active" and last not in state["completed_phases"]
 
 
+@pytest.mark.slow
 def test_delete_removes_the_file_and_is_idempotent(engine: WorkflowEngine, project: Path) -> None:
     sid = start(engine)["session_id"]
     result = engine.state_manager.delete_session(sid, "Test cleanup")
@@ -456,6 +471,7 @@ def test_delete_removes_the_file_and_is_idempotent(engine: WorkflowEngine, proje
         engine.get_workflow_state(sid)
 
 
+@pytest.mark.slow
 def test_list_sessions_filters_by_status(engine: WorkflowEngine) -> None:
     ids = [start(engine, TG, f"src/m{i}.py")["session_id"] for i in range(4)]
     engine.complete_phase(ids[0], 1, {})
@@ -489,6 +505,7 @@ def test_list_sessions_rejects_an_unknown_status(engine: WorkflowEngine) -> None
         engine.state_manager.list_sessions("done")
 
 
+@pytest.mark.slow
 def test_get_session_returns_history_options_and_timestamps(engine: WorkflowEngine) -> None:
     sid = engine.start_workflow(TG, "a.py", options={"depth": "full"})["session_id"]
     session = engine.state_manager.get_session(sid)["session"]
@@ -498,6 +515,7 @@ def test_get_session_returns_history_options_and_timestamps(engine: WorkflowEngi
     assert session["version"] == 1
 
 
+@pytest.mark.slow
 def test_get_errors_is_empty_for_a_clean_session(engine: WorkflowEngine) -> None:
     sid = start(engine)["session_id"]
     assert engine.state_manager.get_errors(sid) | {"next_actions": []} == {
@@ -525,6 +543,7 @@ def test_a_missing_session_is_not_found_with_a_remediation(engine: WorkflowEngin
     assert caught.value.remediation
 
 
+@pytest.mark.slow
 def test_phase_durations_are_measured(engine: WorkflowEngine, clock: FakeClock) -> None:
     started = start(engine)
     clock.advance(12.25)
@@ -533,6 +552,7 @@ def test_phase_durations_are_measured(engine: WorkflowEngine, clock: FakeClock) 
     assert history[0]["duration_seconds"] == 12.25
 
 
+@pytest.mark.slow
 def test_sessions_survive_a_new_engine_instance(project: Path) -> None:
     first = WorkflowEngine.for_project(project)
     started = first.start_workflow(TG, "a.py")
@@ -541,6 +561,7 @@ def test_sessions_survive_a_new_engine_instance(project: Path) -> None:
     assert second.get_workflow_state(started["session_id"])["current_phase"] == 2
 
 
+@pytest.mark.slow
 def test_stored_sessions_validate_against_the_session_schema(
     engine: WorkflowEngine, project: Path
 ) -> None:
@@ -553,6 +574,7 @@ def test_stored_sessions_validate_against_the_session_schema(
     jsonschema.Draft202012Validator(session_state_schema()).validate(raw)
 
 
+@pytest.mark.slow
 def test_large_earlier_artifacts_are_summarised_in_phase_content_but_kept_in_state(
     engine: WorkflowEngine,
 ) -> None:

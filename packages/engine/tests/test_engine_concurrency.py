@@ -12,6 +12,9 @@ import pytest
 from pos_engine import StateError, WorkflowEngine
 from pos_engine._definitions import bundled_workflows_dir
 
+# slow: several processes start sessions at once
+pytestmark = pytest.mark.slow
+
 PROCESSES = 8
 STARTS_EACH = 5
 

@@ -179,6 +179,7 @@ def test_a_log_from_another_boot_is_checked_against_the_records_and_rebased(
     assert _preamble(store)["boot"] == "a-later-boot"
 
 
+@pytest.mark.slow
 def test_a_memory_only_listing_reads_a_short_tail_but_not_a_long_one(folder: Path) -> None:
     store = FileSessionStore(folder)
     reader = FileSessionStore(folder)

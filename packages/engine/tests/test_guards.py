@@ -184,6 +184,7 @@ def test_session_ids_over_128_characters_raise_limit_error_with_a_truncated_valu
     assert len(info.value.message) < 200
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.from_regex(r"[a-z0-9][a-z0-9_-]{0,127}", fullmatch=True))
 def test_every_id_matching_the_pattern_is_accepted(session_id: str) -> None:
@@ -193,6 +194,7 @@ def test_every_id_matching_the_pattern_is_accepted(session_id: str) -> None:
 _ID_CHARS = st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     st.text(_ID_CHARS, max_size=60),
@@ -453,6 +455,7 @@ _SEGMENTS = [
 ]
 
 
+@pytest.mark.slow
 def test_accepted_paths_always_resolve_inside_the_root_and_escapes_are_always_rejected() -> None:
     with _temp_project() as root:
         real_root = os.path.realpath(root)
@@ -489,6 +492,7 @@ def test_accepted_paths_always_resolve_inside_the_root_and_escapes_are_always_re
         check_escapes()
 
 
+@pytest.mark.slow
 def test_arbitrary_text_either_validates_or_raises_validation_error() -> None:
     with _temp_project() as root:
 

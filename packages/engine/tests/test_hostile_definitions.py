@@ -20,6 +20,9 @@ from pos_engine import DefinitionError, WorkflowEngine
 from pos_engine._definitions import bundled_workflows_dir
 from pos_engine.testing.deadline import deadline
 
+# slow: huge and pathological definitions (40,000-item arrays, deep YAML, FIFOs)
+pytestmark = pytest.mark.slow
+
 HOSTILE = "hostile_flow"
 FIRST = 1
 """The first phase of test_generation_v3, which the hostile copies are made from."""

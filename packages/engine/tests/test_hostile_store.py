@@ -169,6 +169,7 @@ def test_the_data_file_is_synced_before_the_rename_and_the_folder_after(
     assert log.events[0][1] == log.events[1][1] == record_inode
 
 
+@pytest.mark.slow
 def test_the_gate_is_evaluated_before_the_session_lock_is_taken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -240,6 +240,7 @@ def load(tmp_path: Path, **overrides: Any) -> Any:
 # ------------------------------------------------------------------------ discovery
 
 
+@pytest.mark.slow
 def test_list_workflows_shows_the_legacy_workflow_with_format_legacy_beside_the_bundled_ones(
     legacy_project: Path,
 ) -> None:
@@ -257,6 +258,7 @@ def test_list_workflows_shows_the_legacy_workflow_with_format_legacy_beside_the_
     assert by_type["spec_creation_v1"]["format"] == "pos"
 
 
+@pytest.mark.slow
 def test_a_dynamic_legacy_definition_without_dynamic_config_is_reported_and_hides_nothing(
     legacy_project: Path,
 ) -> None:
@@ -303,6 +305,7 @@ def test_the_legacy_format_is_detected_by_its_own_keys(metadata: Any, legacy: bo
     assert is_legacy_metadata(metadata) is legacy
 
 
+@pytest.mark.slow
 def test_bundled_workflows_keep_our_format_and_have_no_legacy_findings() -> None:
     for folder in sorted(p for p in bundled_workflows_dir().iterdir() if p.is_dir()):
         definition = load_definition(folder, "bundled")
@@ -589,6 +592,7 @@ def test_tasks_numbered_from_zero_are_served_from_one_and_reported(tmp_path: Pat
 # ------------------------------------------------------------ validators and findings
 
 
+@pytest.mark.slow
 def test_validator_expressions_are_never_evaluated_and_are_reported(
     legacy_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -872,6 +876,7 @@ def test_each_kind_of_broken_legacy_definition_names_the_failing_field(
     assert caught.value.details["field"] == field
 
 
+@pytest.mark.slow
 def test_a_broken_legacy_definition_is_a_definition_problem_in_the_registry(
     tmp_path: Path,
 ) -> None:
@@ -898,6 +903,7 @@ def test_start_phase_defaults_to_the_first_phase_number(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- running the workflow
 
 
+@pytest.mark.slow
 def test_a_legacy_workflow_runs_start_to_completion_with_its_generated_examples(
     legacy_project: Path,
 ) -> None:
@@ -915,6 +921,7 @@ def test_a_legacy_workflow_runs_start_to_completion_with_its_generated_examples(
     assert (state["session_status"], state["completed_phases"]) == ("completed", [0, 1, 2])
 
 
+@pytest.mark.slow
 def test_a_non_strict_gate_passes_with_warnings_recorded_in_the_session(
     legacy_project: Path,
 ) -> None:
@@ -963,6 +970,7 @@ def test_a_non_strict_gate_passes_with_warnings_recorded_in_the_session(
     assert len(engine.store.load(sid).warnings) == 3  # a replay records nothing twice
 
 
+@pytest.mark.slow
 def test_a_strict_legacy_gate_fails_like_ours(legacy_project: Path) -> None:
     engine = WorkflowEngine.for_project(legacy_project, durable=False)
     started = engine.start_workflow(LEGACY, "src/calculator.py")
@@ -981,6 +989,7 @@ def test_a_strict_legacy_gate_fails_like_ours(legacy_project: Path) -> None:
     assert session.warnings == []
 
 
+@pytest.mark.slow
 def test_a_gate_without_a_file_fails_closed_at_run_time(legacy_project: Path) -> None:
     engine = WorkflowEngine.for_project(legacy_project, durable=False)
     started = engine.start_workflow(LEGACY, "src/calculator.py")

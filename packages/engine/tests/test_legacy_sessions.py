@@ -126,6 +126,7 @@ def convert(
 # ------------------------------------------------------------------------- mapping
 
 
+@pytest.mark.slow
 def test_a_session_at_a_middle_phase_converts_with_artifacts_evidence_and_history(
     flow: WorkflowRegistry,
 ) -> None:
@@ -229,6 +230,7 @@ def test_a_session_at_a_middle_phase_converts_with_artifacts_evidence_and_histor
     }
 
 
+@pytest.mark.slow
 def test_a_failed_checkpoint_at_the_current_phase_becomes_a_failed_session_with_an_error_record(
     flow: WorkflowRegistry,
 ) -> None:
@@ -266,6 +268,7 @@ def test_a_failed_checkpoint_at_the_current_phase_becomes_a_failed_session_with_
     } in report.mapped
 
 
+@pytest.mark.slow
 def test_a_session_with_every_phase_completed_becomes_completed(flow: WorkflowRegistry) -> None:
     raw = legacy_session(
         current_phase=3,
@@ -304,6 +307,7 @@ def test_a_session_with_every_phase_completed_becomes_completed(flow: WorkflowRe
     assert session.warnings[0]["report_warnings"] == ["artifact_timestamp_unusable"]
 
 
+@pytest.mark.slow
 def test_zone_less_times_are_taken_as_the_machine_local_zone_by_default(
     flow: WorkflowRegistry,
 ) -> None:
@@ -315,6 +319,7 @@ def test_zone_less_times_are_taken_as_the_machine_local_zone_by_default(
     assert session.created_at == local.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+@pytest.mark.slow
 def test_times_with_an_offset_are_converted_to_utc(flow: WorkflowRegistry) -> None:
     raw = legacy_session(created_at="2025-10-20T10:00:00-05:00", updated_at="2025-10-20T15:30Z")
     session, _ = convert(flow, raw)
@@ -325,6 +330,7 @@ def test_times_with_an_offset_are_converted_to_utc(flow: WorkflowRegistry) -> No
     )
 
 
+@pytest.mark.slow
 def test_an_uppercase_uuid_is_normalised_and_the_file_name_is_checked(
     flow: WorkflowRegistry,
 ) -> None:
@@ -338,6 +344,7 @@ def test_an_uppercase_uuid_is_normalised_and_the_file_name_is_checked(
     ]
 
 
+@pytest.mark.slow
 def test_a_uuid_that_is_not_a_uuid4_is_kept_with_a_warning(flow: WorkflowRegistry) -> None:
     uuid1 = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
     session, report = convert(flow, legacy_session(session_id=uuid1))
@@ -345,6 +352,7 @@ def test_a_uuid_that_is_not_a_uuid4_is_kept_with_a_warning(flow: WorkflowRegistr
     assert [w["code"] for w in report.warnings] == ["session_id_not_uuid4"]
 
 
+@pytest.mark.slow
 def test_phases_beyond_the_definition_and_unknown_keys_are_reported_not_migrated(
     flow: WorkflowRegistry,
 ) -> None:
@@ -392,6 +400,7 @@ def test_phases_beyond_the_definition_and_unknown_keys_are_reported_not_migrated
     )
 
 
+@pytest.mark.slow
 def test_evidence_that_no_longer_passes_is_a_warning_not_a_failure(
     flow: WorkflowRegistry,
 ) -> None:
@@ -411,6 +420,7 @@ def test_evidence_that_no_longer_passes_is_a_warning_not_a_failure(
     )
 
 
+@pytest.mark.slow
 def test_gaps_and_missing_artifacts_are_warnings(flow: WorkflowRegistry) -> None:
     raw = legacy_session(current_phase=2, completed_phases=[1], phase_artifacts={})
     session, report = convert(flow, raw)
@@ -422,6 +432,7 @@ def test_gaps_and_missing_artifacts_are_warnings(flow: WorkflowRegistry) -> None
     ]
 
 
+@pytest.mark.slow
 def test_an_evidence_field_named_legacy_keeps_its_value(flow: WorkflowRegistry) -> None:
     raw = legacy_session(
         phase_artifacts={
@@ -443,6 +454,7 @@ def test_an_evidence_field_named_legacy_keeps_its_value(flow: WorkflowRegistry) 
 # --------------------------------------------------------------------- rejections
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [
@@ -492,6 +504,7 @@ def test_a_session_that_cannot_be_converted_is_an_error_result_with_a_reason(
     assert (report.ok, report.error) == (False, error)
 
 
+@pytest.mark.slow
 def test_a_missing_key_and_a_non_object_are_shape_errors(flow: WorkflowRegistry) -> None:
     raw = legacy_session()
     del raw["phase_artifacts"]
@@ -537,6 +550,7 @@ def test_read_legacy_session_reports_readable_files_and_their_problems(project: 
     )
 
 
+@pytest.mark.slow
 def test_several_files_convert_independently_and_a_corrupt_one_is_only_reported(
     flow: WorkflowRegistry, project: Path
 ) -> None:
@@ -621,6 +635,7 @@ def test_there_are_no_legacy_files_when_the_folder_is_missing(project: Path) -> 
 # ------------------------------------------------------------------- continuing
 
 
+@pytest.mark.slow
 def test_a_converted_session_stored_in_a_file_store_can_be_continued_to_completion(
     flow: WorkflowRegistry, project: Path, clock: FakeClock
 ) -> None:
@@ -651,6 +666,7 @@ def test_a_converted_session_stored_in_a_file_store_can_be_continued_to_completi
     assert engine.state_manager.get_errors(UUID)["error_count"] == 1
 
 
+@pytest.mark.slow
 def test_a_converted_active_session_can_be_paused_and_resumed(
     flow: WorkflowRegistry, project: Path
 ) -> None:

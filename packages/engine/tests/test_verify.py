@@ -555,6 +555,7 @@ def test_a_command_gets_no_server_secrets_in_its_environment(
     assert "PATH" in records[1]["output_tail"]
 
 
+@pytest.mark.slow
 def test_a_command_past_its_time_limit_is_killed_with_its_children(tmp_path: Path) -> None:
     code = (
         "import subprocess, sys, time;"
@@ -630,6 +631,7 @@ def test_commands_run_only_when_every_other_check_passed(tmp_path: Path) -> None
 # ------------------------------------------------------------------ settings file
 
 
+@pytest.mark.slow
 def test_a_broken_gates_file_refuses_checkpoints_until_it_is_fixed(tmp_path: Path) -> None:
     config = tmp_path / ".praxis-os" / "config"
     config.mkdir(parents=True)
@@ -680,6 +682,7 @@ def test_a_checkpoint_not_primed_is_refused_rather_than_checked_inside_the_lock(
         ServerChecks(tmp_path, {"report": "r.md"}, OFF).result(checkpoint)
 
 
+@pytest.mark.slow
 def test_the_registry_reports_the_example_workflow_with_checks_as_valid(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parents[3] / "docs" / "examples" / "workflows"
     shutil.copytree(

@@ -44,6 +44,7 @@ async def _calls(client: Client, count: int) -> None:
         await call_pos_workflow(client, "list_workflows")
 
 
+@pytest.mark.slow
 async def test_injected_latency_fires_the_latency_alert_and_it_resolves_after(
     project: Path, make_monitor: Any, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -84,6 +85,7 @@ async def test_injected_latency_fires_the_latency_alert_and_it_resolves_after(
     ]
 
 
+@pytest.mark.slow
 async def test_injected_errors_fire_the_error_rate_alert_and_it_resolves_after(
     project: Path, make_monitor: Any, clock: FakeClock
 ) -> None:
@@ -244,6 +246,7 @@ def receiver() -> Iterator[tuple[str, queue.Queue[tuple[str, dict[str, str], Any
         server.server_close()
 
 
+@pytest.mark.slow
 async def test_alert_changes_are_posted_to_the_webhook_in_alertmanager_format(
     project: Path,
     make_monitor: Any,
@@ -290,6 +293,7 @@ async def test_alert_changes_are_posted_to_the_webhook_in_alertmanager_format(
     assert resolved[2]["alerts"][0]["endsAt"] != "0001-01-01T00:00:00Z"
 
 
+@pytest.mark.slow
 async def test_a_webhook_that_cannot_be_reached_is_logged_and_the_server_goes_on(
     project: Path, make_monitor: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -314,6 +318,7 @@ async def test_a_webhook_that_cannot_be_reached_is_logged_and_the_server_goes_on
     )
 
 
+@pytest.mark.slow
 async def test_a_webhook_that_redirects_is_a_failed_delivery_not_a_post_elsewhere(
     project: Path,
     make_monitor: Any,

@@ -23,6 +23,7 @@ def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.slow
 def test_a_bad_registry_file_stops_serve_with_a_message_and_no_traceback(project: Path) -> None:
     registry = project / REGISTRY_FILE
     registry.parent.mkdir(parents=True)
@@ -41,6 +42,7 @@ def test_a_bad_registry_file_stops_serve_with_a_message_and_no_traceback(project
     assert str(project) not in result.stderr
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_missing_project_root_and_does_not_create_it(tmp_path: Path) -> None:
     missing = tmp_path / "does" / "not" / "exist"
 
@@ -62,6 +64,7 @@ def test_serve_refuses_a_project_root_that_is_a_file(tmp_path: Path) -> None:
     assert afile.read_text(encoding="utf-8") == "x"
 
 
+@pytest.mark.slow
 def test_python_m_pos_tool_serves_by_default(project: Path) -> None:
     (project / REGISTRY_FILE).parent.mkdir(parents=True)
     (project / REGISTRY_FILE).write_text("{", encoding="utf-8")
@@ -72,6 +75,7 @@ def test_python_m_pos_tool_serves_by_default(project: Path) -> None:
     assert "is not valid JSON" in result.stderr
 
 
+@pytest.mark.slow
 def test_help_names_both_commands() -> None:
     result = _run("--help")
 
@@ -86,6 +90,7 @@ def test_main_returns_the_exit_code_instead_of_raising(project: Path) -> None:
     assert main(["serve", "--project-root", str(project)]) == 2
 
 
+@pytest.mark.slow
 def test_the_demo_drives_test_generation_v3_to_completion_over_stdio(tmp_path: Path) -> None:
     project = tmp_path / "demo"
 
@@ -102,6 +107,7 @@ def test_the_demo_drives_test_generation_v3_to_completion_over_stdio(tmp_path: P
     assert list((project / ".praxis-os" / "state" / "workflows").glob("*.json"))
 
 
+@pytest.mark.slow
 def test_the_demo_reports_an_unknown_workflow_and_exits_non_zero(tmp_path: Path) -> None:
     result = _run(
         "demo", "--project-root", str(tmp_path / "demo"), "--workflow", "no_such_workflow"

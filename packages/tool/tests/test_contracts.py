@@ -55,6 +55,7 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Any], lis
     return result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", sorted(client.load_schemas()), ids=lambda p: p.relative_to(client.SPECS_DIR).as_posix()
 )
@@ -81,6 +82,7 @@ def test_request_schema_requires_each_actions_parameters() -> None:
     assert not validator.is_valid({"action": "list_workflows", "colour": "red"})
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_live_input_schema_matches_the_request_spec(
     live: tuple[list[Any], list[Any]],
@@ -89,6 +91,7 @@ async def test_live_input_schema_matches_the_request_spec(
     assert _failures([c for c in checks if c.check.startswith("input")]) == []
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_live_responses_match_their_schemas(live: tuple[list[Any], list[Any]]) -> None:
     checks, steps = live
@@ -96,6 +99,7 @@ async def test_live_responses_match_their_schemas(live: tuple[list[Any], list[An
     assert _failures([c for c in checks if c.check.startswith("live")]) == []
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_tool_output_schema_does_not_drift_from_the_spec(
     live: tuple[list[Any], list[Any]],

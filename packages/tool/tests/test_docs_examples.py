@@ -295,6 +295,7 @@ def _missing(documented: Any, live: Any, pointer: str = "") -> list[str]:
     return []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", walkthrough.SEQUENCES, ids=lambda p: p.name)
 async def test_documented_calls_replay_with_every_documented_response_field(
     folder: Path, tmp_path: Path
@@ -327,6 +328,7 @@ def test_recorded_responses_match_the_response_contract(path: Path) -> None:
     assert [e.message for e in validator_for(uri).iter_errors(response)] == []
 
 
+@pytest.mark.slow
 async def test_walkthrough_session_ends_paused_then_active_as_the_quickstart_says(
     tmp_path: Path,
 ) -> None:
@@ -413,6 +415,7 @@ async def _call_all(project: Path, calls: list[dict[str, Any]]) -> list[dict[str
     return answers
 
 
+@pytest.mark.slow
 async def test_migration_before_and_after_calls_answer_with_the_same_fields(
     tmp_path: Path,
 ) -> None:
@@ -449,6 +452,7 @@ def _command_lines(program: str) -> list[tuple[Block, list[str]]]:
     return found
 
 
+@pytest.mark.slow
 def test_documented_pos_workflow_command_lines_parse() -> None:
     lines = _command_lines("pos-workflow")
     assert len(lines) >= 3
@@ -473,6 +477,7 @@ def test_documented_pos_cutover_command_lines_parse() -> None:
 # ------------------------------------------------------------------- the example workflow
 
 
+@pytest.mark.slow
 async def test_example_workflow_runs_to_completion_from_the_project_folder(
     tmp_path: Path,
 ) -> None:

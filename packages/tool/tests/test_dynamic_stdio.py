@@ -23,7 +23,8 @@ from pos_engine import (
 from pos_tool import REGISTRY_FILE, build_server
 from pos_tool.testing import call_pos_workflow, server_parameters, tool_response
 
-pytestmark = pytest.mark.anyio
+# slow: the server as a stdio subprocess, driven through whole dynamic workflows
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 PACKAGES = Path(__file__).resolve().parents[2]
 SEED = PACKAGES.parent / "docs/examples/specs/2025-10-22-aos-workflow-tool/tasks.md"

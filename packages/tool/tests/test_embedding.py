@@ -11,6 +11,7 @@ from pos_tool._demo import run_demo
 from pos_tool._server import _security
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_dispatch_runs_an_action_without_any_mcp_transport(project: Path) -> None:
     engine = WorkflowEngine.for_project(project, durable=False)
@@ -25,6 +26,7 @@ async def test_dispatch_runs_an_action_without_any_mcp_transport(project: Path) 
     assert unknown["error"] == "unknown argument 'colour': pos_workflow has no such parameter"
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_run_demo_completes_the_workflow_and_prints_one_line_per_call(tmp_path: Path) -> None:
     lines: list[str] = []

@@ -118,6 +118,7 @@ def initialize(port: int, token: str | None = None) -> tuple[int, str | None]:
         connection.close()
 
 
+@pytest.mark.slow
 async def test_a_flood_of_initialize_never_locks_out_a_new_client(open_server: Served) -> None:
     statuses = [initialize(open_server.port)[0] for _ in range(200)]
 
@@ -128,6 +129,7 @@ async def test_a_flood_of_initialize_never_locks_out_a_new_client(open_server: S
     assert answer["status"] == "success"
 
 
+@pytest.mark.slow
 async def test_a_client_at_its_limit_evicts_its_own_oldest_idle_session(
     project: Path,
 ) -> None:
@@ -166,6 +168,7 @@ def ping(port: int, token: str | None, session: str | None) -> int:
         connection.close()
 
 
+@pytest.mark.slow
 def test_half_sent_headers_are_dropped_after_the_header_timeout(open_server: Served) -> None:
     sockets = []
     for _ in range(40):
@@ -207,6 +210,7 @@ async def test_a_request_without_a_valid_token_gets_401(authed_server: Served) -
     assert statuses == [401, 401, 200]
 
 
+@pytest.mark.slow
 async def test_a_client_with_a_token_works_end_to_end(authed_server: Served) -> None:
     async with client(authed_server.url, TOKEN) as alice:
         started = await call_pos_workflow(
@@ -255,6 +259,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
+@pytest.mark.slow
 def test_binding_every_address_without_a_token_is_refused(project: Path) -> None:
     done = run_cli("--project-root", str(project), "--host", "0.0.0.0", "--port", "0")  # noqa: S104
 
@@ -263,6 +268,7 @@ def test_binding_every_address_without_a_token_is_refused(project: Path) -> None
     assert b"Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_an_exposed_server_warns_at_start_up(project: Path, tmp_path: Path) -> None:
     token_file = tmp_path / "tokens"
     token_file.write_text(TOKEN + "\n")

@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 from pos_tool._stdio import MAX_LINE_BYTES, check_line
 
+# slow: the server as a stdio subprocess (one for the module), and servers failing at start-up
+pytestmark = pytest.mark.slow
+
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 0,

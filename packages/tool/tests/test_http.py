@@ -108,6 +108,7 @@ def test_the_body_limit_leaves_room_for_the_largest_evidence_and_its_envelope() 
     assert MAX_HTTP_BODY_BYTES - MAX_EVIDENCE_BYTES >= 1024 * 1024
 
 
+@pytest.mark.slow
 async def test_a_workflow_session_runs_over_http(http_client: Client) -> None:
     started = await call_pos_workflow(
         http_client, "start", workflow_type="test_gen_v3", target_file="src/a.py"
@@ -125,6 +126,7 @@ async def test_a_workflow_session_runs_over_http(http_client: Client) -> None:
     assert (state["current_phase"], state["completed_phases"]) == (2, [1])
 
 
+@pytest.mark.slow
 async def test_evidence_of_exactly_10_mb_is_accepted_over_http(
     http_client: Client, blob_workflow: str
 ) -> None:
@@ -145,6 +147,7 @@ async def test_evidence_of_exactly_10_mb_is_accepted_over_http(
     )
 
 
+@pytest.mark.slow
 async def test_a_response_carrying_a_10_mb_artifact_reaches_the_default_http_client(
     http_client: Client, blob_workflow: str
 ) -> None:
@@ -162,6 +165,7 @@ async def test_a_response_carrying_a_10_mb_artifact_reaches_the_default_http_cli
     assert state["artifacts"] == {"1": evidence}
 
 
+@pytest.mark.slow
 async def test_evidence_over_10_mb_gets_the_tools_limit_error_not_a_413(
     http_client: Client, blob_workflow: str
 ) -> None:
@@ -221,6 +225,7 @@ async def test_loopback_host_and_origin_on_our_port_are_allowed(http_port: int, 
     assert status not in (403, 413, 421)
 
 
+@pytest.mark.slow
 async def test_the_cli_serves_streamable_http(project: Path) -> None:
     sock = _free_socket()
     port = sock.getsockname()[1]

@@ -226,6 +226,7 @@ async def test_tools_list_with_the_legacy_group_stays_within_its_byte_budget(
 # --------------------------------------------------- the five delegating tools
 
 
+@pytest.mark.slow
 async def test_start_workflow_answers_exactly_as_pos_workflow_start_with_its_own_action_name(
     both: Client,
 ) -> None:
@@ -237,6 +238,7 @@ async def test_start_workflow_answers_exactly_as_pos_workflow_start_with_its_own
     assert (old["status"], old["current_phase"], old["total_phases"]) == ("success", 1, 5)
 
 
+@pytest.mark.slow
 async def test_the_read_tools_answer_exactly_as_their_pos_workflow_actions(both: Client) -> None:
     sid = (await _legacy(both, "start_workflow", workflow_type=WORKFLOW, target_file=TARGET))[
         "session_id"
@@ -281,6 +283,7 @@ async def test_complete_phase_passes_with_the_example_evidence_and_fails_in_the_
     }
 
 
+@pytest.mark.slow
 async def test_a_session_runs_to_completion_through_the_legacy_tools_alone(
     legacy: Client, project: Path
 ) -> None:
@@ -489,6 +492,7 @@ async def _finish_with_legacy_tools(client: Client, sid: str, project: Path) -> 
         current = await _legacy(client, "get_current_phase", session_id=sid)
 
 
+@pytest.mark.slow
 async def test_a_session_started_with_start_workflow_is_finished_with_pos_workflow_after_cutover(
     project: Path,
 ) -> None:
@@ -514,6 +518,7 @@ async def test_a_session_started_with_start_workflow_is_finished_with_pos_workfl
     assert (state["session_status"], state["completed_phases"]) == ("completed", [1, 2, 3, 4, 5])
 
 
+@pytest.mark.slow
 async def test_a_session_started_with_pos_workflow_is_finished_with_the_legacy_tools_after_rollback(
     project: Path,
 ) -> None:
@@ -542,6 +547,7 @@ async def test_a_session_started_with_pos_workflow_is_finished_with_the_legacy_t
     assert final["session_status"] == "completed"
 
 
+@pytest.mark.slow
 async def test_with_both_groups_registered_one_session_moves_between_the_two_surfaces(
     both: Client,
 ) -> None:
@@ -577,6 +583,7 @@ def _entries(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
+@pytest.mark.slow
 async def test_create_workflow_scaffolds_a_folder_that_loads_lists_validates_and_runs(
     both: Client, project: Path
 ) -> None:
@@ -645,6 +652,7 @@ async def test_create_workflow_scaffolds_a_folder_that_loads_lists_validates_and
     assert _entries(_workflows_dir(project)) == ["code_review_v1"]
 
 
+@pytest.mark.slow
 async def test_create_workflow_uses_category_custom_and_one_phase_by_default(
     legacy: Client, project: Path
 ) -> None:
@@ -656,6 +664,7 @@ async def test_create_workflow_uses_category_custom_and_one_phase_by_default(
     assert load_definition(_workflows_dir(project) / "tiny_v1", "project").start_phase == 1
 
 
+@pytest.mark.slow
 async def test_create_workflow_refuses_an_existing_folder_or_a_bundled_name(
     legacy: Client, project: Path
 ) -> None:
@@ -723,6 +732,7 @@ async def test_create_workflow_over_the_phase_limit_is_a_limit_error(
     assert _entries(_workflows_dir(project)) == []
 
 
+@pytest.mark.slow
 async def test_a_create_workflow_that_fails_midway_leaves_no_half_workflow(
     legacy: Client, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -749,6 +759,7 @@ async def test_a_create_workflow_that_fails_midway_leaves_no_half_workflow(
     assert listed["error_type"] == "NotFoundError"
 
 
+@pytest.mark.slow
 async def test_create_workflow_removes_staging_folders_a_crash_left_over_an_hour_ago(
     legacy: Client, project: Path
 ) -> None:
@@ -763,6 +774,7 @@ async def test_create_workflow_removes_staging_folders_a_crash_left_over_an_hour
     assert _entries(_workflows_dir(project)) == [".create-new", "after_v1"]
 
 
+@pytest.mark.slow
 async def test_created_workflow_appears_in_list_workflows_of_a_server_started_after(
     legacy: Client, project: Path
 ) -> None:
@@ -781,6 +793,7 @@ def _break(folder: Path, change: Any) -> None:
     path.write_text(json.dumps(metadata), encoding="utf-8")
 
 
+@pytest.mark.slow
 async def test_validate_workflow_reports_a_broken_folder_with_field_names(
     legacy: Client, project: Path
 ) -> None:
@@ -827,6 +840,7 @@ async def test_validate_workflow_reports_a_broken_folder_with_field_names(
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("damage", "field"),
     [
@@ -920,6 +934,7 @@ async def test_validate_workflow_reports_the_legacy_format_and_its_findings(
     assert report["warnings"] and {w["level"] for w in report["warnings"]} == {"WARN"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("arguments", "error_type", "start"),
     [
@@ -958,6 +973,7 @@ async def _names(client: Client) -> list[str]:
     return [tool.name for tool in (await client.list_tools()).tools]
 
 
+@pytest.mark.slow
 async def test_over_stdio_a_pre_cutover_server_lists_and_runs_the_legacy_tools(
     project: Path,
 ) -> None:
@@ -987,6 +1003,7 @@ async def test_over_stdio_a_pre_cutover_server_lists_and_runs_the_legacy_tools(
     )
 
 
+@pytest.mark.slow
 async def test_over_stdio_a_session_survives_cutover_and_rollback(project: Path) -> None:
     steps: list[tuple[list[str], Iterable[str]]] = []
 

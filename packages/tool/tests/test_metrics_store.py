@@ -120,6 +120,7 @@ def test_an_unwritable_metrics_file_keeps_the_metrics_in_memory_until_it_can_be_
     ]
 
 
+@pytest.mark.slow
 def test_a_file_that_is_not_a_metrics_database_is_reported_by_stats(project: Path) -> None:
     path = project / METRICS_FILE
     path.parent.mkdir(parents=True)

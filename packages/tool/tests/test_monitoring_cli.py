@@ -15,7 +15,8 @@ from mcp import Client
 from mcp.client.stdio import stdio_client
 from pos_tool.testing import call_pos_workflow, server_parameters
 
-pytestmark = pytest.mark.anyio
+# slow: every test runs the CLI or a server as a subprocess
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 ACTIONS_OF_THE_DEMO = ["list_workflows", "start", "get_task", "complete_phase", "get_state"]
 

@@ -119,6 +119,7 @@ def test_an_unusable_file_is_an_error_naming_the_file_and_the_problem(
     assert "specs/monitoring-config.schema.json" in caught.value.remediation
 
 
+@pytest.mark.slow
 def test_the_server_refuses_to_start_on_an_unusable_file_with_exit_2(project: Path) -> None:
     _write(project, {"version": 2})
 

@@ -26,6 +26,7 @@ def _write_registry(project: Path, groups: list[str]) -> None:
     (config / "tool-registry.json").write_text(json.dumps({"version": 1, "groups": groups}))
 
 
+@pytest.mark.slow
 async def test_every_action_of_a_driven_workflow_is_recorded_with_its_latency(
     monitored_server: MCPServer,
     monitor: Monitor,
@@ -51,6 +52,7 @@ async def test_every_action_of_a_driven_workflow_is_recorded_with_its_latency(
     assert summary["checkpoints"] == {"passed": Counter(actions)["complete_phase"], "failed": 0}
 
 
+@pytest.mark.slow
 async def test_errors_are_counted_by_action_and_error_type(
     monitored_server: MCPServer, project: Path, clock: FakeClock
 ) -> None:
@@ -78,6 +80,7 @@ async def test_an_unknown_action_is_recorded_as_unknown_not_as_the_clients_text(
     assert _by_label(summary) == {"unknown": (3, 3)}
 
 
+@pytest.mark.slow
 async def test_a_failed_checkpoint_counts_as_failed_and_as_an_error(
     monitored_server: MCPServer, project: Path, clock: FakeClock
 ) -> None:
@@ -95,6 +98,7 @@ async def test_a_failed_checkpoint_counts_as_failed_and_as_an_error(
     assert _by_label(summary)["complete_phase"] == (1, 1)
 
 
+@pytest.mark.slow
 async def test_legacy_tools_are_recorded_under_their_own_names(
     project: Path, monitor: Monitor, clock: FakeClock
 ) -> None:
@@ -122,6 +126,7 @@ async def test_legacy_tools_are_recorded_under_their_own_names(
     assert summary["actions"][1]["label"] == "start_workflow (legacy)"
 
 
+@pytest.mark.slow
 async def test_sessions_are_sampled_by_status_and_workflow_when_the_server_stops(
     monitored_server: MCPServer, project: Path, clock: FakeClock, drive_workflow: Any
 ) -> None:
@@ -143,6 +148,7 @@ async def test_sessions_are_sampled_by_status_and_workflow_when_the_server_stops
     assert summary["sessions"]["by_workflow"] == {"spec_creation_v1": 1, "test_generation_v3": 1}
 
 
+@pytest.mark.slow
 async def test_get_server_info_reports_this_servers_monitoring(
     monitored_server: MCPServer, clock: FakeClock
 ) -> None:
@@ -164,6 +170,7 @@ async def test_get_server_info_reports_this_servers_monitoring(
     assert monitoring["rss_mb"] > 10
 
 
+@pytest.mark.slow
 async def test_a_server_built_with_metrics_off_records_nothing_and_reports_null(
     project: Path,
 ) -> None:

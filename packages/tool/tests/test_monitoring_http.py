@@ -55,6 +55,7 @@ def _exposed_sample_names(text: str) -> set[str]:
     }
 
 
+@pytest.mark.slow
 async def test_metrics_parse_with_the_prometheus_parser_and_name_the_documented_series(
     port: int, drive_workflow: Any
 ) -> None:
@@ -106,6 +107,7 @@ async def test_metrics_parse_with_the_prometheus_parser_and_name_the_documented_
     ]
 
 
+@pytest.mark.slow
 async def test_the_prometheus_rules_and_grafana_panels_use_only_series_the_server_exposes(
     port: int, drive_workflow: Any
 ) -> None:
@@ -126,6 +128,7 @@ async def test_the_prometheus_rules_and_grafana_panels_use_only_series_the_serve
     ]
 
 
+@pytest.mark.slow
 async def test_the_dashboard_is_served_with_its_data_inline_and_a_strict_policy(
     port: int, drive_workflow: Any
 ) -> None:

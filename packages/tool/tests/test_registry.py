@@ -212,6 +212,7 @@ def test_a_bad_registry_file_is_reported_before_any_session_folder_is_created(
 # ---------------------------------------------------------------- server_info
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_get_server_info_reports_tools_workflows_store_and_sessions(
     client: Client, call: Any
@@ -252,6 +253,7 @@ async def test_get_server_info_reports_tools_workflows_store_and_sessions(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_get_server_info_names_the_registry_file_it_was_built_from(project: Path) -> None:
     _write_registry(project, {"version": 1, "groups": ["server_info"]})

@@ -53,6 +53,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
+@pytest.mark.slow
 async def test_a_claimed_test_file_fails_the_checkpoint_until_it_is_written(project: Path) -> None:
     install(project, EXAMPLES / WF)
     async with Client(build_server(project, durable=False)) as client:
@@ -92,6 +93,7 @@ async def test_a_claimed_test_file_fails_the_checkpoint_until_it_is_written(proj
         assert outcomes["command"] == "skipped"  # commands are off unless gates.json enables them
 
 
+@pytest.mark.slow
 async def test_an_approval_gated_phase_waits_for_a_person_through_the_cli(
     call: Any, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -157,6 +159,7 @@ async def test_an_approval_gated_phase_waits_for_a_person_through_the_cli(
     assert (code, "audit trail intact" in out) == (0, True)
 
 
+@pytest.mark.slow
 async def test_verify_session_names_the_edited_entry_and_exits_1(
     call: Any, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -72,6 +72,7 @@ async def test_task_1_3_unknown_action_and_missing_parameters(pos_workflow: Any)
     assert "workflow_type" in result["error"]
 
 
+@pytest.mark.slow
 async def test_task_1_4_path_traversal_and_evidence_size_are_rejected(pos_workflow: Any) -> None:
     # Test path traversal protection
     result = await pos_workflow(
@@ -107,6 +108,7 @@ async def test_task_1_4_malformed_session_ids_and_absolute_paths_are_rejected(
 # ---------------------------------------------------------------- Phase 2
 
 
+@pytest.mark.slow
 async def test_task_2_1_list_workflows(pos_workflow: Any) -> None:
     result = await pos_workflow(action="list_workflows")
     assert result["status"] == "success"
@@ -118,6 +120,7 @@ async def test_task_2_1_list_workflows(pos_workflow: Any) -> None:
     assert all(w["category"] == "code_generation" for w in result["workflows"])
 
 
+@pytest.mark.slow
 async def test_task_2_2_start(pos_workflow: Any, in_project: Path) -> None:
     result = await pos_workflow(
         action="start", workflow_type="test_generation_v3", target_file="src/test.py"
@@ -132,6 +135,7 @@ async def test_task_2_2_start(pos_workflow: Any, in_project: Path) -> None:
     assert os.path.exists(state_file)
 
 
+@pytest.mark.slow
 async def test_task_2_3_get_phase(pos_workflow: Any) -> None:
     # Start session first
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
@@ -142,6 +146,7 @@ async def test_task_2_3_get_phase(pos_workflow: Any) -> None:
     assert "phase_content" in result
 
 
+@pytest.mark.slow
 async def test_task_2_4_get_task(pos_workflow: Any) -> None:
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
 
@@ -153,6 +158,7 @@ async def test_task_2_4_get_task(pos_workflow: Any) -> None:
     assert "execution_steps" in result["task_content"]
 
 
+@pytest.mark.slow
 async def test_task_2_5_complete_phase_success_case(pos_workflow: Any) -> None:
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
     evidence = example_evidence(
@@ -170,6 +176,7 @@ async def test_task_2_5_complete_phase_success_case(pos_workflow: Any) -> None:
     assert "next_phase" in result
 
 
+@pytest.mark.slow
 async def test_task_2_5_complete_phase_failure_case(pos_workflow: Any) -> None:
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
     code_structure = example_evidence(session)["code_structure"]
@@ -187,6 +194,7 @@ async def test_task_2_5_complete_phase_failure_case(pos_workflow: Any) -> None:
     assert result["missing_evidence"] == ["test_candidates"]
 
 
+@pytest.mark.slow
 async def test_task_2_5_as_written_success_then_failure_on_the_same_session(
     pos_workflow: Any,
 ) -> None:
@@ -217,6 +225,7 @@ async def test_task_2_5_as_written_success_then_failure_on_the_same_session(
     assert (state["current_phase"], state["completed_phases"]) == (2, [1])
 
 
+@pytest.mark.slow
 async def test_task_2_6_get_state(pos_workflow: Any) -> None:
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
 
@@ -231,6 +240,7 @@ async def test_task_2_6_get_state(pos_workflow: Any) -> None:
 # ---------------------------------------------------------------- Phase 3
 
 
+@pytest.mark.slow
 async def test_task_3_1_list_sessions(pos_workflow: Any) -> None:
     # Create multiple sessions
     for i in range(3):
@@ -245,6 +255,7 @@ async def test_task_3_1_list_sessions(pos_workflow: Any) -> None:
     assert all(s["status"] == "active" for s in result["sessions"])
 
 
+@pytest.mark.slow
 async def test_task_3_2_get_session(pos_workflow: Any) -> None:
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
 
@@ -269,6 +280,7 @@ async def test_task_3_3_delete_session(pos_workflow: Any, in_project: Path) -> N
     assert not os.path.exists(state_file)
 
 
+@pytest.mark.slow
 async def test_task_3_4_pause(pos_workflow: Any) -> None:
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
 
@@ -280,6 +292,7 @@ async def test_task_3_4_pause(pos_workflow: Any) -> None:
     assert result["resume_capable"] is True
 
 
+@pytest.mark.slow
 async def test_task_3_5_resume(pos_workflow: Any) -> None:
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
     await pos_workflow(action="pause", session_id=session["session_id"])
@@ -291,6 +304,7 @@ async def test_task_3_5_resume(pos_workflow: Any) -> None:
     assert "paused_duration_seconds" in result
 
 
+@pytest.mark.slow
 async def test_task_3_6_retry_phase(pos_workflow: Any) -> None:
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
     # Simulate failure
@@ -304,6 +318,7 @@ async def test_task_3_6_retry_phase(pos_workflow: Any) -> None:
     assert "phase_content" in result
 
 
+@pytest.mark.slow
 async def test_task_3_7_rollback(pos_workflow: Any) -> None:
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
     # Complete phase 1, advance to phase 2
@@ -321,6 +336,7 @@ async def test_task_3_7_rollback(pos_workflow: Any) -> None:
     assert result["from_phase"] == 2
 
 
+@pytest.mark.slow
 async def test_task_3_8_get_errors(pos_workflow: Any) -> None:
     session = await pos_workflow(action="start", workflow_type="test_gen_v3", target_file="test.py")
     # Cause an error

@@ -15,7 +15,9 @@ from mcp import Client, StdioServerParameters
 from pos_tool import VALID_ACTIONS
 from pos_tool.testing import call_pos_workflow, example_evidence, server_parameters
 
-pytestmark = pytest.mark.anyio
+# slow: the server as a stdio subprocess, one for the module (marking only some tests would
+# move its start-up cost to the others)
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 def _params(project: Path) -> StdioServerParameters:

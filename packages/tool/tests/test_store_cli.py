@@ -125,6 +125,7 @@ def test_store_commands_print_no_password(source: Path, capsys: pytest.CaptureFi
     assert "'mysql://app:***@db/x' has scheme 'mysql'" in err
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_store_it_cannot_open_without_a_traceback(project: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pos_tool", "serve", "--project-root", str(project)],
@@ -142,6 +143,7 @@ def test_serve_refuses_a_store_it_cannot_open_without_a_traceback(project: Path)
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_a_server_over_another_projects_store_serves_its_sessions(
     project: Path, tmp_path: Path

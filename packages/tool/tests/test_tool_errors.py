@@ -109,6 +109,7 @@ async def test_wrong_types_get_a_clear_validation_error(call: Any) -> None:
     ]
 
 
+@pytest.mark.slow
 async def test_explicit_nulls_for_unused_parameters_are_ignored(call: Any) -> None:
     everything_null = dict.fromkeys(("session_id", "phase", "evidence", "to_phase", "status"))
 
@@ -126,6 +127,7 @@ def _assert_no_leak(result: dict[str, Any], project: Path) -> None:
         assert secret not in text, secret
 
 
+@pytest.mark.slow
 async def test_an_os_error_inside_the_store_becomes_a_generic_internal_error(
     call: Any, project: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -157,6 +159,7 @@ async def test_an_os_error_inside_the_store_becomes_a_generic_internal_error(
     )  # the traceback goes to the log, not the client
 
 
+@pytest.mark.slow
 async def test_a_runtime_error_while_starting_becomes_a_generic_internal_error(
     call: Any, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,6 +205,7 @@ async def test_an_engine_error_naming_a_server_path_is_scrubbed(
     _assert_no_leak(result, project)
 
 
+@pytest.mark.slow
 async def test_an_unexpected_error_in_server_info_is_generic_too(
     client: Client, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
