@@ -101,6 +101,7 @@ def test_the_collect_command_is_skipped_and_recorded_where_the_project_did_not_e
     assert "pytest_collect not run" in command[0]["message"]
 
 
+@pytest.mark.slow  # runs pytest in a subprocess
 def test_where_the_project_enables_it_pytest_must_collect_the_test_file(tmp_path: Path) -> None:
     config = tmp_path / ".praxis-os" / "config"
     config.mkdir(parents=True)

@@ -42,6 +42,7 @@ def test_a_short_run_drives_every_level_of_both_client_kinds_without_errors() ->
         assert row["server_cpu_ms_per_req"] is None or row["server_cpu_ms_per_req"] > 0
 
 
+@pytest.mark.slow  # a subprocess each
 @pytest.mark.parametrize("argv", [["--clients", "0"], ["--via", "grpc"], ["--seconds", "0"]])
 def test_bad_arguments_are_refused_before_a_server_starts(argv: list[str]) -> None:
     result = subprocess.run(

@@ -22,6 +22,9 @@ HEAVY = ("mcp", "mcp_types", "starlette", "uvicorn")
 _PROBE = f"""
 import contextlib, io, json, sys
 from pos_tool.cli import main
+
+# Every test starts fresh interpreters (a cold start is what they measure).
+pytestmark = pytest.mark.slow
 out = io.StringIO()
 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
     try:
