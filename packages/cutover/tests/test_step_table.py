@@ -158,6 +158,6 @@ async def test_a_step_that_fails_after_apply_is_undone_by_apply_s_undo(
 
     assert (result.outcome, result.exit_code) == ("rolled_back", ExitCode.ROLLED_BACK)
     assert result.rollback is not None
-    assert result.rollback["ok"] is True
+    assert result.rollback["ok"] is True, result.rollback
     assert result.rollback["byte_identical"] is True
     assert (demo / REGISTRY_FILE).read_bytes() == before
