@@ -113,6 +113,8 @@ class GateSettings:
         return None
 
 
+_NO_FILE = GateSettings()
+_NO_FILE_OFF = GateSettings(commands_off_by_env=True)
 _cache_lock = threading.Lock()
 _cache: dict[Path, tuple[tuple[int, int, int], GateSettings]] = {}
 # Every phase read asks for the settings: joining the path once per project keeps that
@@ -136,23 +138,16 @@ def load_gate_settings(project_root: str | os.PathLike[str]) -> GateSettings:
     try:
         st = os.stat(name)
     except OSError:
-        return GateSettings(commands_off_by_env=off)
+        return _NO_FILE_OFF if off else _NO_FILE
     signature = (st.st_mtime_ns, st.st_size, st.st_ino)
-    with _cache_lock:
-        cached = _cache.get(path)
+    cached = _cache.get(path)  # a dict read is atomic; the lock only orders the writers
     if cached is None or cached[0] != signature:
         cached = (signature, _read(path, project_root))
         with _cache_lock:
             _cache[path] = cached
     settings = cached[1]
     if off:
-        return GateSettings(
-            commands_enabled=False,
-            allowed_commands=settings.allowed_commands,
-            approvals=settings.approvals,
-            problem=settings.problem,
-            commands_off_by_env=True,
-        )
+        return dataclasses.replace(settings, commands_enabled=False, commands_off_by_env=True)
     return settings
 
 
