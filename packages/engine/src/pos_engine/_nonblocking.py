@@ -12,8 +12,6 @@ store requires, it is answered from the kernel's inode cache.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 __all__ = ["WouldBlock", "acquire", "is_nonblocking", "nonblocking", "require_io"]
@@ -29,14 +27,20 @@ class WouldBlock(Exception):
     """
 
 
-@contextmanager
-def nonblocking() -> Iterator[None]:
-    """Run the body memory-only: whatever would block raises :class:`WouldBlock`."""
-    token = _NONBLOCKING.set(True)
-    try:
-        yield
-    finally:
-        _NONBLOCKING.reset(token)
+class nonblocking:  # lower case: it is used as a function, ``with nonblocking():``
+    """Run the body memory-only: whatever would block raises :class:`WouldBlock`.
+
+    A class rather than a ``@contextmanager`` generator: every read action on the
+    event loop enters it, and the generator machinery cost as much as a ``stat``.
+    """
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _NONBLOCKING.set(True)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _NONBLOCKING.reset(self._token)
 
 
 def is_nonblocking() -> bool:
