@@ -14,14 +14,16 @@ import pos_cutover
 import pytest
 from pos_cutover import migration_table_markdown
 
+# Every test starts fresh interpreters (a cold start is what they measure).
+pytestmark = pytest.mark.slow
+
+
 HEAVY = ("mcp", "mcp_types", "starlette", "uvicorn")
 
 _PROBE = f"""
 import contextlib, io, json, sys
 from pos_cutover.cli import main
 
-# Every test starts fresh interpreters (a cold start is what they measure).
-pytestmark = pytest.mark.slow
 out = io.StringIO()
 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
     try:

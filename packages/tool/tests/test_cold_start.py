@@ -16,6 +16,10 @@ from pathlib import Path
 import pos_tool
 import pytest
 
+# Every test starts fresh interpreters (a cold start is what they measure).
+pytestmark = pytest.mark.slow
+
+
 # The server side's heavy imports: the MCP SDK (and its types), Starlette, uvicorn.
 HEAVY = ("mcp", "mcp_types", "starlette", "uvicorn")
 
@@ -23,8 +27,6 @@ _PROBE = f"""
 import contextlib, io, json, sys
 from pos_tool.cli import main
 
-# Every test starts fresh interpreters (a cold start is what they measure).
-pytestmark = pytest.mark.slow
 out = io.StringIO()
 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
     try:
