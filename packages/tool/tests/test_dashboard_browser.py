@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from mcp import Client
 from pos_tool import build_server
-from pos_tool.testing import call_pos_workflow
+from pos_tool.testing import call_pos_workflow, example_evidence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 from monitoring_demo import headless
@@ -185,3 +185,37 @@ def test_a_dashboard_snapshot_renders_offline_from_a_file(
     assert 'data-rendered="' in html
     assert "No tool calls recorded in this period." in html
     assert 'id="no-alerts"' in html
+    assert 'data-verb="' not in html  # a snapshot has no approvals
+
+
+@pytest.mark.anyio
+async def test_the_standalone_dashboard_shows_a_phase_awaiting_approval_with_its_buttons(
+    chromium: str, project: Path, dashboard_port: int
+) -> None:
+    config = project / ".praxis-os" / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    gate = {"workflow_type": "test_generation_v3", "phase": 1, "prompt": "Check the analysis."}
+    (config / "gates.json").write_text(json.dumps({"version": 1, "approvals": [gate]}))
+    async with Client(build_server(project, durable=False)) as client:
+        started = await call_pos_workflow(
+            client, "start", workflow_type="test_generation_v3", target_file="src/calc.py"
+        )
+        sid = started["session_id"]
+        phase = await call_pos_workflow(client, "get_phase", session_id=sid)
+        waiting = await call_pos_workflow(
+            client,
+            "complete_phase",
+            session_id=sid,
+            phase=1,
+            evidence=example_evidence(phase, project),
+        )
+    assert waiting["session_status"] == "awaiting_approval", waiting
+
+    dom = headless(chromium, "--dump-dom", f"http://127.0.0.1:{dashboard_port}/dashboard")
+    html = dom.stdout.decode()
+
+    assert dom.returncode == 0, dom.stderr.decode()[-2000:]
+    assert f'data-session="{sid}" data-phase="1"' in html  # rendered by the page's script
+    assert "Check the analysis." in html
+    assert 'data-verb="approve"' in html and 'data-verb="reject"' in html
+    assert ">Cannot list the approvals" not in html
