@@ -4,7 +4,8 @@ One self-contained HTML page (uPlot, the page's script and its data inline: it
 works offline, from a file too) renders the summary ``pos-workflow stats`` prints,
 charts of latency, error rate, sessions and memory over time, the alerts firing
 and their history. Served by ``pos-workflow dashboard`` and, on the HTTP
-transport, at ``/dashboard`` beside ``/mcp`` and ``/metrics``.
+transport, at ``/dashboard`` beside ``/mcp`` and ``/metrics``. Only the page of
+``pos-workflow dashboard`` also lists and decides approvals (``_dashboard_approvals``).
 """
 
 from __future__ import annotations

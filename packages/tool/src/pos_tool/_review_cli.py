@@ -196,7 +196,7 @@ def pending_view(session: Session) -> dict[str, Any]:
 
 
 def pending_approvals(engine: WorkflowEngine) -> list[Session]:
-    """The sessions of ``engine``'s store that await a person's approval, oldest listed first."""
+    """The sessions of ``engine``'s store that await a person's approval."""
     summaries = engine.store.list_summaries("awaiting_approval")
     found, _ = engine.store.load_many(s.session_id for s in summaries)
     return [
