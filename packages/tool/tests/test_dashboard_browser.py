@@ -7,6 +7,8 @@ Chromium comes from Debian's packages (``apt-get install chromium``; `.ci/run` a
 
 from __future__ import annotations
 
+import contextlib
+import getpass
 import json
 import os
 import shutil
@@ -22,11 +24,12 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from pos_engine import WorkflowEngine
 from pos_tool import build_server
-from pos_tool.testing import call_pos_workflow
+from pos_tool.testing import call_pos_workflow, example_evidence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
-from monitoring_demo import headless
+from monitoring_demo import CHROMIUM_FLAGS, headless
 
 pytestmark = pytest.mark.slow
 
@@ -185,3 +188,133 @@ def test_a_dashboard_snapshot_renders_offline_from_a_file(
     assert 'data-rendered="' in html
     assert "No tool calls recorded in this period." in html
     assert 'id="no-alerts"' in html
+    assert 'data-verb="' not in html  # a snapshot has no approvals
+
+
+class _DevTools:
+    """Headless Chromium driven over ``--remote-debugging-pipe`` (the DevTools protocol on fds 3/4).
+
+    Enough to open a page, evaluate expressions in it and click: no driver to install.
+    """
+
+    _LAUNCH = (
+        "import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+        "os.execv(sys.argv[3], sys.argv[3:])"
+    )
+
+    def __init__(self, chromium: str, profile: Path) -> None:
+        to_chromium, self._out = os.pipe()
+        self._in, from_chromium = os.pipe()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                self._LAUNCH,
+                str(to_chromium),
+                str(from_chromium),
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            pass_fds=(to_chromium, from_chromium),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(to_chromium)
+        os.close(from_chromium)
+        self._buffer = b""
+        self._sent = 0
+        self._session: str | None = None
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        self._sent += 1
+        message: dict[str, Any] = {"id": self._sent, "method": method, "params": params}
+        if self._session is not None and not method.startswith(("Target.", "Browser.")):
+            message["sessionId"] = self._session
+        os.write(self._out, json.dumps(message).encode() + b"\0")
+        while True:
+            while b"\0" not in self._buffer:
+                chunk = os.read(self._in, 65536)
+                if not chunk:
+                    raise RuntimeError("chromium closed the DevTools pipe")
+                self._buffer += chunk
+            raw, self._buffer = self._buffer.split(b"\0", 1)
+            answer = json.loads(raw)
+            if answer.get("id") == self._sent:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                result: dict[str, Any] = answer["result"]
+                return result
+
+    def open(self, url: str) -> None:
+        target = self.send("Target.createTarget", url=url)["targetId"]
+        self._session = self.send("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+
+    def value(self, expression: str) -> Any:
+        answer = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return answer["result"].get("value")
+
+    def wait_for(self, expression: str) -> Any:
+        deadline = time.monotonic() + 30
+        while not (found := self.value(expression)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"never true in the page: {expression}")
+            time.sleep(0.05)  # polling the page's state, not timing the product
+        return found
+
+    def close(self) -> None:
+        with contextlib.suppress(RuntimeError, OSError):
+            self.send("Browser.close")
+        self.process.wait(timeout=30)
+        os.close(self._in)
+        os.close(self._out)
+
+
+@pytest.mark.anyio
+async def test_approving_from_the_standalone_dashboard_in_chromium(
+    chromium: str, project: Path, dashboard_port: int, tmp_path: Path
+) -> None:
+    config = project / ".praxis-os" / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    gate = {"workflow_type": "test_generation_v3", "phase": 1, "prompt": "Check the analysis."}
+    (config / "gates.json").write_text(json.dumps({"version": 1, "approvals": [gate]}))
+    async with Client(build_server(project, durable=False)) as client:
+        started = await call_pos_workflow(
+            client, "start", workflow_type="test_generation_v3", target_file="src/calc.py"
+        )
+        sid = started["session_id"]
+        phase = await call_pos_workflow(client, "get_phase", session_id=sid)
+        waiting = await call_pos_workflow(
+            client,
+            "complete_phase",
+            session_id=sid,
+            phase=1,
+            evidence=example_evidence(phase, project),
+        )
+    assert waiting["session_status"] == "awaiting_approval", waiting
+    box = f'.approval[data-session="{sid}"][data-phase="1"]'
+
+    browser = _DevTools(chromium, tmp_path / "profile")
+    try:
+        browser.open(f"http://127.0.0.1:{dashboard_port}/dashboard")
+        browser.wait_for(f"!!document.querySelector('{box}')")
+        shown = browser.value(f"document.querySelector('{box} .prompt').textContent")
+        prefilled = browser.value("document.getElementById('approver').value")
+        browser.value("document.getElementById('approver').value = 'grace'")
+        browser.value(f"document.querySelector('{box} button[data-verb=approve]').click()")
+        outcome = browser.wait_for(f"document.querySelector('{box}').dataset.decided")
+        text = browser.value(f"document.querySelector('{box} .outcome').textContent")
+    finally:
+        browser.close()
+
+    assert shown == "Check the analysis."
+    assert prefilled == getpass.getuser()  # the dashboard's login name, as --by defaults
+    assert outcome == "approved", text
+    session = WorkflowEngine.for_project(project).state_manager.load(sid)
+    assert (session.status, session.current_phase) == ("active", 2)
+    [entry] = [e for e in session.audit if e.kind == "approval"]
+    assert (entry.data["decision"], entry.data["by"]) == ("approved", "grace")

@@ -4,7 +4,8 @@ One self-contained HTML page (uPlot, the page's script and its data inline: it
 works offline, from a file too) renders the summary ``pos-workflow stats`` prints,
 charts of latency, error rate, sessions and memory over time, the alerts firing
 and their history. Served by ``pos-workflow dashboard`` and, on the HTTP
-transport, at ``/dashboard`` beside ``/mcp`` and ``/metrics``.
+transport, at ``/dashboard`` beside ``/mcp`` and ``/metrics``. Only the page of
+``pos-workflow dashboard`` also lists and decides approvals (``_dashboard_approvals``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ._dashboard_approvals import Approvals
 from ._defaults import DEFAULT_RANGE, RANGES
 from ._monitor import Monitor
 from ._monitor_config import MB, MonitoringConfig, load_monitoring_config
@@ -157,11 +159,13 @@ def dashboard_routes(
     security: TransportSecuritySettings,
     *,
     monitor: Monitor | None = None,
+    approvals: Approvals | None = None,
 ) -> list[Route]:
     """``/dashboard`` and ``/dashboard/data`` for ``project_root``.
 
     With a ``monitor`` (the HTTP transport), each request first flushes what the
-    server recorded, so the page is current to the second.
+    server recorded, so the page is current to the second. With ``approvals`` (only
+    ``pos-workflow dashboard``), the page lists the phases awaiting approval.
     """
     guard = TransportSecurityMiddleware(security)
     config = monitor.config if monitor is not None else None
@@ -175,9 +179,12 @@ def dashboard_routes(
             return range_name
         if monitor is not None:
             await anyio.to_thread.run_sync(monitor.refresh)
-        return await anyio.to_thread.run_sync(
+        answer = await anyio.to_thread.run_sync(
             lambda: dashboard_data(project_root, range_name=range_name, config=config)
         )
+        if approvals is not None:
+            answer["approvals"] = await anyio.to_thread.run_sync(approvals.page_data)
+        return answer
 
     async def page(request: Request) -> Response:
         data = await data_for(request)
@@ -222,9 +229,18 @@ def monitoring_routes(monitor: Monitor, security: TransportSecuritySettings) -> 
 
 
 def standalone_routes(project_root: Path, security: TransportSecuritySettings) -> list[Route]:
-    """The routes of ``pos-workflow dashboard``: the dashboard, and ``/`` leading to it."""
+    """The routes of ``pos-workflow dashboard``: the dashboard, ``/`` leading to it, approvals.
+
+    Only this process a person starts serves the approval routes; the routes beside
+    ``/mcp`` (:func:`monitoring_routes`) never do, since agents reach that server.
+    """
 
     async def home(_: Request) -> Response:
         return RedirectResponse(DASHBOARD_PATH)
 
-    return [Route("/", home, methods=["GET"]), *dashboard_routes(project_root, security)]
+    approvals = Approvals(project_root)
+    return [
+        Route("/", home, methods=["GET"]),
+        *dashboard_routes(project_root, security, approvals=approvals),
+        *approvals.routes(security),
+    ]

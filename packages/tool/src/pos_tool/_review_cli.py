@@ -35,7 +35,14 @@ from pos_engine import (
 
 from ._store_cli import STORE_ENV, fail, store_setting
 
-__all__ = ["REVIEW_COMMANDS", "add_review_commands", "run_review_command"]
+__all__ = [
+    "REVIEW_COMMANDS",
+    "add_review_commands",
+    "login_name",
+    "pending_approvals",
+    "pending_view",
+    "run_review_command",
+]
 
 REVIEW_COMMANDS = ("approve", "reject", "pending", "verify-session")
 """The subcommands this module adds to ``pos-workflow``."""
@@ -105,16 +112,22 @@ def add_review_commands(commands: Any) -> None:
     )
 
 
-def _who(by: str | None) -> str:
-    if by:
-        return by
+def login_name() -> str | None:
+    """The OS login name, the default approver; None when the system cannot tell."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
+        return None
+
+
+def _who(by: str | None) -> str:
+    name = by or login_name()
+    if not name:
         raise ValidationError(
             "cannot tell who you are (no login name)",
             remediation="Pass --by NAME.",
-        ) from None
+        )
+    return name
 
 
 def _with_engine(args: argparse.Namespace, run: Callable[[WorkflowEngine], int]) -> int:
@@ -167,7 +180,8 @@ def _decide(args: argparse.Namespace, engine: WorkflowEngine) -> int:
     return 0
 
 
-def _pending_view(session: Session) -> dict[str, Any]:
+def pending_view(session: Session) -> dict[str, Any]:
+    """What ``pending`` shows of one session awaiting approval (without its evidence)."""
     approval = session.approval
     assert approval is not None  # noqa: S101 - listed because it awaits approval
     return {
@@ -181,6 +195,17 @@ def _pending_view(session: Session) -> dict[str, Any]:
     }
 
 
+def pending_approvals(engine: WorkflowEngine) -> list[Session]:
+    """The sessions of ``engine``'s store that await a person's approval."""
+    summaries = engine.store.list_summaries("awaiting_approval")
+    found, _ = engine.store.load_many(s.session_id for s in summaries)
+    return [
+        found[s.session_id]
+        for s in summaries
+        if s.session_id in found and found[s.session_id].approval is not None
+    ]
+
+
 def _pending(args: argparse.Namespace, engine: WorkflowEngine) -> int:
     if args.session:
         session = engine.state_manager.load(args.session)
@@ -189,13 +214,11 @@ def _pending(args: argparse.Namespace, engine: WorkflowEngine) -> int:
                 f"session {session.session_id!r} is {session.status!r}, not awaiting approval",
                 remediation="Run pos-workflow pending to list the sessions that wait.",
             )
-        view = _pending_view(session)
+        view = pending_view(session)
         view["evidence"] = session.evidence.get(str(session.approval.phase))
         print(json.dumps(view, indent=2, ensure_ascii=False))
         return 0
-    summaries = engine.store.list_summaries("awaiting_approval")
-    found, _ = engine.store.load_many(s.session_id for s in summaries)
-    views = [_pending_view(found[s.session_id]) for s in summaries if s.session_id in found]
+    views = [pending_view(session) for session in pending_approvals(engine)]
     if args.json:
         print(json.dumps({"pending": views, "count": len(views)}, indent=2))
         return 0

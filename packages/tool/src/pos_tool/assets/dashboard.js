@@ -196,8 +196,87 @@
     chart("chart-memory", s.times, wrap(s.memory_mb), "MB", t.rss_mb);
   }
 
+  var shownApprovals = null;
+
+  function decide(a, p, verb, box) {
+    var by = document.getElementById("approver").value.trim();
+    var reason = box.querySelector("textarea").value.trim();
+    var outcome = box.querySelector(".outcome");
+    if (!by) { outcome.className = "outcome banner bad"; outcome.textContent = "Fill in your name first."; return; }
+    if (verb === "reject" && !reason) {
+      outcome.className = "outcome banner bad";
+      outcome.textContent = "A rejection needs a reason: the agent reads it to fix the phase.";
+      return;
+    }
+    box.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    fetch(verb === "approve" ? a.approve_url : a.reject_url, {
+      method: "POST", cache: "no-store", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ csrf_token: a.csrf_token, session_id: p.session_id, phase: p.phase,
+                             by: by, reason: reason || null })
+    })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (res) {
+        if (!res.ok) throw new Error(res.body.error + (res.body.remediation ? " " + res.body.remediation : ""));
+        outcome.className = "outcome banner ok";
+        outcome.textContent = res.body.decision + " by " + res.body.by + "; the session is " +
+          res.body.session_status + " at phase " + res.body.current_phase + ".";
+        box.setAttribute("data-decided", res.body.decision);
+      })
+      .catch(function (e) {
+        outcome.className = "outcome banner bad";
+        outcome.textContent = "Not recorded: " + e.message;
+        box.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      });
+  }
+
+  function approvalBox(a, p) {
+    var box = el("div", null, { "class": "approval", "data-session": p.session_id, "data-phase": p.phase });
+    box.appendChild(el("h3", p.session_id + " \u00b7 phase " + p.phase));
+    var facts = el("div", null, { "class": "facts" });
+    facts.appendChild(el("span", "workflow " + p.workflow_type));
+    facts.appendChild(el("span", "target " + p.target_file));
+    facts.appendChild(el("span", "submitted " + when(p.requested_at)));
+    box.appendChild(facts);
+    box.appendChild(el("p", p.prompt, { "class": "prompt" }));
+    var details = el("details");
+    details.appendChild(el("summary", "evidence (sha256 " + String(p.evidence_sha256 || "").slice(0, 12) + "\u2026)" +
+      (p.evidence_truncated ? ", first part; pos-workflow pending --session shows it whole" : "")));
+    details.appendChild(el("pre", p.evidence_preview));
+    box.appendChild(details);
+    box.appendChild(el("textarea", null, { "aria-label": "reason (required to reject) or note",
+      placeholder: "reason (required to reject), or a note for the approval", maxlength: "2000" }));
+    ["approve", "reject"].forEach(function (verb) {
+      var b = el("button", verb === "approve" ? "Approve" : "Reject", { type: "button", "data-verb": verb });
+      b.addEventListener("click", function () { decide(a, p, verb, box); });
+      box.appendChild(b);
+    });
+    box.appendChild(el("div", null, { "class": "outcome", role: "status" }));
+    return box;
+  }
+
+  function renderApprovals(data) {
+    var a = data.approvals, section = document.getElementById("approvals");
+    if (!a) { section.hidden = true; return; }
+    section.hidden = false;
+    var name = document.getElementById("approver");
+    if (shownApprovals === null && !name.value && a.default_approver) name.value = a.default_approver;
+    var err = document.getElementById("approvals-error");
+    clear(err);
+    if (a.error) err.appendChild(el("div", "Cannot list the approvals: " + a.error, { "class": "banner bad" }));
+    // Redrawn only when the list changes, so a refresh keeps what the person is typing.
+    var key = JSON.stringify(a.pending.map(function (p) { return [p.session_id, p.phase, p.requested_at]; }));
+    if (key === shownApprovals) return;
+    shownApprovals = key;
+    var list = document.getElementById("approvals-list");
+    clear(list);
+    if (!a.pending.length) list.appendChild(el("div", "Nothing awaits approval.", { "class": "empty", id: "no-approvals" }));
+    a.pending.forEach(function (p) { list.appendChild(approvalBox(a, p)); });
+  }
+
   function render(data) {
     renderHeader(data);
+    renderApprovals(data);
     renderAlerts(data);
     renderSummary(data);
     renderTables(data);
