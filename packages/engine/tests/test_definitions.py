@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pos_engine import DefinitionError, NotFoundError, WorkflowEngine, WorkflowRegistry
+from pos_engine import (
+    DefinitionError,
+    FileSessionStore,
+    NotFoundError,
+    StateManager,
+    WorkflowEngine,
+    WorkflowRegistry,
+)
 from pos_engine._definitions import bundled_workflows_dir, definition_schema, load_definition
 
 REPO = Path(__file__).resolve().parents[3]
@@ -209,6 +216,30 @@ def test_an_edit_inside_a_workflow_is_seen_within_the_recheck_bound(tmp_path: Pa
     clock.now += 0.001
     assert registry.get("live_v1").name == "renamed"
     assert registry.get("live_v1") in registry.workflows()
+
+
+def test_get_phase_shows_an_edited_phase_page_once_the_edit_is_seen(tmp_path: Path) -> None:
+    # phase_content renders a phase once and keeps it: an edit must still reach the agent.
+    folder = write_workflow(tmp_path / ".praxis-os" / "workflows", "live_v1")
+    clock = FakeClock()
+    registry = WorkflowRegistry(tmp_path, recheck_seconds=1.0, clock=clock)
+    store = FileSessionStore(tmp_path / "sessions", durable=False)
+    engine = WorkflowEngine(registry, StateManager(store, registry))
+    first = engine.start_workflow("live_v1", "src/a.py")
+    second = engine.start_workflow("live_v1", "src/b.py")
+    page = "# Phase 1: Only phase\n"
+    for sid in (first["session_id"], second["session_id"]):
+        assert engine.get_current_phase(sid)["phase_content"]["content"] == page
+
+    page_file = folder / "phases" / "1" / "phase.md"
+    page_file.write_text("# Phase 1: Only phase\n\nRead the new rule first.\n")
+    stat = page_file.stat()
+    os.utime(page_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    clock.now += registry.recheck_seconds
+    for sid in (first["session_id"], second["session_id"]):
+        content = engine.get_current_phase(sid)["phase_content"]
+        assert content["content"].endswith("Read the new rule first.\n")
+        assert content["artifacts_from_previous_phases"] == {}
 
 
 def test_lookups_between_rechecks_walk_no_folder(

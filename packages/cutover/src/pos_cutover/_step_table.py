@@ -15,8 +15,9 @@ newest first.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ._exit import ExitCode
@@ -105,24 +106,25 @@ class RunState:
     started: list[Step] = field(default_factory=list)
 
     def parts(self) -> dict[str, Any]:
-        """The run's parts of a :class:`~pos_cutover.CutoverResult` (None: not made)."""
-        return {
-            "recovery": self.recovery,
-            "checks": self.checks,
-            "backup": self.backup,
-            "apply": self.apply,
-            "migrations": self.migrations,
-            "verification": self.verification,
-            "rollback": self.rollback,
-            "report": self.report,
-            "report_files": self.report_files,
-        }
+        """The run's parts of a :class:`~pos_cutover.CutoverResult` (None: not made).
+
+        They are the fields the two classes share, so a part added to both is carried.
+        """
+        return {name: getattr(self, name) for name in _result_parts()}
 
     def taken(self) -> Backup:
         """The run's backup (a step that needs it comes after backup in the table)."""
         if self.backup is None:
             raise RuntimeError("a step that needs the backup comes before the backup step")
         return self.backup
+
+
+@functools.cache
+def _result_parts() -> tuple[str, ...]:
+    from ._result import CutoverResult  # noqa: PLC0415 - see the imports
+
+    own = {f.name for f in fields(RunState)}
+    return tuple(f.name for f in fields(CutoverResult) if f.name in own)
 
 
 # --------------------------------------------------------------- the walk

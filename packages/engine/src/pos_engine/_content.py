@@ -41,16 +41,39 @@ def phase_content(
     sentence and an example) so an agent can build passing evidence from the
     tool's answers alone, and the artifacts of every earlier completed phase
     (each one over ``MAX_INLINE_ARTIFACT_BYTES`` replaced by a summary saying how
-    to read it).
+    to read it). The phase's own part is shared by every answer about that phase,
+    as the checkpoint's schema and example always were: never change it.
     """
     phase_number = session.current_phase if number is None else number
-    phase = definition.phase(phase_number)
+    head, tail = _phase_parts(definition.phase(phase_number))
     previous = {
         key: _inline(value, session.session_id)
         for key, value in sorted(session.artifacts.items(), key=lambda kv: int(kv[0]))
         if int(key) < phase_number
     }
-    content: dict[str, Any] = {
+    return {**head, "artifacts_from_previous_phases": previous, **tail}
+
+
+_PARTS = "_pos_phase_content_parts"
+
+
+def _phase_parts(phase: PhaseDefinition) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields of phase_content before and after the session's artifacts, rendered once.
+
+    Every get_phase renders them: keeping them on the (frozen, never edited) phase
+    saves the rendering on each call, and a workflow file edited on disk is a new
+    phase object, so nothing stale is served. Two threads may both render; either
+    result is the same.
+    """
+    parts: tuple[dict[str, Any], dict[str, Any]] | None = phase.__dict__.get(_PARTS)
+    if parts is None:
+        parts = _render_parts(phase)
+        object.__setattr__(phase, _PARTS, parts)  # a cache, not a field: eq and repr ignore it
+    return parts
+
+
+def _render_parts(phase: PhaseDefinition) -> tuple[dict[str, Any], dict[str, Any]]:
+    head: dict[str, Any] = {
         "phase": phase.number,
         "title": phase.title,
         "purpose": phase.purpose,
@@ -69,11 +92,10 @@ def phase_content(
         ],
         "task_count": len(phase.tasks),
         "checkpoint": phase.checkpoint.to_dict(),
-        "artifacts_from_previous_phases": previous,
-        "how_to_complete": _how_to_complete(phase),
     }
+    tail: dict[str, Any] = {"how_to_complete": _how_to_complete(phase)}
     if phase.spec is not None:
-        content["spec_phase"] = {
+        tail["spec_phase"] = {
             "number": phase.spec.number,
             "title": phase.spec.title,
             "line": phase.spec.line,
@@ -81,7 +103,7 @@ def phase_content(
             "dependencies": phase.spec.dependencies,
             "validation_gate": _items("g", phase.spec.validation_gate),
         }
-    return content
+    return head, tail
 
 
 def _items(prefix: str, texts: list[str]) -> list[dict[str, str]]:

@@ -183,6 +183,7 @@ class FileSessionStore(SessionStore):  # pylint: disable=too-many-public-methods
         verify_seconds: float | None = VERIFY_SECONDS,
     ) -> None:
         self._dir = Path(state_dir).absolute()
+        self._dir_name = os.fspath(self._dir)  # every call joins a name to it: join strings
         self._locks = self._dir / ".locks"
         self._durable = durable
         self._cache_lock = threading.Lock()
@@ -548,7 +549,7 @@ class FileSessionStore(SessionStore):  # pylint: disable=too-many-public-methods
                 "letter or digit.",
                 details={"parameter": "session_id"},
             )
-        return os.path.join(folder or self._dir, session_id + suffix)
+        return os.path.join(self._dir_name if folder is None else folder, session_id + suffix)
 
     @contextmanager
     def _locked(self, session_id: str) -> Iterator[str]:

@@ -190,6 +190,8 @@ def with_project_approvals(
     A phase whose checkpoint already asks for approval keeps its own prompt. Without a
     project approval for this workflow the definition is returned as it is.
     """
+    if not settings.approvals:
+        return definition  # most projects: every phase read passes here
     wanted = {
         phase: prompt
         for wtype, phase, prompt in settings.approvals
