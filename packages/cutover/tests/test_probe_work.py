@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pos_cutover import ServerLauncher, connect, find_backup
+from pos_cutover import Cutover, ServerLauncher, connect, find_backup
+from pos_cutover._backup import BACKUPS_DIR, MANIFEST
 from pos_cutover._probe import (
     PROBE_DIR,
     complete_workflow,
-    remove_probe_sessions,
     smoke_actions,
 )
 from pos_cutover._probe_work import PROBE_APPROVER, SCRATCH_DIR, ProbeWork, store_approver
@@ -133,21 +133,35 @@ async def test_a_gated_phase_of_a_probe_session_is_approved_in_the_probe_name(
         assert session.status == "completed"
 
 
-def test_scratch_folders_a_killed_run_left_go_with_its_probe_sessions(tmp_path: Path) -> None:
+@pytest.mark.parametrize("store_at", ["project", "elsewhere"])
+def test_scratch_folders_a_killed_run_left_go_with_its_probe_sessions(
+    tmp_path: Path, store_at: str
+) -> None:
+    # "elsewhere" stands for any store outside the project (a shared folder, PostgreSQL).
     project = tmp_path / "p"
-    engine = WorkflowEngine.for_project(project)
-    started = engine.start_workflow("spec_creation_v1", f"{PROBE_DIR}/w.py")
+    if store_at == "project":
+        store, setting = FileSessionStore.from_project(project), StoreSetting()
+    else:
+        store = FileSessionStore(tmp_path / "shared-store")
+        setting = StoreSetting(str(tmp_path / "shared-store"))
+    engine = WorkflowEngine.for_project(project, store=store)
+    run = "cutover-run-9"
+    started = engine.start_workflow("spec_creation_v1", f"{PROBE_DIR}/w.py", {"pos_cutover": run})
     example = started["phase_content"]["checkpoint"]["evidence_example"]
     srd = engine.complete_phase(started["session_id"], 0, example)
     # A run that writes phase 1's file and is killed before it cleans up.
-    evidence = ProbeWork(project, "run-9").evidence(srd)
+    evidence = ProbeWork(project, run).evidence(srd)
     assert (project / evidence["srd_path"]).is_file()
-    assert sorted(p.name for p in (project / ".praxis-os").iterdir()) == [".cache", "state"]
+    assert (project / ".praxis-os" / ".cache").is_dir()
+    backup = project / BACKUPS_DIR / run  # the run's backup names its probe sessions
+    backup.mkdir(parents=True)
+    (backup / MANIFEST).write_text("{}")
 
-    remove_probe_sessions(FileSessionStore.from_project(project), run_ids=["run-9"])
+    removed = Cutover(project, store=setting).remove_probes(store)
 
+    assert removed == [started["session_id"]]
     # The probe created .praxis-os/.cache for its folder: it goes too.
-    assert sorted(p.name for p in (project / ".praxis-os").iterdir()) == ["state"]
+    assert not (project / ".praxis-os" / ".cache").exists()
 
 
 def test_a_cutover_of_a_project_that_gates_bundled_phases_verifies_and_rolls_back_cleanly(

@@ -20,10 +20,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pos_engine import FileSessionStore, SessionStore
+from pos_engine import SessionStore
 from pos_tool import ACTIONS
 
-from ._probe_work import ProbeEvidenceError, ProbeWork, remove_probe_files
+from ._probe_work import ProbeEvidenceError, ProbeWork
 from ._server import LiveServer, ToolCall
 
 __all__ = [
@@ -437,8 +437,8 @@ def remove_probe_sessions(
 ) -> list[str]:
     """Delete the probe sessions (those targeting ``cutover-probe/``) of the store.
 
-    With the project's own file store, the probe's leftover scratch folders go too
-    (``_probe_work``): a run killed during verification leaves them in the project.
+    The scratch folders such a run left in the project are the caller's to remove
+    (``CutoverSteps.remove_probes`` does both): the store may live outside the project.
 
     Args:
         store: The session store.
@@ -466,9 +466,4 @@ def remove_probe_sessions(
             for sid, session in found.items()
             if sid in canaries or session.options.get("pos_cutover") in run_ids
         ]
-    removed = [sid for sid in probes if store.delete(sid)]
-    if isinstance(store, FileSessionStore):
-        project = store.state_dir.parents[2]
-        if FileSessionStore.project_state_dir(project) == store.state_dir:
-            remove_probe_files(project)
-    return removed
+    return [sid for sid in probes if store.delete(sid)]

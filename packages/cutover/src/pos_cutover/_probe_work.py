@@ -8,7 +8,8 @@ every checked path of the example into a scratch folder of its own,
 declared checks (``pos_engine.place_example_files``), and removes the folder when
 it is done, also after a failure. A run killed meanwhile leaves the folder behind:
 :func:`remove_probe_files` sweeps it up (the next verification does, and so does
-the removal of leftover probe sessions of a project's file store).
+the sweep of leftover probe sessions at the start of a run and after a rollback,
+whatever the session store).
 
 A phase the project gates with a person's approval (``gates.json``) stops a probe
 session at ``awaiting_approval``. The probe approves its own sessions through the

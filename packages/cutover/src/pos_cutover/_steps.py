@@ -44,6 +44,7 @@ from ._journal import (
 from ._migrate import MigrationContext, MigrationOutcome, run_migration_steps, undo_migration_steps
 from ._plan import CutoverPlan, default_plan, parse_plan
 from ._probe import remove_probe_sessions
+from ._probe_work import remove_probe_files
 from ._report import Report, build_report
 from ._result import (
     CutoverResult,
@@ -185,7 +186,12 @@ class CutoverSteps:
         )
 
     def remove_probes(self, store: SessionStore) -> list[str]:
-        """Delete the probe sessions this project's cutovers left in ``store`` (see ``_probe``)."""
+        """Delete the probe sessions this project's cutovers left in ``store`` (see ``_probe``).
+
+        The scratch folders a killed verification left in the project go too, whatever
+        the store (files in the project or elsewhere, PostgreSQL).
+        """
+        remove_probe_files(self.project)
         runs = [folder.name for folder in list_backups(self.project)]
         canaries = []
         for folder in list_backups(self.project):
