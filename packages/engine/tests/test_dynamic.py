@@ -20,7 +20,7 @@ from pos_engine import (
     legacy_findings,
 )
 from pos_engine._definitions import bundled_workflows_dir, load_definition
-from pos_engine._dynamic import render_template
+from pos_engine._dynamic import render_template, workflow_of_session
 from pos_engine.testing.drive import FakeClock, complete_all, example_evidence
 
 REPO = Path(__file__).resolve().parents[3]
@@ -320,6 +320,37 @@ def test_editing_tasks_md_mid_run_changes_nothing_until_a_deliberate_replan(
     session = engine.store.load(sid)
     assert session.plan is not None
     assert [r.changes for r in session.plan.revisions] == [replanned["replan"]["changes"]]
+
+
+def test_a_plan_is_derived_once_and_a_replan_derives_it_anew(project: Path) -> None:
+    engine = WorkflowEngine.for_project(project, durable=False)
+    folder = write_spec(project, SMALL)
+    started = engine.start_workflow("spec_execution_v1", folder)
+    sid = started["session_id"]
+    engine.complete_phase(sid, 0, phase_zero(started))
+    definition = engine.registry.get("spec_execution_v1")
+
+    first = workflow_of_session(definition, engine.store.load(sid))
+    again = workflow_of_session(definition, engine.store.load(sid))
+    (project / folder / "tasks.md").write_text(
+        SMALL.replace("### Task 1.2: Wire it in", "### Task 1.2: Wire it into main"),
+        encoding="utf-8",
+    )
+    engine.retry_phase(sid, 1, replan=True)
+    replanned = workflow_of_session(definition, engine.store.load(sid))
+
+    assert again is first  # read from two loads of the session: derived once
+    assert [t.spec.title for t in first.phase(1).tasks if t.spec] == [
+        "Write the parser",
+        "Wire it in",
+    ]
+    assert replanned is not first
+    assert [t.spec.title for t in replanned.phase(1).tasks if t.spec] == [
+        "Write the parser",
+        "Wire it into main",
+    ]
+    titles = engine.get_current_phase(sid)["phase_content"]["tasks"]
+    assert [t["title"] for t in titles] == ["Write the parser", "Wire it into main"]
 
 
 @pytest.mark.slow

@@ -130,8 +130,19 @@ def test_session_and_lock_files_are_0600(store: FileSessionStore) -> None:
 
 def test_the_file_holds_compact_json_of_the_stored_session(store: FileSessionStore) -> None:
     stored = store.create(make_session("s1"))
-    raw = (store.state_dir / "s1.json").read_text()
-    assert raw == json.dumps(stored.model_dump(mode="json"), separators=(",", ":"))
+    raw = (store.state_dir / "s1.json").read_bytes()
+    assert json.loads(raw) == stored.model_dump(mode="json")
+    assert raw == stored.model_dump_json().encode()  # compact, text as UTF-8
+    assert '"note":"ünïcode ✓ \\"q\\""'.encode() in raw
+
+
+def test_a_lone_surrogate_is_stored_escaped(store: FileSessionStore) -> None:
+    session = make_session("s1")
+    session.options = {"note": "half a pair: \ud800"}
+    store.create(session)
+    raw = (store.state_dir / "s1.json").read_bytes()
+    assert b'"half a pair: \\ud800"' in raw
+    assert store.load("s1").options == {"note": "half a pair: \ud800"}
 
 
 def test_update_uses_a_sidecar_lock_file_that_delete_removes(store: FileSessionStore) -> None:

@@ -303,6 +303,33 @@ def test_a_catastrophic_pattern_runs_in_linear_time(engine: WorkflowEngine, proj
     assert result["validation_errors"][0]["keyword"] == "pattern"
 
 
+def test_names_beside_a_catastrophic_pattern_property_are_matched_in_linear_time(
+    engine: WorkflowEngine, project: Path
+) -> None:
+    # jsonschema's own additionalProperties matches patternProperties with Python's re.
+    schema = {"type": "object", "patternProperties": {"^(a+)+$": {}}, "additionalProperties": False}
+    pattern_workflow(project, {"value": schema}, {"value": {"aaa": 1}})
+    sid = engine.start_workflow(HOSTILE, "src/calculator.py")["session_id"]
+
+    with deadline(10):
+        result = engine.complete_phase(sid, FIRST, {"value": {"a" * 5_000 + "!": 1}})
+
+    assert result["checkpoint_passed"] is False
+    error = result["validation_errors"][0]
+    assert error["keyword"] == "additionalProperties"
+    assert "does not match any of the regexes: '^(a+)+$'" in error["message"]
+    assert len(error["message"]) < 200
+
+
+def test_unevaluated_properties_beside_pattern_properties_makes_the_workflow_invalid(
+    engine: WorkflowEngine, project: Path
+) -> None:
+    schema = {"type": "object", "patternProperties": {"^a": {}}, "unevaluatedProperties": False}
+    pattern_workflow(project, {"value": schema}, {"value": {"a": 1}})
+
+    assert_only_that_workflow_is_lost(engine, "use additionalProperties beside patternProperties")
+
+
 def test_a_pattern_the_linear_engine_cannot_run_makes_the_workflow_invalid(
     engine: WorkflowEngine, project: Path
 ) -> None:

@@ -188,7 +188,7 @@ def record_checkpoint(
         "outcome": outcome,
         "attempt": attempt,
         "evidence_sha256": evidence_sha256,
-        "checkpoint_sha256": json_digest(checkpoint.to_dict()),
+        "checkpoint_sha256": checkpoint.sha256,
         "missing_evidence": gate.missing_evidence[:20],
         "validation_error_count": gate.error_count,
         "verification_error_count": len(gate.verification_errors),

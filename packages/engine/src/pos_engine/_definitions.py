@@ -8,6 +8,7 @@ workflow_type wins; a broken definition is reported and never hides the others.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -22,10 +23,12 @@ from typing import Any, Literal
 from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 
+from ._audit import json_digest
 from ._bounded import BoundedInputError, parse_json_bounded, read_bounded_text
 from ._evidence_schema import SchemaProblem, capped_errors, evidence_validator
 from ._models import PlanPhase, PlanTask
 from ._nonblocking import require_io
+from ._quick_schema import QuickCheck, quick_check
 from ._tasks import TaskContent, TaskFormatError, parse_task
 from ._verify_spec import (
     ApprovalSpec,
@@ -118,6 +121,23 @@ class Checkpoint:
     verify: tuple[FieldChecks, ...] = ()
     commands: Mapping[str, CommandSpec] = field(default_factory=dict)
     approval: ApprovalSpec | None = None
+
+    @functools.cached_property
+    def quick_check(self) -> QuickCheck | None:
+        """An exact yes/no check of evidence, faster than the validator, if the schema allows.
+
+        None when the schema uses a keyword the check does not implement; see
+        ``_quick_schema``. Built on first use and kept with this checkpoint.
+        """
+        return quick_check(self.validator.schema)
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The SHA-256 of :meth:`to_dict`'s canonical JSON, which the audit trail records.
+
+        Kept with this checkpoint: a definition is never changed, an edit loads a new one.
+        """
+        return json_digest(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """Return the checkpoint as shown to agents in phase_content."""

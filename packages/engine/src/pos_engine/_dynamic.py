@@ -19,6 +19,8 @@ as that session sees it, every phase a :class:`~pos_engine.PhaseDefinition`:
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -238,6 +240,15 @@ def _phase_definition(config: DynamicConfig, plan: SpecPlan, phase: PlanPhase) -
     )
 
 
+DERIVED_KEPT = 128
+"""Workflows derived from plans kept in memory, most recently used first."""
+
+_derived: OrderedDict[tuple[int, str, str], tuple[WorkflowDefinition, WorkflowDefinition]] = (
+    OrderedDict()
+)
+_derived_lock = threading.Lock()
+
+
 def workflow_for(
     definition: WorkflowDefinition, plan: SpecPlan | None, *, spec_guess: str = ""
 ) -> WorkflowDefinition:
@@ -247,10 +258,36 @@ def workflow_for(
     follow the static phases up to ``plan.phase_offset``; without a plan, the
     planning phase's checkpoint also asks for ``spec_path`` (``spec_guess`` is
     its example value).
+
+    Every action on a session derives its workflow, so the last ``DERIVED_KEPT``
+    derived workflows are kept, by definition and plan: the phases, their
+    checkpoints and what is cached on them are built once per plan, not per call.
     """
     config = definition.dynamic
     if config is None:
         return definition
+    key = (
+        id(definition),
+        "" if plan is None else plan.model_dump_json(),
+        spec_guess if plan is None else "",
+    )
+    with _derived_lock:
+        kept = _derived.get(key)
+        # The entry holds its definition, so no other definition can have its id.
+        if kept is not None and kept[0] is definition:
+            _derived.move_to_end(key)
+            return kept[1]
+    derived = _derive(definition, config, plan, spec_guess)
+    with _derived_lock:
+        _derived[key] = (definition, derived)
+        while len(_derived) > DERIVED_KEPT:
+            _derived.popitem(last=False)
+    return derived
+
+
+def _derive(
+    definition: WorkflowDefinition, config: DynamicConfig, plan: SpecPlan | None, spec_guess: str
+) -> WorkflowDefinition:
     if plan is None:
         static = list(definition.phases)
         last = static[-1]

@@ -151,6 +151,14 @@ def _read_summary(path: str, session_id: str) -> SessionSummary:
     return SessionSummary.model_validate({key: data[src] for key, src in _SUMMARY_KEYS.items()})
 
 
+def _record_bytes(session: Session) -> bytes:
+    """The record's JSON, compact; pydantic's own encoder, about 5x faster than ``json``."""
+    try:
+        return session.model_dump_json().encode()
+    except ValueError:  # a lone surrogate, which UTF-8 cannot hold: json escapes it
+        return json.dumps(session.model_dump(mode="json"), separators=(",", ":")).encode()
+
+
 class FileSessionStore(SessionStore):  # pylint: disable=too-many-public-methods
     """Sessions as JSON files in one folder, safe across threads, processes and crashes.
 
@@ -616,7 +624,7 @@ class FileSessionStore(SessionStore):  # pylint: disable=too-many-public-methods
         Raises:
             LimitError: the record would be over ``MAX_RECORD_BYTES`` (nothing is written).
         """
-        data = json.dumps(session.model_dump(mode="json"), separators=(",", ":")).encode()
+        data = _record_bytes(session)
         if len(data) > MAX_RECORD_BYTES:
             raise LimitError(
                 f"session {session.session_id!r} would grow to {len(data)} bytes, over the "

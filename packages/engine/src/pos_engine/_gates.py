@@ -26,6 +26,7 @@ from referencing.exceptions import Unresolvable
 
 from ._definitions import Checkpoint
 from ._evidence_schema import capped_errors
+from ._quick_schema import Unsure
 
 __all__ = ["GateResult", "GateVerdicts", "evaluate_evidence"]
 
@@ -147,6 +148,17 @@ def _label(labels: Mapping[str, str], pointer: str) -> str | None:
         pointer = pointer.rsplit("/", 1)[0]
 
 
+def _passes_quick_check(checkpoint: Checkpoint, evidence: dict[str, Any]) -> bool:
+    """True when the quick check says the evidence is valid; False sends it to the validator."""
+    check = checkpoint.quick_check
+    if check is None:
+        return False
+    try:
+        return check(evidence)
+    except (Unsure, TypeError, ValueError, RecursionError):
+        return False  # the validator judges, and reports, what the quick check cannot
+
+
 def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateResult:
     """Evaluate ``evidence`` against ``checkpoint``; never raises for bad evidence.
 
@@ -154,6 +166,8 @@ def evaluate_evidence(checkpoint: Checkpoint, evidence: dict[str, Any]) -> GateR
     up to ``MAX_ERRORS_COUNTED`` found); ``error_count`` says how many were found.
     """
     missing = [name for name in checkpoint.required_evidence if evidence.get(name) is None]
+    if not missing and _passes_quick_check(checkpoint, evidence):
+        return GateResult(passed=True, missing_evidence=[], validation_errors=[])
     try:
         found = capped_errors(checkpoint.validator, evidence)
     except (Unresolvable, RecursionError) as exc:  # pragma: no cover - refused at load time
