@@ -113,7 +113,7 @@ def test_limits_have_the_documented_values() -> None:
 
 def test_all_lists_exactly_the_public_names() -> None:
     public = {name for name in vars(guards) if not name.startswith("_")}
-    imported = {"annotations", "json", "os", "re", "Path", "LimitError", "ValidationError"}
+    imported = {"annotations", "errno", "json", "os", "re", "LimitError", "ValidationError"}
     assert set(guards.__all__) == public - imported
 
 
@@ -417,14 +417,14 @@ def test_names_the_os_cannot_encode_are_rejected_as_unresolvable(project: Path) 
 def test_os_errors_while_resolving_become_validation_errors(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_resolve = Path.resolve
+    real_realpath = os.path.realpath
 
-    def broken(self: Path, strict: bool = False) -> Path:
-        if self.name == "a.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_resolve(self, strict)
+    def broken(path: str | os.PathLike[str], strict: bool = False) -> str:
+        if os.fspath(path).endswith("a.py"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_realpath(path, strict=strict)
 
-    monkeypatch.setattr(Path, "resolve", broken)
+    monkeypatch.setattr(os.path, "realpath", broken)
     with pytest.raises(ValidationError, match="cannot be resolved") as info:
         validate_target_file("src/a.py", project)
     assert info.value.__cause__ is None

@@ -11,10 +11,10 @@ such as the resolved project root.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
-from pathlib import Path
 
 from pos_engine.exceptions import LimitError, ValidationError
 
@@ -202,11 +202,11 @@ def validate_target_file(
             remediation="Use shorter file and folder names.",
         )
     try:
-        root = Path(os.getcwd() if project_root is None else project_root).resolve()
-        resolved = (root / posix).resolve(strict=False)
-        # After a symlink loop, resolve() may return the rest of the path unresolved
+        root = _resolved(os.getcwd() if project_root is None else os.fspath(project_root))
+        resolved = _resolved(os.path.join(root, posix))
+        # After a symlink loop, realpath may return the rest of the path unresolved
         # (``loop/../link_out`` gives ``root/link_out``): only a fixed point is trusted.
-        if resolved.resolve(strict=False) != resolved:
+        if _resolved(resolved) != resolved:
             raise RuntimeError("path did not resolve to a fixed point")
     except (OSError, RuntimeError, ValueError):
         # The exception text would reveal server paths: do not echo it.
@@ -214,17 +214,34 @@ def validate_target_file(
             f"{name} {shown} cannot be resolved (symlink loop or unusable name)",
             remediation=_TARGET_HINT,
         ) from None
-    if not resolved.is_relative_to(root):
-        raise ValidationError(
-            f"{name} {shown} leads outside the project root (directory traversal)",
-            remediation=_TARGET_HINT + " Do not use '..' or symlinks that lead out of it.",
-        )
     if resolved == root:
         raise ValidationError(
             f"{name} {shown} names the project root itself, not a file inside it",
             remediation=_TARGET_HINT,
         )
-    return resolved.relative_to(root).as_posix()
+    # Both are absolute and normalised, so a prefix ending in "/" compares whole parts.
+    inside = root if root.endswith("/") else root + "/"
+    if not resolved.startswith(inside):
+        raise ValidationError(
+            f"{name} {shown} leads outside the project root (directory traversal)",
+            remediation=_TARGET_HINT + " Do not use '..' or symlinks that lead out of it.",
+        )
+    return resolved[len(inside) :]
+
+
+def _resolved(path: str) -> str:
+    """``Path(path).resolve()`` as a string, without pathlib's objects (a third of the time).
+
+    ``realpath`` follows the symlinks of the components that exist; like ``resolve``, a
+    ``stat`` of the result then turns a symlink loop into RuntimeError.
+    """
+    real = os.path.realpath(path)
+    try:
+        os.stat(real)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RuntimeError("symlink loop") from None
+    return real
 
 
 def validate_evidence_size(evidence: object, limit: int = MAX_EVIDENCE_BYTES) -> int:
