@@ -15,6 +15,7 @@ judges the figures named in specs/thresholds.json (``engine_p95_ms``) as
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -126,6 +127,7 @@ def bench_size(count: int, repeat: int) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="pos-bench-") as scratch:
         project = Path(scratch)
         seed(project, count)
+        os.sync()  # the seed writes without fsync: flush it now, not during the timed calls
         engine = WorkflowEngine.for_project(project)
         engine.state_manager.list_sessions()  # warm the listing, as a running server has it
         baselines = Baselines(project)
