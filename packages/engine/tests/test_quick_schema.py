@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pos_engine import WorkflowEngine
 from pos_engine._dynamic import workflow_of_session
-from pos_engine._evidence_schema import SchemaProblem, evidence_validator
+from pos_engine._evidence_schema import NotJSON, SchemaProblem, evidence_validator
 from pos_engine._gates import evaluate_evidence
-from pos_engine._quick_schema import Unsure, quick_check
+from pos_engine._quick_schema import quick_check
 
 # Small domains, so that random instances fall on both sides of random schemas.
 NAMES = st.sampled_from(["a", "b", "c", "ab", "x1"])
@@ -98,7 +98,7 @@ def verdict(schema: Any, instance: Any) -> bool | None:
     assert check is not None, f"no quick check for {schema!r}"
     try:
         return check(instance)
-    except Unsure:
+    except NotJSON:
         return None
 
 
@@ -182,7 +182,7 @@ def test_changed_example_evidence_gets_the_validators_verdict(
 
     try:
         quick = checkpoint.quick_check(instance)
-    except Unsure:
+    except NotJSON:
         return
     assert quick == checkpoint.validator.is_valid(instance), instance
 
@@ -229,7 +229,7 @@ def test_a_value_json_cannot_hold_is_left_to_the_validator(instance: Any) -> Non
         }
     )
     assert check is not None
-    with pytest.raises(Unsure):
+    with pytest.raises(NotJSON):
         check(instance)
 
 
@@ -249,6 +249,14 @@ def test_a_bad_schema_is_refused_each_time_it_is_asked_for() -> None:
     for _ in range(2):
         with pytest.raises(SchemaProblem, match="not a valid JSON Schema"):
             evidence_validator({"type": "object", "minProperties": -1})
+
+
+def test_unique_items_of_values_json_cannot_hold_is_left_to_jsonschema() -> None:
+    validator = evidence_validator({"type": "array", "uniqueItems": True})
+
+    assert validator.is_valid([1, (1, 2)])
+    assert not validator.is_valid([(1, 2), (1, 2)])
+    assert not validator.is_valid([1, 1.0])  # JSON values keep the linear check
 
 
 def test_failing_evidence_still_gets_the_validators_errors() -> None:

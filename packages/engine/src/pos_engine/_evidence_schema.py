@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -46,10 +47,12 @@ __all__ = [
     "MAX_ERRORS_COUNTED",
     "MAX_ERRORS_SHOWN",
     "CappedErrors",
+    "NotJSON",
     "SchemaProblem",
     "capped_errors",
     "compile_linear",
     "evidence_validator",
+    "json_key",
     "linear_search",
 ]
 
@@ -162,24 +165,35 @@ def _additional_properties(
             )
 
 
-def _canonical(value: Any) -> Any:
-    """A hashable form in which two values are equal exactly when JSON Schema says so.
+class NotJSON(ValueError):
+    """A value JSON cannot hold: a float that is not finite, a tuple, a set, a Decimal, ..."""
+
+
+def json_key(value: Any) -> Any:
+    """A hashable key, equal for two values exactly when JSON Schema calls them equal.
 
     1 and 1.0 are equal, true and 1 are not, object key order does not matter.
+
+    Raises:
+        NotJSON: ``value`` holds something JSON cannot.
     """
+    if isinstance(value, str):
+        return ("s", value)
     if isinstance(value, bool):
         return ("b", value)
+    if value is None:
+        return ("z", None)
     if isinstance(value, int):
         return ("n", value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NotJSON(f"{value!r} is not a JSON number")
         return ("n", int(value) if value.is_integer() else value)
-    if isinstance(value, str):
-        return ("s", value)
     if isinstance(value, list):
-        return ("l", tuple(_canonical(item) for item in value))
+        return ("l", tuple(json_key(item) for item in value))
     if isinstance(value, dict):
-        return ("d", frozenset((key, _canonical(item)) for key, item in value.items()))
-    return ("z", None)
+        return ("d", frozenset((key, json_key(item)) for key, item in value.items()))
+    raise NotJSON(f"a {type(value).__name__} is not a JSON value")
 
 
 def _unique_items(
@@ -188,15 +202,23 @@ def _unique_items(
     if not unique or not validator.is_type(instance, "array"):
         return
     seen: dict[Any, int] = {}
-    for index, item in enumerate(instance):
-        key = _canonical(item)
-        if key in seen:
-            yield ValidationError(
-                f"array has non-unique elements: item {index} equals item {seen[key]} "
-                f"({_clip(item)})"
-            )
-            return
-        seen[key] = index
+    try:
+        for index, item in enumerate(instance):
+            key = json_key(item)
+            if key in seen:
+                yield ValidationError(
+                    f"array has non-unique elements: item {index} equals item {seen[key]} "
+                    f"({_clip(item)})"
+                )
+                return
+            seen[key] = index
+    except NotJSON:
+        # Only the Python API can pass such a value (the tools take JSON): jsonschema's
+        # own check, quadratic for mixed types, judges it.
+        yield from _JSONSCHEMA_UNIQUE_ITEMS(validator, unique, instance, schema)
+
+
+_JSONSCHEMA_UNIQUE_ITEMS = Draft202012Validator.VALIDATORS["uniqueItems"]
 
 
 _SafeValidator = extend(  # type: ignore[no-untyped-call]

@@ -26,7 +26,6 @@ from referencing.exceptions import Unresolvable
 
 from ._definitions import Checkpoint
 from ._evidence_schema import capped_errors
-from ._quick_schema import Unsure
 
 __all__ = ["GateResult", "GateVerdicts", "evaluate_evidence"]
 
@@ -155,7 +154,7 @@ def _passes_quick_check(checkpoint: Checkpoint, evidence: dict[str, Any]) -> boo
         return False
     try:
         return check(evidence)
-    except (Unsure, TypeError, ValueError, RecursionError):
+    except (TypeError, ValueError, RecursionError):  # NotJSON is a ValueError
         return False  # the validator judges, and reports, what the quick check cannot
 
 

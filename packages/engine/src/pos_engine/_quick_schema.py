@@ -13,8 +13,8 @@ that. Where it cannot be exact it does not guess:
 
 - a schema with any keyword it does not implement (``$ref``, ``multipleOf``,
   ``unevaluated*``, ...) gets no quick check at all (:func:`quick_check` returns None);
-- an instance it cannot judge exactly (a float that is not finite, a value JSON
-  cannot hold) raises :class:`Unsure` while being checked.
+- an instance holding a value JSON cannot hold (a float that is not finite, a
+  tuple, a Decimal) makes the check raise ``NotJSON``.
 
 Either way the caller runs jsonschema, which also produces the error messages: the
 quick check is only ever used to skip validation of valid evidence.
@@ -30,16 +30,12 @@ from typing import Any
 import re2
 from jsonschema import Draft202012Validator
 
-from ._evidence_schema import linear_search
+from ._evidence_schema import NotJSON, json_key, linear_search
 
-__all__ = ["QuickCheck", "Unsure", "quick_check"]
+__all__ = ["QuickCheck", "quick_check"]
 
 QuickCheck = Callable[[Any], bool]
-"""Answers whether an instance is valid; may raise :class:`Unsure`."""
-
-
-class Unsure(Exception):
-    """The quick check cannot judge this instance exactly; use the full validator."""
+"""Answers whether an instance is valid; may raise :class:`NotJSON`."""
 
 
 class _Unsupported(Exception):
@@ -47,17 +43,17 @@ class _Unsupported(Exception):
 
 
 def _json_number(value: Any) -> bool:
-    """Whether ``value`` is a JSON number; Unsure for numbers JSON has no form for."""
+    """Whether ``value`` is a JSON number; NotJSON for a number JSON has no form for."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
         return True
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise Unsure
+            raise NotJSON(f"{value!r} is not a JSON number")
         return True
     if isinstance(value, numbers.Number):  # Decimal, Fraction: jsonschema's rules differ
-        raise Unsure
+        raise NotJSON(f"a {type(value).__name__} is not a JSON number")
     return False
 
 
@@ -80,27 +76,6 @@ _IGNORED = frozenset({"format"})
 _ACTIVE = frozenset(Draft202012Validator.VALIDATORS) - _IGNORED
 
 
-def _key(value: Any) -> Any:
-    """A hashable key equal for two values exactly when JSON Schema calls them equal.
-
-    1 and 1.0 are equal, true and 1 are not, key order does not matter. Raises
-    Unsure for what JSON cannot hold (a float that is not finite, a tuple, ...).
-    """
-    if isinstance(value, str):
-        return ("s", value)
-    if isinstance(value, bool):
-        return ("b", value)
-    if value is None:
-        return ("z", None)
-    if isinstance(value, list):
-        return ("l", tuple(_key(item) for item in value))
-    if isinstance(value, dict):
-        return ("d", frozenset((k, _key(v)) for k, v in value.items()))
-    if _json_number(value):
-        return ("n", int(value) if isinstance(value, float) and value.is_integer() else value)
-    raise Unsure
-
-
 def quick_check(schema: Any) -> QuickCheck | None:
     """Compile ``schema`` into an exact yes/no check, or None if it uses other keywords.
 
@@ -108,7 +83,7 @@ def quick_check(schema: Any) -> QuickCheck | None:
     """
     try:
         return _compile(schema)
-    except (_Unsupported, Unsure, re2.error, KeyError, TypeError, ValueError):
+    except (_Unsupported, re2.error, KeyError, TypeError, ValueError):  # NotJSON included
         # Whatever it cannot compile, jsonschema judges: no quick check is never wrong.
         return None
 
@@ -155,13 +130,13 @@ def _type(value: Any, schema: dict[str, Any]) -> QuickCheck:
 
 
 def _enum(value: Any, schema: dict[str, Any]) -> QuickCheck:
-    allowed = frozenset(_key(item) for item in value)
-    return lambda instance: _key(instance) in allowed
+    allowed = frozenset(json_key(item) for item in value)
+    return lambda instance: json_key(instance) in allowed
 
 
 def _const(value: Any, schema: dict[str, Any]) -> QuickCheck:
-    wanted = _key(value)
-    return lambda instance: _key(instance) == wanted
+    wanted = json_key(value)
+    return lambda instance: json_key(instance) == wanted
 
 
 def _string_bound(compare: Callable[[int, Any], bool]) -> Callable[..., QuickCheck]:
@@ -317,7 +292,7 @@ def _unique_items(value: bool, schema: dict[str, Any]) -> QuickCheck | None:
     def check(instance: Any) -> bool:
         if not isinstance(instance, list):
             return True
-        keys = [_key(item) for item in instance]
+        keys = [json_key(item) for item in instance]
         return len(set(keys)) == len(keys)
 
     return check
