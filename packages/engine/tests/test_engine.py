@@ -365,6 +365,23 @@ def test_evidence_must_be_an_object_and_not_too_large(engine: WorkflowEngine) ->
     assert engine.get_workflow_state(sid)["error_count"] == 0
 
 
+def test_evidence_and_options_whose_keys_cannot_be_ordered_are_refused_with_a_fix(
+    engine: WorkflowEngine,
+) -> None:
+    # Their digest is taken of sorted keys: an int key beside a str key is refused up front.
+    sid = start(engine)["session_id"]
+    before = engine.store.load(sid)
+    with pytest.raises(ValidationError, match="with text keys; key '1' is int") as info:
+        engine.complete_phase(sid, 1, {1: "a", "b": 2})
+    assert "string keys" in info.value.remediation
+    with pytest.raises(ValidationError, match="must be plain JSON") as info:
+        engine.complete_phase(sid, 1, {"nested": {1: "a", "b": 2}})
+    assert "text keys" in info.value.remediation
+    assert engine.store.load(sid) == before
+    with pytest.raises(ValidationError, match="must be plain JSON"):
+        engine.start_workflow(SPEC, "docs/y.md", {"nested": {1: "a", "b": 2}})
+
+
 def test_pause_and_resume_report_the_paused_duration(
     engine: WorkflowEngine, clock: FakeClock
 ) -> None:

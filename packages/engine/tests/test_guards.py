@@ -22,6 +22,8 @@ from pos_engine.guards import (
     MAX_EVIDENCE_DEPTH,
     MAX_PATH_COMPONENT_BYTES,
     MAX_TARGET_PATH_CHARS,
+    canonical_json,
+    checked_evidence_json,
     validate_evidence_size,
     validate_session_id,
     validate_target_file,
@@ -532,6 +534,38 @@ def test_evidence_size_is_the_compact_utf8_json_byte_count(evidence: object, siz
     assert size == len(
         json.dumps(evidence, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     )
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_checked_evidence_is_its_canonical_json_whatever_the_key_order(value: object) -> None:
+    encoded = checked_evidence_json(value)
+
+    assert encoded == canonical_json(value)
+    assert json.loads(encoded) == value
+    assert len(encoded) == validate_evidence_size(value)
+    if isinstance(value, dict):
+        assert checked_evidence_json(dict(reversed(list(value.items())))) == encoded
+
+
+def test_evidence_with_keys_that_cannot_be_ordered_is_rejected_as_not_plain_json() -> None:
+    # JSON keys are strings; an int beside a str cannot be put in canonical order.
+    with pytest.raises(ValidationError, match="must be plain JSON") as info:
+        checked_evidence_json({1: "a", "b": 2})
+    assert "text keys" in info.value.remediation
 
 
 def test_evidence_exactly_at_the_limit_is_accepted() -> None:

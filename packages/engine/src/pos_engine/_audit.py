@@ -23,12 +23,12 @@ the head hash ``verify-session`` prints somewhere the agent cannot write).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._models import AuditEntry, Session
+from .guards import canonical_json
 
 if TYPE_CHECKING:
     from ._definitions import Checkpoint
@@ -62,13 +62,6 @@ MAX_RECORDS_KEPT = 50
 _MAX_TEXT = 2000
 
 _ACCEPTED = ("passed", "passed_with_warnings")
-
-
-def canonical_json(value: Any) -> bytes:
-    """Return the canonical JSON of ``value``: sorted keys, no spaces, UTF-8, no NaN."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
 
 
 def json_digest(value: Any) -> str:

@@ -7,6 +7,7 @@ dynamic workflow, the phases its frozen plan derived from the spec.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,6 @@ from ._attempts import current_attempt as _current_attempt
 from ._attempts import open_attempt as _open_attempt
 from ._audit import (
     append_entry,
-    json_digest,
     open_chain,
     record_checkpoint,
     record_replan,
@@ -36,7 +36,7 @@ from ._definitions import Checkpoint, WorkflowDefinition, WorkflowRegistry
 from ._dynamic import plan_summary, workflow_of_session
 from ._file_store import FileSessionStore
 from ._gates import GateResult, GateVerdicts
-from ._gates_config import load_gate_settings, with_project_approvals
+from ._gates_config import GateSettings, load_gate_settings, with_project_approvals
 from ._ids import new_session_id
 from ._legacy_definitions import legacy_findings
 from ._lifecycle import next_actions, require_status
@@ -49,7 +49,12 @@ from ._store import SessionStore
 from ._verify import ServerChecks, VerificationReport, with_verification
 from ._verify_spec import ApprovalSpec
 from .exceptions import ConflictError, PosError, StateError, ValidationError
-from .guards import validate_evidence_size, validate_target_file, validate_workflow_type
+from .guards import (
+    checked_evidence_json,
+    validate_evidence_size,
+    validate_target_file,
+    validate_workflow_type,
+)
 
 __all__ = ["WorkflowEngine"]
 
@@ -175,13 +180,18 @@ class WorkflowEngine:
         }
         return _with_plan(result, session)
 
-    def _definition(self, session: Session) -> WorkflowDefinition:
+    def _definition(
+        self, session: Session, settings: GateSettings | None = None
+    ) -> WorkflowDefinition:
         """The session's workflow: for a dynamic one, with its frozen plan's phases.
 
-        Phases the project's gates.json makes approval-gated carry that approval.
+        Phases the project's gates.json makes approval-gated carry that approval
+        (``settings``: those a call already loaded, so that one call sees one gates.json).
         """
         definition = workflow_of_session(self.registry.get(session.workflow_type), session)
-        return with_project_approvals(definition, load_gate_settings(self.project_root))
+        if settings is None:
+            settings = load_gate_settings(self.project_root)
+        return with_project_approvals(definition, settings)
 
     def get_current_phase(self, session_id: object) -> dict[str, Any]:
         """Return the session's current phase with the artifacts of earlier phases."""
@@ -254,14 +264,15 @@ class WorkflowEngine:
         sid = before.session_id
         number = require_int("phase", phase)
         payload = require_dict("evidence", evidence)
-        validate_evidence_size(payload)
+        evidence_sha256 = hashlib.sha256(checked_evidence_json(payload)).hexdigest()
         outcome: dict[str, Any] = {}
-        evidence_sha256 = json_digest(payload)
-        gates, checks = self._prime(before, number, payload)
+        settings = load_gate_settings(self.project_root)
+        settings.require_usable()
+        gates, checks = self._prime(before, number, payload, settings)
 
         def apply(session: Session) -> Session | None:
             outcome.clear()  # a store may call the updater again after a conflict
-            definition = self._definition(session)
+            definition = self._definition(session, settings)
             if _answered_as_completed(session, definition, number, gates, outcome):
                 return None
             if awaits_same(session, number, payload):
@@ -310,7 +321,7 @@ class WorkflowEngine:
             if outcome.get("warnings"):
                 answer["warnings"] = outcome["warnings"]
             return with_verification(answer, report)
-        definition = self._definition(session)
+        definition = self._definition(session, settings)
         gate = outcome.get("gate")
         if isinstance(gate, GateResult) and not gate.passed and not outcome.get("warnings"):
             return _with_plan(
@@ -329,22 +340,17 @@ class WorkflowEngine:
         return _with_plan(result, session, only_planning=number)
 
     def _prime(
-        self, before: Session, number: int, payload: dict[str, Any]
+        self, before: Session, number: int, payload: dict[str, Any], settings: GateSettings
     ) -> tuple[GateVerdicts, ServerChecks]:
         """Judge the evidence before the session lock is taken, for the update to reuse.
 
         The schema gate is evaluated and the server checks run here, so however long
         they take, no other call on this session waits for them.
-
-        Raises:
-            ValidationError: the project's gates.json is unusable.
         """
-        settings = load_gate_settings(self.project_root)
-        settings.require_usable()
         gates = GateVerdicts(payload)
         checks = ServerChecks(self.project_root, payload, settings)
         with contextlib.suppress(PosError):
-            checkpoint = self._definition(before).phase(number).checkpoint
+            checkpoint = self._definition(before, settings).phase(number).checkpoint
             gates.prime(checkpoint)
             if before.status in ("active", "failed") and number == before.current_phase:
                 checks.prime(

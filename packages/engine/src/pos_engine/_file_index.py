@@ -179,7 +179,9 @@ class FileIndex:  # pylint: disable=too-many-instance-attributes
                     view = memoryview(line)
                     while view:
                         view = view[os.write(fd, view) :]
-                    return os.fstat(fd).st_size
+                    # At least this: appends of other writers only make it larger, and
+                    # the size only decides when to look at compacting.
+                    return now.st_size + len(line)
             finally:
                 os.close(fd)
         raise OSError(errno.EAGAIN, "the session index log kept being replaced")

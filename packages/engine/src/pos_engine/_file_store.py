@@ -564,12 +564,11 @@ class FileSessionStore(SessionStore):  # pylint: disable=too-many-public-methods
         """Hold the session's sidecar lock; yield the lock file's path."""
         lock_path = self._path(session_id, ".lock", self._locks)
         while True:
-            fd = self._open_lock(session_id, lock_path)
+            fd, held = self._open_lock(session_id, lock_path)
             try:
                 # Each call opens its own file description, so threads exclude each other too.
                 with _os_errors(session_id, "lock"):
                     fcntl.flock(fd, fcntl.LOCK_EX)
-                    held = os.fstat(fd)
                     try:
                         now = os.stat(lock_path)
                     except FileNotFoundError:
@@ -592,8 +591,8 @@ class FileSessionStore(SessionStore):  # pylint: disable=too-many-public-methods
                 if not os.path.lexists(self._path(session_id)):
                     Path(lock_path).unlink(missing_ok=True)
 
-    def _open_lock(self, session_id: str, lock_path: str) -> int:
-        """Open (creating) the sidecar lock file, never through a symlink.
+    def _open_lock(self, session_id: str, lock_path: str) -> tuple[int, os.stat_result]:
+        """Open (creating) the sidecar lock file, never through a symlink; return it and its stat.
 
         ``.locks/`` holds only regular files this store creates. Anything else there (a
         symlink, maybe dangling, a FIFO) was planted: following it would create or lock a
@@ -609,8 +608,9 @@ class FileSessionStore(SessionStore):  # pylint: disable=too-many-public-methods
                         raise
                     os.unlink(lock_path)  # a symlink: remove the link itself
                     continue
-                if stat.S_ISREG(os.fstat(fd).st_mode):
-                    return fd
+                held = os.fstat(fd)
+                if stat.S_ISREG(held.st_mode):
+                    return fd, held
                 os.close(fd)
                 os.unlink(lock_path)
         raise InternalError(

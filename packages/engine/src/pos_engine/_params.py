@@ -44,11 +44,18 @@ def require_int(name: str, value: object) -> int:
 
 def require_dict(name: str, value: object) -> dict[str, Any]:
     """Return ``value`` if it is a JSON object with string keys, else raise ValidationError."""
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+    if not isinstance(value, dict):
         raise ValidationError(
             f"{name} must be a JSON object, got {type(value).__name__}",
             remediation=f'Pass {name} as an object, for example {name}={{"name": "value"}}.',
         )
+    for key in value:
+        if not isinstance(key, str):
+            raise ValidationError(
+                f"{name} must be a JSON object with text keys; key {str(key)[:40]!r} is "
+                f"{type(key).__name__}",
+                remediation=f'Pass {name} with string keys, for example {name}={{"name": "value"}}.',
+            )
     return value
 
 

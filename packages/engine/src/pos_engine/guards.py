@@ -26,6 +26,8 @@ __all__ = [
     "MAX_TARGET_PATH_CHARS",
     "SESSION_ID_PATTERN",
     "WORKFLOW_TYPE_PATTERN",
+    "canonical_json",
+    "checked_evidence_json",
     "validate_evidence_size",
     "validate_session_id",
     "validate_target_file",
@@ -244,38 +246,56 @@ def _resolved(path: str) -> str:
     return real
 
 
+def canonical_json(value: object) -> bytes:
+    """Return the canonical JSON of ``value``: sorted keys, no spaces, UTF-8, no NaN.
+
+    Digests of evidence and audit entries are taken of these bytes.
+
+    Raises:
+        TypeError, ValueError, RecursionError: ``value`` is not plain JSON.
+    """
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
 def validate_evidence_size(evidence: object, limit: int = MAX_EVIDENCE_BYTES) -> int:
     """Check that ``evidence`` is plain JSON no larger than ``limit`` bytes.
 
-    The size is that of the compact UTF-8 serialisation
-    (``separators=(",", ":")``, ``ensure_ascii=False``); the value is serialised once.
+    The size is that of the compact UTF-8 serialisation (``separators=(",", ":")``,
+    ``ensure_ascii=False``). Returns the serialised size in bytes; raises as
+    :func:`checked_evidence_json` does.
+    """
+    return len(checked_evidence_json(evidence, limit))
+
+
+def checked_evidence_json(evidence: object, limit: int = MAX_EVIDENCE_BYTES) -> bytes:
+    """Check that ``evidence`` is plain JSON no larger than ``limit``; return its canonical JSON.
+
+    The value is serialised once (see :func:`canonical_json`): the bytes serve the size
+    check and the evidence digest alike. Sorting keys changes no size.
 
     Args:
         evidence: The evidence value the caller sent.
         limit: The largest size accepted, in bytes.
 
-    Returns:
-        The serialised size in bytes.
-
     Raises:
         LimitError: The serialised evidence is larger than ``limit``, or arrays and
             objects nest deeper than ``MAX_EVIDENCE_DEPTH``.
         ValidationError: The evidence is not JSON-serialisable (including NaN,
-            Infinity, circular references and strings that are not valid Unicode).
+            Infinity, circular references, strings that are not valid Unicode and
+            objects whose keys cannot be ordered).
     """
     try:
-        size = len(
-            json.dumps(evidence, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-                "utf-8"
-            )
-        )
+        encoded = canonical_json(evidence)
     except (TypeError, ValueError, RecursionError) as exc:
         raise ValidationError(
             f"evidence must be plain JSON (objects, arrays, strings, finite numbers, "
             f"booleans, null): {_clip(str(exc))}",
             remediation="Convert the evidence to JSON types (e.g. lists instead of sets, "
-            "strings instead of objects) and call again.",
+            "strings instead of objects, text keys in objects) and call again.",
         ) from None
+    size = len(encoded)
     if size > limit:
         raise LimitError(
             f"evidence is too large: {size / _MB:.2f} MB ({size} bytes), "
@@ -288,7 +308,7 @@ def validate_evidence_size(evidence: object, limit: int = MAX_EVIDENCE_BYTES) ->
             remediation="Flatten the evidence: nested arrays and objects may go "
             f"{MAX_EVIDENCE_DEPTH} levels deep.",
         )
-    return size
+    return encoded
 
 
 def _depth(value: object) -> int:
