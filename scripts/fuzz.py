@@ -135,7 +135,7 @@ def _leak(text: str, secrets: list[str]) -> str | None:
 # --------------------------------------------------------------- mcp arguments
 
 
-def fuzz_mcp_arguments(examples: int, project: Path) -> Tally:
+def fuzz_mcp_arguments(examples: int, project: Path, base_seed: int = 0) -> Tally:
     tally = Tally("mcp-arguments")
     server = build_server(project, durable=False)
     engine = WorkflowEngine.for_project(project, durable=False)
@@ -164,7 +164,7 @@ def fuzz_mcp_arguments(examples: int, project: Path) -> Tally:
     with start_blocking_portal() as portal, ExitStack() as stack:
         client = stack.enter_context(portal.wrap_async_context_manager(Client(server)))
 
-        @seed(1)
+        @seed(base_seed + 1)
         @settings(
             max_examples=examples,
             deadline=None,
@@ -217,7 +217,7 @@ def _line(value: dict[str, Any], mangle: int) -> bytes:
     return text.encode()
 
 
-def fuzz_json_rpc(examples: int, project: Path) -> Tally:
+def fuzz_json_rpc(examples: int, project: Path, base_seed: int = 0) -> Tally:
     tally = Tally("json-rpc")
     process = subprocess.Popen(
         [sys.executable, "-m", "pos_tool", "serve", "--project-root", str(project), "--no-fsync"],
@@ -246,7 +246,7 @@ def fuzz_json_rpc(examples: int, project: Path) -> Tally:
     secrets = _secrets(project)
     try:
 
-        @seed(2)
+        @seed(base_seed + 2)
         @settings(
             max_examples=examples,
             deadline=None,
@@ -294,7 +294,7 @@ GATE_TEXT = st.text(max_size=200) | st.sampled_from(
 )
 
 
-def fuzz_definitions(examples: int, project: Path) -> Tally:
+def fuzz_definitions(examples: int, project: Path, base_seed: int = 0) -> Tally:
     tally = Tally("definitions")
     base = project / ".praxis-os" / "workflows"
     template = json.loads(
@@ -319,7 +319,7 @@ def fuzz_definitions(examples: int, project: Path) -> Tally:
         ]
     )
 
-    @seed(3)
+    @seed(base_seed + 3)
     @settings(
         max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
@@ -356,7 +356,7 @@ def fuzz_definitions(examples: int, project: Path) -> Tally:
 # --------------------------------------------------------------------- evidence
 
 
-def fuzz_evidence(examples: int) -> Tally:
+def fuzz_evidence(examples: int, base_seed: int = 0) -> Tally:
     tally = Tally("evidence")
     registry = WorkflowRegistry(tempfile.mkdtemp(prefix="fuzz-evidence-"))
     checkpoints = [p.checkpoint for w in registry.workflows() for p in w.phases]
@@ -385,7 +385,7 @@ def fuzz_evidence(examples: int) -> Tally:
         {"v": st.lists(JSON | st.just("a" * 40 + "!"), max_size=200)}
     )
 
-    @seed(4)
+    @seed(base_seed + 4)
     @settings(
         max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
@@ -412,6 +412,12 @@ def main() -> int:
     logging.disable(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=300, help="inputs per target (default 300)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="draw other inputs than the gate's (default 0: the inputs CI feeds, the same every run)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pos-fuzz-") as scratch:
@@ -419,10 +425,10 @@ def main() -> int:
         (project / "src").mkdir(parents=True)
         (project / "src" / "calculator.py").write_text("def add(a, b):\n    return a + b\n")
         tallies = [
-            fuzz_mcp_arguments(args.examples, project),
-            fuzz_json_rpc(args.examples, project),
-            fuzz_definitions(args.examples, Path(scratch) / "definitions"),
-            fuzz_evidence(args.examples),
+            fuzz_mcp_arguments(args.examples, project, 10 * args.seed),
+            fuzz_json_rpc(args.examples, project, 10 * args.seed),
+            fuzz_definitions(args.examples, Path(scratch) / "definitions", 10 * args.seed),
+            fuzz_evidence(args.examples, 10 * args.seed),
         ]
     for tally in tallies:
         print(tally.line())

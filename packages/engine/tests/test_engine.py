@@ -382,6 +382,27 @@ def test_evidence_and_options_whose_keys_cannot_be_ordered_are_refused_with_a_fi
         engine.start_workflow(SPEC, "docs/y.md", {"nested": {1: "a", "b": 2}})
 
 
+def test_one_complete_phase_reads_the_gate_settings_once(
+    engine: WorkflowEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Judging the evidence, the update and the answer see one gates.json, however many
+    # times the file changes meanwhile.
+    import pos_engine._engine as engine_module  # noqa: PLC0415 - the name patched
+
+    sid = start(engine)["session_id"]
+    evidence = example_evidence(engine.get_current_phase(sid))
+    real = engine_module.load_gate_settings
+    reads: list[object] = []
+
+    def counting(root: Any) -> Any:
+        reads.append(root)
+        return real(root)
+
+    monkeypatch.setattr(engine_module, "load_gate_settings", counting)
+    assert engine.complete_phase(sid, 1, evidence)["checkpoint_passed"] is True
+    assert len(reads) == 1
+
+
 def test_pause_and_resume_report_the_paused_duration(
     engine: WorkflowEngine, clock: FakeClock
 ) -> None:
