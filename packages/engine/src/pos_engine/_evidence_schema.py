@@ -41,6 +41,7 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from ._bounded import MAX_NESTING_DEPTH, BoundedInputError, check_depth
+from .guards import canonical_json
 
 __all__ = [
     "CACHED_VALIDATORS",
@@ -316,14 +317,14 @@ def evidence_validator(schema: Any) -> Validator:
     except BoundedInputError as exc:
         raise SchemaProblem(f"the schema {exc}") from None
     try:
-        text = json.dumps(schema, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        text = canonical_json(schema)
     except (TypeError, ValueError):
         return _validator(schema)  # not plain JSON: the meta-schema check says what is wrong
     return _kept_validator(text)
 
 
 @functools.lru_cache(maxsize=CACHED_VALIDATORS)
-def _kept_validator(text: str) -> Validator:
+def _kept_validator(text: bytes) -> Validator:
     return _validator(json.loads(text))
 
 
