@@ -8,12 +8,14 @@ Times, wall clock from spawning the process:
   SDK's client (``stdio_client`` + ``ClientSession``) as an IDE would: until its
   ``initialize`` answer, and until its first ``tools/list`` answer (``--runs`` times, a
   new server each time);
-- ``pos-workflow --version``, ``pos-workflow --help`` and ``pos-cutover --help`` to exit
-  (``--cli-runs`` times each);
+- ``pos-workflow --version``, ``pos-workflow --help`` and ``pos-cutover --help`` to exit,
+  and two commands that read a project without a server: ``pos-cutover report`` of a
+  cut-over demo project and ``pos-workflow stats`` of one ``pos-workflow demo`` drove
+  (``--cli-runs`` times each; the projects are made once, in a scratch folder);
 - what bounds them: a bare interpreter (``python -c pass``) and the import of the engine
   (``python -c "import pos_engine"``) and of the MCP SDK (``import mcp``).
 
-``--against ROOT`` also times the three commands with the packages' sources of another
+``--against ROOT`` also times the commands with the packages' sources of another
 checkout (``ROOT/packages/*/src`` first on ``PYTHONPATH``, e.g. an export of the commit
 before a change), alternating run by run with this one so that the machine's load hits
 both alike.
@@ -74,12 +76,30 @@ def against_env(root: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(sources)}
 
 
-def time_commands(runs: int, against: Path | None) -> dict[str, list[float]]:
+def scratch_projects(scratch: Path) -> dict[str, Path]:
+    """A cut-over demo project (for ``report``) and one the demo drove (for ``stats``)."""
+    cutover, pos_workflow = console_script("pos-cutover"), console_script("pos-workflow")
+    cut_over, driven = scratch / "cut-over", scratch / "driven"
+    for argv in (
+        [cutover, "demo", str(cut_over)],
+        [cutover, "run", "--project", str(cut_over)],
+        [pos_workflow, "demo", "--project-root", str(driven)],
+    ):
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return {"cut_over": cut_over, "driven": driven}
+
+
+def time_commands(
+    runs: int, against: Path | None, projects: dict[str, Path]
+) -> dict[str, list[float]]:
     """The CLI commands, alternating run by run with ``against``'s sources when given."""
+    cutover, pos_workflow = console_script("pos-cutover"), console_script("pos-workflow")
     commands = {
-        "pos-workflow --version": [console_script("pos-workflow"), "--version"],
-        "pos-workflow --help": [console_script("pos-workflow"), "--help"],
-        "pos-cutover --help": [console_script("pos-cutover"), "--help"],
+        "pos-workflow --version": [pos_workflow, "--version"],
+        "pos-workflow --help": [pos_workflow, "--help"],
+        "pos-cutover --help": [cutover, "--help"],
+        "pos-cutover report": [cutover, "report", "--project", str(projects["cut_over"])],
+        "pos-workflow stats": [pos_workflow, "stats", "--project-root", str(projects["driven"])],
     }
     figures: dict[str, list[float]] = {}
     other = against_env(against) if against is not None else None
@@ -122,11 +142,11 @@ def measure(runs: int, cli_runs: int, against: Path | None = None) -> dict[str, 
             [python, "-c", "import pos_engine"], cli_runs
         ),
         "python -c 'import mcp'": time_process([python, "-c", "import mcp"], cli_runs),
-        **time_commands(cli_runs, against),
     }
     initialize: list[float] = []
     first_list: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-cold-start-") as scratch:
+        figures |= time_commands(cli_runs, against, scratch_projects(Path(scratch)))
         for run in range(runs):
             project = Path(scratch) / f"project-{run}"  # a fresh project: no metrics yet
             project.mkdir()

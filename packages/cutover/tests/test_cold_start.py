@@ -1,18 +1,24 @@
 """Cold start: the ``pos-cutover`` commands that start no server never import the MCP SDK.
 
+``--help``, ``--version``, ``guide``, ``demo``, ``report``, and every usage error: the SDK's
+import is most of a cold start.
+
 Each case runs in a fresh interpreter: the test process has long imported everything.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pos_cutover
 import pytest
-from pos_cutover import migration_table_markdown
+from pos_cutover import ServerLauncher, migration_table_markdown
 
 # Every test starts fresh interpreters (a cold start is what they measure).
 pytestmark = pytest.mark.slow
@@ -75,12 +81,37 @@ def test_guide_still_prints_the_table_without_the_sdk() -> None:
     assert answer["out"] == migration_table_markdown()
 
 
-def test_the_probe_sees_the_sdk_when_a_command_imports_it(tmp_path: Path) -> None:
-    # report imports the cutover's steps (which talk to servers) before it looks at the
-    # project: the probe must see the SDK, or the assertions above could never fail.
-    answer = _probe("report", "--project", str(tmp_path))
+@pytest.mark.parametrize("command", ["run", "verify", "rollback", "report"])
+def test_a_usage_error_is_told_without_importing_server_code(command: str, tmp_path: Path) -> None:
+    answer = _probe(command, "--project", str(tmp_path / "missing"))
 
     assert answer["code"] == 2
+    assert answer["heavy"] == []
+
+
+def test_report_of_a_cut_over_project_imports_no_server_code(
+    demo: Path, cli: Callable[..., Any]
+) -> None:
+    assert cli("run", "--project", str(demo)).code == 0
+    in_process = cli("report", "--project", str(demo), "--json", server=False)
+
+    answer = _probe("report", "--project", str(demo), "--json")
+
+    assert answer["code"] == 0
+    assert answer["heavy"] == []
+    fresh = json.loads(str(answer["out"]))
+    assert (fresh["command"], fresh["outcome"]) == ("report", "ok")
+    assert fresh["report"]["markdown"] == json.loads(in_process.out)["report"]["markdown"]
+    assert "✅ Approve for production use" in fresh["report"]["markdown"]
+
+
+def test_the_probe_sees_the_sdk_when_a_command_imports_it(demo: Path) -> None:
+    # backup starts the canary session through a real server: the probe must see the SDK,
+    # or the assertions above could never fail.
+    server = shlex.join(ServerLauncher().command)
+    answer = _probe("backup", "--project", str(demo), "--server-command", server)
+
+    assert answer["code"] == 0
     assert "mcp" in answer["heavy"]  # type: ignore[operator]
 
 

@@ -70,6 +70,27 @@ def test_stats_shows_every_action_the_demo_called_with_latency_and_error_rate(
     assert lines[0].startswith("pos_workflow metrics of project 'demo': last 24 h, ")
 
 
+@pytest.mark.parametrize("command", ["stats", "pending"])
+def test_reading_a_project_imports_no_server_code(demo_project: Path, command: str) -> None:
+    # PYTHONPROFILEIMPORTTIME makes the interpreter list every module it imports on stderr:
+    # the MCP SDK, Starlette and uvicorn are most of a cold start, and these need no server.
+    result = _pos_workflow(
+        command, "--project-root", str(demo_project), env={"PYTHONPROFILEIMPORTTIME": "1"}
+    )
+    imported = [
+        line.rsplit("|", 1)[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    ]
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "pos_tool.cli" in imported  # the listing is real
+    heavy = [
+        m for m in imported if m.partition(".")[0] in {"mcp", "mcp_types", "starlette", "uvicorn"}
+    ]
+    assert heavy == []
+
+
 def test_stats_of_a_project_without_metrics_says_nothing_was_recorded(tmp_path: Path) -> None:
     text = _pos_workflow("stats", "--project-root", str(tmp_path))
     as_json = _pos_workflow("stats", "--project-root", str(tmp_path), "--json")

@@ -23,8 +23,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
 from pos_tool import METRICS_ENV
 
 from ._backup import Backup
@@ -95,6 +93,8 @@ async def _stdio(
         check.skipped = True
         check.detail = f"not started: it uses variables only the client fills in ({left[0]})"
         return
+    from mcp import StdioServerParameters  # noqa: PLC0415 - imported where a server starts
+
     params = StdioServerParameters(command=command, args=args, env=env, cwd=str(project))
     try:
         async with open_stdio(params, launcher) as server:
@@ -130,6 +130,9 @@ async def _http(check: ClientCheck, entry: dict[str, Any]) -> None:
             "for this client (or cut over with --client-transport stdio)"
         )
         return
+    from mcp import ClientSession  # noqa: PLC0415 - imported where a server is reached
+    from mcp.client.streamable_http import streamable_http_client  # noqa: PLC0415
+
     try:
         with anyio.fail_after(_HTTP_TIMEOUT):
             async with (

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from ._defaults import package_version as _package_version
 
 if TYPE_CHECKING:
-    from ._actions import ACTIONS, PARAMETERS, VALID_ACTIONS, ActionSpec, Backends, Parameter
+    from ._actions import (
+        ACTIONS,
+        PARAMETERS,
+        TOOL_NAME,
+        VALID_ACTIONS,
+        ActionSpec,
+        Backends,
+        Parameter,
+    )
     from ._defaults import METRICS_ENV, package_version
     from ._faults import FAULTS_ENV, Faults, parse_faults
     from ._generated import GENERATED_FILES, request_schema, stale_generated_files
@@ -49,7 +57,6 @@ if TYPE_CHECKING:
     from ._stats import metrics_summary
     from ._store_cli import STORE_ENV
     from ._tool import (
-        TOOL_NAME,
         WorkflowResponse,
         dispatch,
         register_workflow_tools,
@@ -102,7 +109,7 @@ _LAZY: dict[str, str] = {
     "build_server": "._server",
     "metrics_summary": "._stats",
     "STORE_ENV": "._store_cli",
-    "TOOL_NAME": "._tool",
+    "TOOL_NAME": "._actions",
     "WorkflowResponse": "._tool",
     "dispatch": "._tool",
     "register_workflow_tools": "._tool",

@@ -46,6 +46,7 @@ __all__ = [
     "GROUPS",
     "PARAMETERS",
     "PARAMETER_NAMES",
+    "TOOL_NAME",
     "VALID_ACTIONS",
     "ActionCall",
     "ActionInputError",
@@ -55,6 +56,9 @@ __all__ = [
     "Parameter",
     "parse_call",
 ]
+
+TOOL_NAME = "pos_workflow"
+"""The one consolidated tool's name: every action below is a call of it."""
 
 Group = Literal["discovery", "execution", "management", "recovery"]
 """How the actions are grouped in the tool description and the docs."""

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
-from mcp.server.mcpserver import MCPServer
 from pos_engine import (
     BoundedInputError,
     WorkflowEngine,
@@ -28,14 +27,13 @@ from pos_engine import (
     schema_problems,
 )
 
-from ._actions import VALID_ACTIONS
+from ._actions import TOOL_NAME, VALID_ACTIONS
 from ._legacy_table import LEGACY_TOOL_NAMES
-from ._legacy_tools import register_legacy_tools
-from ._server_info import register_server_info_tools
-from ._tool import TOOL_NAME, register_workflow_tools
 from .exceptions import RegistryError
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
     from ._monitor import Monitor
 
 __all__ = [
@@ -92,12 +90,24 @@ class ToolGroup:
     register: Callable[[MCPServer, ServerParts], None]
 
 
+# The groups import their tools (and so the MCP SDK) when they register, never before:
+# reading or checking a registry (the cutover's report, ``pos-workflow stats``) needs no server.
 def _register_workflow(mcp: MCPServer, parts: ServerParts) -> None:
+    from ._tool import register_workflow_tools  # noqa: PLC0415 - see above
+
     register_workflow_tools(mcp, parts.engine, parts.engine.state_manager, monitor=parts.monitor)
     parts.tools.append(TOOL_NAME)
 
 
+def _register_legacy(mcp: MCPServer, parts: ServerParts) -> None:
+    from ._legacy_tools import register_legacy_tools  # noqa: PLC0415 - see above
+
+    register_legacy_tools(mcp, parts)
+
+
 def _register_server_info(mcp: MCPServer, parts: ServerParts) -> None:
+    from ._server_info import register_server_info_tools  # noqa: PLC0415 - see above
+
     register_server_info_tools(mcp, parts)
 
 
@@ -114,7 +124,7 @@ TOOL_GROUPS: dict[str, ToolGroup] = {
             "workflow_legacy",
             "the archived workflow tools, kept so that a rollback can restore them",
             LEGACY_TOOL_NAMES,
-            register_legacy_tools,
+            _register_legacy,
         ),
         ToolGroup(
             "server_info",

@@ -19,12 +19,11 @@ from typing import Any
 
 from pos_engine import SESSION_STATUSES
 
-from ._actions import ACTIONS
+from ._actions import ACTIONS, TOOL_NAME
 from ._legacy_table import LEGACY_TOOLS
 from ._metrics import Histogram, merged
 from ._metrics_store import HOUR, METRICS_FILE, MINUTE, MetricsStore, ServerRecord
 from ._monitor_config import MB, MonitoringConfig, load_monitoring_config
-from ._tool import TOOL_NAME
 
 __all__ = ["metrics_series", "metrics_summary", "render_summary"]
 

@@ -21,7 +21,15 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pos_engine import PosError, StateManager, WorkflowEngine
 from pydantic import WithJsonSchema
 
-from ._actions import ACTIONS, GROUPS, PARAMETERS, ActionInputError, Backends, parse_call
+from ._actions import (
+    ACTIONS,
+    GROUPS,
+    PARAMETERS,
+    TOOL_NAME,
+    ActionInputError,
+    Backends,
+    parse_call,
+)
 from ._envelope import (
     Answer,
     WorkflowResponse,
@@ -48,7 +56,6 @@ __all__ = [
     "tool_description",
 ]
 
-TOOL_NAME = "pos_workflow"
 
 _ANNOTATIONS = ToolAnnotations(
     title="Phase-gated workflows",

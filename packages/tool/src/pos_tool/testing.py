@@ -12,8 +12,8 @@ from mcp.types import CallToolResult, TextContent
 from pos_engine import write_example_files
 from pos_engine.testing.drive import FakeClock as EngineFakeClock
 
+from ._actions import TOOL_NAME
 from ._demo import server_parameters
-from ._tool import TOOL_NAME
 
 __all__ = [
     "FakeClock",
