@@ -43,7 +43,7 @@ from pos_tool import (
     build_server,
     parse_faults,
 )
-from pos_tool._dashboard import dashboard_data, render_dashboard
+from pos_tool._dashboard_page import dashboard_data, render_dashboard
 from pos_tool.testing import call_pos_workflow, example_evidence
 
 MB = 1024 * 1024

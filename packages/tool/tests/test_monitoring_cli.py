@@ -70,12 +70,15 @@ def test_stats_shows_every_action_the_demo_called_with_latency_and_error_rate(
     assert lines[0].startswith("pos_workflow metrics of project 'demo': last 24 h, ")
 
 
-@pytest.mark.parametrize("command", ["stats", "pending"])
-def test_reading_a_project_imports_no_server_code(demo_project: Path, command: str) -> None:
+@pytest.mark.parametrize("command", [["stats"], ["pending"], ["dashboard", "--output"]])
+def test_reading_a_project_imports_no_server_code(
+    demo_project: Path, command: list[str], tmp_path: Path
+) -> None:
     # PYTHONPROFILEIMPORTTIME makes the interpreter list every module it imports on stderr:
     # the MCP SDK, Starlette and uvicorn are most of a cold start, and these need no server.
+    argv = [*command, str(tmp_path / "page.html")] if "--output" in command else command
     result = _pos_workflow(
-        command, "--project-root", str(demo_project), env={"PYTHONPROFILEIMPORTTIME": "1"}
+        *argv, "--project-root", str(demo_project), env={"PYTHONPROFILEIMPORTTIME": "1"}
     )
     imported = [
         line.rsplit("|", 1)[-1].strip()

@@ -23,221 +23,34 @@ use registers the built-ins above, and ``pos-cutover --help``, ``--version`` and
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._exit import package_version as _package_version
 
 if TYPE_CHECKING:
-    from ._backup import (
-        BACKUPS_DIR,
-        LEGACY_COPY_DIR,
-        LEGACY_STATE_DIR,
-        PROJECT_FILES,
-        STATE_DIRS,
-        Backup,
-        find_backup,
-        list_backups,
-        state_manifest,
-        verify_backup,
-    )
-    from ._changes import DEFAULT_HTTP_URL, ChangeOptions, FileChange, default_client_command
-    from ._checks import (
-        CheckContext,
-        CheckFn,
-        CheckReport,
-        CheckResult,
-        CheckStatus,
-        Finding,
-        register_check,
-        registered_checks,
-        run_checks,
-        unregister_check,
-    )
-    from ._inventory import INVENTORY_FILE, SNAPSHOT_FILE, InventoryCheck, SessionInventory
-    from ._journal import (
-        JOURNAL_FILE,
-        KEPT_FILES_DIR,
-        ApplyResult,
-        Journal,
-        Recovery,
-        apply_changes,
-        read_journal,
-        recover,
-        registry_sha256,
-        restore_changes,
-    )
-    from ._launch import GUI_PATH, ClientCheck
-    from ._legacy import (
-        LEGACY_MIGRATION_FILE,
-        LegacyMigration,
-        LegacySessionFile,
-        MigratedSessionCheck,
-        read_legacy_migration,
-        survey_legacy_sessions,
-    )
-    from ._legacy_step import LEGACY_SESSIONS_STEP, ROLLED_BACK_DIR
-    from ._lock import LOCK_FILE, CutoverLock, lock_holder
-    from ._mapping import (
-        LEGACY_GROUP,
-        LEGACY_TOOL_NAMES,
-        LEGACY_TOOLS,
-        migration_table_markdown,
-        replacement_for,
-    )
-    from ._migrate import (
-        MigrationContext,
-        MigrationOutcome,
-        MigrationStep,
-        register_migration_step,
-        registered_migration_steps,
-        unregister_migration_step,
-    )
-    from ._plan import (
-        DEFAULT_PLAN,
-        CutoverPlan,
-        default_plan,
-        load_plan,
-        parse_plan,
-        plan_schema,
-        thresholds,
-    )
-    from ._praxis_checks import project_survey
-    from ._probe import PROBE_DIR, ActionResult, Latency, WorkflowRun, percentile
-    from ._report import Report, build_report
-    from ._result import CutoverResult, Event, ExitCode, Outcome, Progress
-    from ._run import Cutover
-    from ._scan import Mention, scan_project
-    from ._server import LiveServer, ServerLauncher, ToolCall, connect
-    from ._store import STORE_ENV, StoreSetting
-    from ._survey import Survey, survey
-    from ._verify import Verification, verify
-    from .exceptions import (
-        BackupError,
-        CutoverBusyError,
-        CutoverError,
-        JournalError,
-        PlanError,
-        ServerStartError,
-        StoreError,
-    )
+    from ._api import *  # noqa: F403 - the public names (_api.__all__), for type checkers
 
 __version__ = _package_version()
 
-__all__ = [
-    "BACKUPS_DIR",
-    "DEFAULT_HTTP_URL",
-    "DEFAULT_PLAN",
-    "GUI_PATH",
-    "INVENTORY_FILE",
-    "JOURNAL_FILE",
-    "KEPT_FILES_DIR",
-    "LEGACY_COPY_DIR",
-    "LEGACY_GROUP",
-    "LEGACY_MIGRATION_FILE",
-    "LEGACY_SESSIONS_STEP",
-    "LEGACY_STATE_DIR",
-    "LEGACY_TOOLS",
-    "LEGACY_TOOL_NAMES",
-    "LOCK_FILE",
-    "PROBE_DIR",
-    "PROJECT_FILES",
-    "ROLLED_BACK_DIR",
-    "SNAPSHOT_FILE",
-    "STATE_DIRS",
-    "STORE_ENV",
-    "ActionResult",
-    "ApplyResult",
-    "Backup",
-    "BackupError",
-    "ChangeOptions",
-    "CheckContext",
-    "CheckFn",
-    "CheckReport",
-    "CheckResult",
-    "CheckStatus",
-    "ClientCheck",
-    "Cutover",
-    "CutoverBusyError",
-    "CutoverError",
-    "CutoverLock",
-    "CutoverPlan",
-    "CutoverResult",
-    "Event",
-    "ExitCode",
-    "FileChange",
-    "Finding",
-    "InventoryCheck",
-    "Journal",
-    "JournalError",
-    "Latency",
-    "LegacyMigration",
-    "LegacySessionFile",
-    "LiveServer",
-    "Mention",
-    "MigratedSessionCheck",
-    "MigrationContext",
-    "MigrationOutcome",
-    "MigrationStep",
-    "Outcome",
-    "PlanError",
-    "Progress",
-    "Recovery",
-    "Report",
-    "ServerLauncher",
-    "ServerStartError",
-    "SessionInventory",
-    "StoreError",
-    "StoreSetting",
-    "Survey",
-    "ToolCall",
-    "Verification",
-    "WorkflowRun",
-    "__version__",
-    "apply_changes",
-    "build_report",
-    "connect",
-    "default_client_command",
-    "default_plan",
-    "find_backup",
-    "list_backups",
-    "load_plan",
-    "lock_holder",
-    "migration_table_markdown",
-    "parse_plan",
-    "percentile",
-    "plan_schema",
-    "project_survey",
-    "read_journal",
-    "read_legacy_migration",
-    "recover",
-    "register_check",
-    "register_migration_step",
-    "registered_checks",
-    "registered_migration_steps",
-    "registry_sha256",
-    "replacement_for",
-    "restore_changes",
-    "run_checks",
-    "scan_project",
-    "state_manifest",
-    "survey",
-    "survey_legacy_sessions",
-    "thresholds",
-    "unregister_check",
-    "unregister_migration_step",
-    "verify",
-    "verify_backup",
-]
+
+def _public_api() -> ModuleType:
+    """The public API (``_api``), imported in full on first use: that registers the built-ins."""
+    return importlib.import_module("._api", __name__)
 
 
 def __getattr__(name: str) -> Any:
-    """Import the whole public API (registering the built-ins) on first use of a name."""
-    if name == "__version__" or name not in __all__:
+    """Import the whole public API on first use of one of its names, then keep them here."""
+    if name == "__all__":  # the list lives with the imports, in ``_api``
+        return [*_public_api().__all__, "__version__"]
+    if name.startswith("__"):  # attribute probes (``__wrapped__``...) import nothing
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    api = importlib.import_module("._api", __name__)
+    api = _public_api()
+    if name not in api.__all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals().update({public: getattr(api, public) for public in api.__all__})
     return globals()[name]
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    return sorted({*globals(), *_public_api().__all__})

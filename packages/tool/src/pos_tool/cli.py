@@ -355,8 +355,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from ._dashboard import dashboard_data, render_dashboard  # noqa: PLC0415 - see the imports
-    from ._server import serve_dashboard  # noqa: PLC0415
+    # --output writes the page without a web server, so without importing one.
+    from ._dashboard_page import dashboard_data, render_dashboard  # noqa: PLC0415 - see the imports
 
     _configure_logging(args.log_level)
     root = args.project_root.resolve()
@@ -375,6 +375,8 @@ def _dashboard(args: argparse.Namespace) -> int:
         "(Ctrl-C to stop)",
         file=sys.stderr,
     )
+    from ._server import serve_dashboard  # noqa: PLC0415 - see the imports
+
     try:
         serve_dashboard(root, host=args.host, port=args.port, log_level=args.log_level)
     except KeyboardInterrupt:
