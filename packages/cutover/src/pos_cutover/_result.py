@@ -11,13 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._backup import Backup
-from ._checks import CheckReport, CheckResult
+from ._checks import CheckResult
 from ._exit import ExitCode, package_version
-from ._journal import ApplyResult, Recovery
-from ._migrate import MigrationOutcome
-from ._report import Report
-from ._verify import Verification
+from ._step_table import RunParts
 
 __all__ = [
     "CutoverResult",
@@ -87,8 +83,8 @@ def quiet(_event: Event) -> None:
 
 
 @dataclass
-class CutoverResult:
-    """What a step (or ``run``) did.
+class CutoverResult(RunParts):
+    """What a step (or ``run``) did; the parts a run made are its :class:`RunParts`.
 
     Attributes:
         command: run, or a step of the step table or its undo (check, backup, apply,
@@ -96,6 +92,9 @@ class CutoverResult:
         outcome: A word for machines (see :data:`Outcome`).
         exit_code: The process exit code for this outcome.
         message: One sentence for humans.
+        project: The project's folder.
+        plan: Where the plan came from (``CutoverPlan.source``).
+        partial: The legacy sessions left behind.
     """
 
     command: str
@@ -104,15 +103,6 @@ class CutoverResult:
     message: str
     project: str = ""
     plan: str | None = None
-    recovery: Recovery | None = None
-    checks: CheckReport | None = None
-    backup: Backup | None = None
-    apply: ApplyResult | None = None
-    migrations: list[MigrationOutcome] = field(default_factory=list)
-    verification: Verification | None = None
-    rollback: dict[str, Any] | None = None
-    report: Report | None = None
-    report_files: list[str] = field(default_factory=list)
     partial: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

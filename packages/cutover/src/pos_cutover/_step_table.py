@@ -15,7 +15,6 @@ newest first.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
     from ._survey import Survey
     from ._verify import Verification
 
-__all__ = ["ROLLBACK", "STEPS", "RunState", "Step", "resume_from", "undo", "walk"]
+__all__ = ["ROLLBACK", "STEPS", "RunParts", "RunState", "Step", "resume_from", "undo", "walk"]
 
 Command = Callable[["Cutover", "str | None"], Awaitable["CutoverResult"]]
 """A step on its own: gets the ``--backup`` ID (None: the newest, or a step without one)."""
@@ -78,23 +77,26 @@ class Step:
     lists_findings: bool = False
 
 
-@dataclass
-class RunState:
-    """What the steps of one ``run`` found and made so far, handed from step to step.
+@dataclass(kw_only=True)
+class RunParts:
+    """What a run makes, step by step: kept in its :class:`RunState`, returned in its result.
+
+    :class:`RunState` and :class:`~pos_cutover.CutoverResult` both are RunParts, so a
+    part added here is carried from the one to the other (:meth:`parts`).
 
     Attributes:
         recovery: What recovering an interrupted cutover did first.
-        current: The project's survey made before the run (what is left to change).
-        skip_checks: Go on although a pre-check failed (a rollback drill).
-        resumed: The run finishes an interrupted cutover whose files are in place:
-            apply only runs the migration steps again.
-        started: The steps started, in order (what :func:`undo` takes back).
+        checks: The pre-checks' report.
+        backup: The backup taken (or resumed).
+        apply: What apply changed.
+        migrations: What each migration step did.
+        verification: What verify found.
+        rollback: The rollback record, when the run was rolled back.
+        report: The validation report.
+        report_files: Where the report was written.
     """
 
     recovery: Recovery | None = None
-    current: Survey | None = None
-    skip_checks: bool = False
-    resumed: bool = False
     checks: CheckReport | None = None
     backup: Backup | None = None
     apply: ApplyResult | None = None
@@ -103,28 +105,34 @@ class RunState:
     rollback: dict[str, Any] | None = None
     report: Report | None = None
     report_files: list[str] = field(default_factory=list)
-    started: list[Step] = field(default_factory=list)
 
     def parts(self) -> dict[str, Any]:
-        """The run's parts of a :class:`~pos_cutover.CutoverResult` (None: not made).
+        """The parts as keyword arguments (of a :class:`~pos_cutover.CutoverResult`)."""
+        return {part.name: getattr(self, part.name) for part in fields(RunParts)}
 
-        They are the fields the two classes share, so a part added to both is carried.
-        """
-        return {name: getattr(self, name) for name in _result_parts()}
+
+@dataclass(kw_only=True)
+class RunState(RunParts):
+    """What the steps of one ``run`` found and made so far, handed from step to step.
+
+    Attributes:
+        current: The project's survey made before the run (what is left to change).
+        skip_checks: Go on although a pre-check failed (a rollback drill).
+        resumed: The run finishes an interrupted cutover whose files are in place:
+            apply only runs the migration steps again.
+        started: The steps started, in order (what :func:`undo` takes back).
+    """
+
+    current: Survey | None = None
+    skip_checks: bool = False
+    resumed: bool = False
+    started: list[Step] = field(default_factory=list)
 
     def taken(self) -> Backup:
         """The run's backup (a step that needs it comes after backup in the table)."""
         if self.backup is None:
             raise RuntimeError("a step that needs the backup comes before the backup step")
         return self.backup
-
-
-@functools.cache
-def _result_parts() -> tuple[str, ...]:
-    from ._result import CutoverResult  # noqa: PLC0415 - see the imports
-
-    own = {f.name for f in fields(RunState)}
-    return tuple(f.name for f in fields(CutoverResult) if f.name in own)
 
 
 # --------------------------------------------------------------- the walk
