@@ -222,7 +222,7 @@ def bench_praxis(session: nox.Session) -> None:
 
 @nox.session(name="bench-cold-start")
 def bench_cold_start(session: nox.Session) -> None:
-    """Start-up figures: `pos-workflow --version`/`--help`, `pos-cutover --help`, serve's first tools/list."""
+    """Start-up and exit figures: the CLI commands, `pos-cutover check`, serve's first tools/list and exit."""
     sync(session)
     session.run("python", "benchmarks/bench_cold_start.py", *session.posargs)
 

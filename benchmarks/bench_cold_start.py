@@ -6,8 +6,11 @@ Times, wall clock from spawning the process:
 
 - ``pos-workflow serve --project-root <scratch project>`` over stdio, driven by the MCP
   SDK's client (``stdio_client`` + ``ClientSession``) as an IDE would: until its
-  ``initialize`` answer, and until its first ``tools/list`` answer (``--runs`` times, a
-  new server each time);
+  ``initialize`` answer, until its first ``tools/list`` answer, and from closing its stdin
+  (what a client does to stop it) until it has exited (``--runs`` times, a new server each
+  time);
+- ``pos-cutover check`` of the demo project, which starts two servers, and ``pos-cutover
+  run`` of a fresh copy of it, which starts six (``--runs`` times each);
 - ``pos-workflow --version``, ``pos-workflow --help`` and ``pos-cutover --help`` to exit,
   and two commands that read a project without a server: ``pos-cutover report`` of a
   cut-over demo project and ``pos-workflow stats`` of one ``pos-workflow demo`` drove
@@ -15,7 +18,7 @@ Times, wall clock from spawning the process:
 - what bounds them: a bare interpreter (``python -c pass``) and the import of the engine
   (``python -c "import pos_engine"``) and of the MCP SDK (``import mcp``).
 
-``--against ROOT`` also times the commands with the packages' sources of another
+``--against ROOT`` also times the commands and the server with the packages' sources of another
 checkout (``ROOT/packages/*/src`` first on ``PYTHONPATH``, e.g. an export of the commit
 before a change), alternating run by run with this one so that the machine's load hits
 both alike.
@@ -32,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -77,46 +81,87 @@ def against_env(root: Path) -> dict[str, str]:
 
 
 def scratch_projects(scratch: Path) -> dict[str, Path]:
-    """A cut-over demo project (for ``report``) and one the demo drove (for ``stats``)."""
+    """The demo project (for ``check``), cut over (for ``report``), and one the demo drove."""
     cutover, pos_workflow = console_script("pos-cutover"), console_script("pos-workflow")
-    cut_over, driven = scratch / "cut-over", scratch / "driven"
+    legacy, cut_over, driven = scratch / "legacy", scratch / "cut-over", scratch / "driven"
     for argv in (
+        [cutover, "demo", str(legacy)],
         [cutover, "demo", str(cut_over)],
         [cutover, "run", "--project", str(cut_over)],
         [pos_workflow, "demo", "--project-root", str(driven)],
     ):
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return {"cut_over": cut_over, "driven": driven}
+    return {"legacy": legacy, "cut_over": cut_over, "driven": driven}
+
+
+def server_options(env: dict[str, str] | None) -> list[str]:
+    """The options that make a cutover start its servers on ``env``'s sources.
+
+    The MCP SDK starts a server with a fixed environment (PATH, HOME, ...), so the
+    ``PYTHONPATH`` of ``--against`` is passed through ``env`` on the command line.
+    """
+    pythonpath = (env or os.environ).get("PYTHONPATH", "")
+    pos_tool = ["env", f"PYTHONPATH={pythonpath}", sys.executable, "-m", "pos_tool"]
+    return [
+        "--server-command",
+        shlex.join([*pos_tool, "serve"]),
+        "--client-command",
+        shlex.join(pos_tool),
+    ]
 
 
 def time_commands(
-    runs: int, against: Path | None, projects: dict[str, Path]
+    runs: int, server_runs: int, against: Path | None, projects: dict[str, Path]
 ) -> dict[str, list[float]]:
     """The CLI commands, alternating run by run with ``against``'s sources when given."""
     cutover, pos_workflow = console_script("pos-cutover"), console_script("pos-workflow")
+    # name: (argv, runs, whether it starts servers)
     commands = {
-        "pos-workflow --version": [pos_workflow, "--version"],
-        "pos-workflow --help": [pos_workflow, "--help"],
-        "pos-cutover --help": [cutover, "--help"],
-        "pos-cutover report": [cutover, "report", "--project", str(projects["cut_over"])],
-        "pos-workflow stats": [pos_workflow, "stats", "--project-root", str(projects["driven"])],
+        "pos-workflow --version": ([pos_workflow, "--version"], runs, False),
+        "pos-workflow --help": ([pos_workflow, "--help"], runs, False),
+        "pos-cutover --help": ([cutover, "--help"], runs, False),
+        "pos-cutover report": (
+            [cutover, "report", "--project", str(projects["cut_over"])],
+            runs,
+            False,
+        ),
+        "pos-workflow stats": (
+            [pos_workflow, "stats", "--project-root", str(projects["driven"])],
+            runs,
+            False,
+        ),
+        "pos-cutover check": (
+            [cutover, "check", "--project", str(projects["legacy"])],
+            server_runs,
+            True,
+        ),
     }
+    variants = [("", None)] + ([(" [against]", against_env(against))] if against else [])
     figures: dict[str, list[float]] = {}
-    other = against_env(against) if against is not None else None
-    for name, argv in commands.items():
-        for _ in range(runs):
-            figures.setdefault(name, []).extend(time_process(argv, 1))
-            if other is not None:
-                figures.setdefault(f"{name} [against]", []).extend(time_process(argv, 1, other))
+    for name, (argv, count, starts_servers) in commands.items():
+        for _ in range(count):
+            for suffix, env in variants:
+                full = [*argv, *server_options(env)] if starts_servers else argv
+                figures.setdefault(name + suffix, []).extend(time_process(full, 1, env))
+    for run in range(server_runs):  # each run cuts over a fresh copy of the demo
+        for suffix, env in variants:
+            project = projects["legacy"].with_name(f"run-{run}{suffix.strip()}")
+            shutil.copytree(projects["legacy"], project, symlinks=True)
+            argv = [cutover, "run", "--project", str(project), *server_options(env)]
+            figures.setdefault("pos-cutover run" + suffix, []).extend(time_process(argv, 1, env))
     return figures
 
 
-async def serve_once(project: Path) -> tuple[float, float]:
-    """Spawn a stdio server; return milliseconds to its initialize and first tools/list answers."""
+async def serve_once(project: Path, env: dict[str, str] | None = None) -> tuple[float, ...]:
+    """Spawn a stdio server and stop it as a client does (closing its stdin).
+
+    Returns milliseconds from the spawn to its initialize and first tools/list answers,
+    and from closing its stdin to its exit (the SDK's client waits for that).
+    """
     params = StdioServerParameters(
         command=console_script("pos-workflow"),
         args=["serve", "--project-root", str(project), "--log-level", "WARNING"],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**(env or os.environ), "PYTHONUNBUFFERED": "1"},
     )
     with open(os.devnull, "w", encoding="utf-8") as errlog:
         began = time.perf_counter()
@@ -128,9 +173,10 @@ async def serve_once(project: Path) -> tuple[float, float]:
             initialized = time.perf_counter()
             tools = await session.list_tools()
             listed = time.perf_counter()
+        exited = time.perf_counter()
     if not tools.tools:
         sys.exit("bench_cold_start: the server listed no tools")
-    return (initialized - began) * 1000, (listed - began) * 1000
+    return (initialized - began) * 1000, (listed - began) * 1000, (exited - listed) * 1000
 
 
 def measure(runs: int, cli_runs: int, against: Path | None = None) -> dict[str, list[float]]:
@@ -143,18 +189,22 @@ def measure(runs: int, cli_runs: int, against: Path | None = None) -> dict[str, 
         ),
         "python -c 'import mcp'": time_process([python, "-c", "import mcp"], cli_runs),
     }
-    initialize: list[float] = []
-    first_list: list[float] = []
+    serve_names = (
+        "serve: spawn -> initialize answered",
+        "serve: spawn -> first tools/list answered",
+        "serve: stdin closed -> exited",
+    )
     with tempfile.TemporaryDirectory(prefix="bench-cold-start-") as scratch:
-        figures |= time_commands(cli_runs, against, scratch_projects(Path(scratch)))
+        figures |= time_commands(cli_runs, runs, against, scratch_projects(Path(scratch)))
+        variants = [("", None)] + ([(" [against]", against_env(against))] if against else [])
         for run in range(runs):
-            project = Path(scratch) / f"project-{run}"  # a fresh project: no metrics yet
-            project.mkdir()
-            to_init, to_list = asyncio.run(serve_once(project))
-            initialize.append(to_init)
-            first_list.append(to_list)
-    figures["serve: spawn -> initialize answered"] = initialize
-    figures["serve: spawn -> first tools/list answered"] = first_list
+            for suffix, env in variants:
+                project = Path(scratch) / f"project-{run}{suffix.strip()}"  # no metrics yet
+                project.mkdir()
+                for name, ms in zip(
+                    serve_names, asyncio.run(serve_once(project, env)), strict=True
+                ):
+                    figures.setdefault(name + suffix, []).append(ms)
     return figures
 
 

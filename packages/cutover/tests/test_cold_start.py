@@ -27,7 +27,11 @@ pytestmark = pytest.mark.slow
 HEAVY = ("mcp", "mcp_types", "starlette", "uvicorn")
 
 _PROBE = f"""
-import contextlib, io, json, sys
+import atexit, contextlib, gc, io, json, sys
+
+# Registered before main's own exit handlers, so it runs after them: it sees what the
+# interpreter's finalisation will see.
+atexit.register(lambda: print(json.dumps({{"frozen_at_exit": gc.get_freeze_count() > 0}})))
 from pos_cutover.cli import main
 
 out = io.StringIO()
@@ -50,7 +54,8 @@ def _probe(*argv: str) -> dict[str, object]:
         timeout=120,
         check=True,
     )
-    answer: dict[str, object] = json.loads(result.stdout.splitlines()[-1])
+    *_, line, at_exit = result.stdout.splitlines()
+    answer: dict[str, object] = json.loads(line) | json.loads(at_exit)
     return answer
 
 
@@ -72,6 +77,7 @@ def test_commands_that_start_no_server_import_no_server_code(argv: list[str]) ->
 
     assert answer["code"] == 0
     assert answer["heavy"] == []
+    assert answer["frozen_at_exit"] is True  # the command's objects are not walked at exit
     assert answer["out"]
 
 

@@ -24,7 +24,11 @@ pytestmark = pytest.mark.slow
 HEAVY = ("mcp", "mcp_types", "starlette", "uvicorn")
 
 _PROBE = f"""
-import contextlib, io, json, sys
+import atexit, contextlib, gc, io, json, sys
+
+# Registered before main's own exit handlers, so it runs after them: it sees what the
+# interpreter's finalisation will see.
+atexit.register(lambda: print(json.dumps({{"frozen_at_exit": gc.get_freeze_count() > 0}})))
 from pos_tool.cli import main
 
 out = io.StringIO()
@@ -47,7 +51,8 @@ def _probe(*argv: str) -> dict[str, object]:
         timeout=120,
         check=True,
     )
-    answer: dict[str, object] = json.loads(result.stdout.splitlines()[-1])
+    *_, line, at_exit = result.stdout.splitlines()
+    answer: dict[str, object] = json.loads(line) | json.loads(at_exit)
     return answer
 
 
@@ -69,6 +74,7 @@ def test_help_and_version_import_no_server_code(argv: list[str]) -> None:
 
     assert answer["code"] == 0
     assert answer["heavy"] == []
+    assert answer["frozen_at_exit"] is True  # the command's objects are not walked at exit
     assert "pos-workflow" in str(answer["out"])
 
 

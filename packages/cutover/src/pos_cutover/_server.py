@@ -153,7 +153,7 @@ class LiveServer:
         return await self.call("pos_workflow", {"action": action, **arguments})
 
 
-def _leaf(exc: BaseException) -> BaseException:
+def sole_exception(exc: BaseException) -> BaseException:
     """The one exception inside nested single-member exception groups (task groups wrap)."""
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
@@ -209,7 +209,7 @@ async def open_stdio(
                 started = True
                 yield LiveServer(session, launcher)
         except Exception as exc:
-            leaf = _leaf(exc)
+            leaf = sole_exception(exc)
             if started:
                 raise leaf from None
             reason = f"{type(leaf).__name__}: {leaf}" if str(leaf) else type(leaf).__name__

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
+from pos_engine import freeze_objects_at_exit
 from rich.console import Console
 from rich.markup import escape
 
@@ -430,6 +431,7 @@ def _cutover_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``pos-cutover``; return the process exit code (see the module docstring)."""
+    freeze_objects_at_exit()
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2)

@@ -63,6 +63,7 @@ from ._models import (
 from ._nonblocking import WouldBlock, nonblocking
 from ._paging import SessionPage, page_request
 from ._params import DEFAULT_PAGE_SIZE, MAX_CURSOR_CHARS, MAX_NOTE_CHARS, MAX_PAGE_SIZE
+from ._process import freeze_objects_at_exit
 from ._schema_problems import SchemaProblems, schema_problems
 from ._snapshot import RestoreReport, SessionSnapshot, record_digest, sessions_checksum
 from ._spec_tasks import ParsedSpec, parse_spec_tasks
@@ -167,6 +168,7 @@ __all__ = [
     "definition_schema",
     "evaluate_evidence",
     "find_legacy_session_files",
+    "freeze_objects_at_exit",
     "fsync_dir",
     "is_legacy_metadata",
     "json_digest",

@@ -20,6 +20,7 @@ from typing import Any
 
 from ._engine import WorkflowEngine
 from ._examples import write_example_files
+from ._process import freeze_objects_at_exit
 
 __all__ = ["main", "run_demo"]
 
@@ -72,6 +73,7 @@ def run_demo(project_root: Path, workflow_type: str, out: Callable[[str], None])
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point of the engine demo."""
+    freeze_objects_at_exit()
     parser = argparse.ArgumentParser(
         prog="python -m pos_engine", description=__doc__.splitlines()[0]
     )

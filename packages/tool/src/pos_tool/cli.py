@@ -22,7 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pos_engine import PosError, SessionStore, ValidationError, open_store
+from pos_engine import (
+    PosError,
+    SessionStore,
+    ValidationError,
+    freeze_objects_at_exit,
+    open_store,
+)
 
 # Only what the parser shows is imported here: --help and --version must not pay for the
 # MCP SDK, Starlette and uvicorn (most of a cold start). Each command imports what it runs.
@@ -409,6 +415,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``pos-workflow``; return the process exit code."""
+    freeze_objects_at_exit()
     words = list(sys.argv[1:] if argv is None else argv)
     if not words or words[0] not in (*_COMMANDS, "-h", "--help", "--version"):
         words.insert(0, "serve")  # serving is the default command
