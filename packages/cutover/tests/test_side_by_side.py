@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pos_cutover._checks import scratch_copy
 from pos_cutover.cli import main
 
 _RECORDER = """
@@ -82,3 +83,43 @@ def test_verification_starts_the_client_entries_side_by_side(
     stdio = [c for c in clients if c["transport"] == "stdio"]
     assert [c["ok"] for c in stdio] == [True, True]
     _overlapped(_notes(log), 2)
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_the_copy_for_the_server_that_only_lists_tools_leaves_the_sessions_out(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "project"
+    for name in (
+        ".praxis-os/config/tool-registry.json",
+        ".praxis-os/workflows/w/metadata.json",
+        ".praxis-os/state/workflows/s1.json",
+        ".praxis-os/state/workflows/.locks/s1.lock",
+        ".praxis-os/.cache/state/legacy.json",
+        ".praxis-os/metrics/metrics.db",
+        ".praxis-os/backups/b1/manifest.json",
+        ".praxis-os/cutover.lock",
+        "universal/workflows/state/metadata.json",  # a workflow that is named "state"
+        "universal/workflows/backups/metadata.json",
+    ):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("{}", encoding="utf-8")
+    shared = [
+        ".praxis-os/config/tool-registry.json",
+        ".praxis-os/workflows/w/metadata.json",
+        "universal/workflows/backups/metadata.json",
+        "universal/workflows/state/metadata.json",
+    ]
+    sessions = [
+        ".praxis-os/.cache/state/legacy.json",
+        ".praxis-os/metrics/metrics.db",
+        ".praxis-os/state/workflows/s1.json",
+    ]
+
+    with scratch_copy(project, sessions=False) as light, scratch_copy(project) as full:
+        assert _files(light) == sorted(shared)
+        assert _files(full) == sorted(shared + sessions)
+    assert not light.exists() and not full.exists()

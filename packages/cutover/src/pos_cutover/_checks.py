@@ -69,15 +69,17 @@ CheckStatus = Literal["PASS", "WARN", "FAIL"]
 logger = logging.getLogger(__name__)
 
 _CUTOVER_OWN = frozenset({"backups", "cutover.lock", "cutover-journal.json"})
+_SESSION_DATA = frozenset({"state", ".cache", "metrics"})
+"""What ``.praxis-os`` holds of sessions: the store, legacy sessions, recorded metrics."""
 
 
-def _scratch_ignore(top: Path) -> Callable[[str, list[str]], set[str]]:
-    """Leave out the cutover's own files (at the top only), temp files and lock sidecars."""
+def _scratch_ignore(top: Path, left_out: frozenset[str]) -> Callable[[str, list[str]], set[str]]:
+    """Leave out temp files, lock sidecars and the names ``left_out`` at the top."""
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         skipped = {n for n in names if n.endswith(".tmp") or n == ".locks"}
         if Path(folder) == top:
-            skipped |= _CUTOVER_OWN.intersection(names)
+            skipped |= left_out.intersection(names)
         return skipped
 
     return ignore
@@ -323,20 +325,27 @@ async def check_registry(ctx: CheckContext) -> list[CheckResult]:
 
 
 @contextlib.contextmanager
-def scratch_copy(project: Path) -> Iterator[Path]:
+def scratch_copy(project: Path, *, sessions: bool = True) -> Iterator[Path]:
     """Yield a scratch copy of the project's ``.praxis-os`` and ``universal/workflows``.
 
-    Backups, the lock, the journal and temp files are left out. The copy is removed afterwards.
+    Backups, the lock, the journal and temp files are left out, and without ``sessions``
+    also the session store, legacy sessions and metrics (a server that only lists its tools
+    needs none of them, and they are most of a big project). The copy is removed afterwards.
     """
     with tempfile.TemporaryDirectory(prefix="pos-cutover-scratch-") as scratch:
         root = Path(scratch) / project.resolve().name
         root.mkdir()
-        for folder in (".praxis-os", "universal/workflows"):
+        own = _CUTOVER_OWN if sessions else _CUTOVER_OWN | _SESSION_DATA
+        # universal/workflows holds only workflows: none of its names is left out.
+        for folder, left_out in ((".praxis-os", own), ("universal/workflows", frozenset())):
             source = project / folder
             if source.is_dir():
                 with contextlib.suppress(shutil.Error):  # a live server's file vanished mid-copy
                     shutil.copytree(
-                        source, root / folder, symlinks=True, ignore=_scratch_ignore(source)
+                        source,
+                        root / folder,
+                        symlinks=True,
+                        ignore=_scratch_ignore(source, left_out),
                     )
         yield root
 
@@ -418,9 +427,13 @@ async def check_servers(ctx: CheckContext) -> list[CheckResult]:
     """The server starts with the current and with the target registry; pos_workflow answers all 14 actions.
 
     Each server gets its own scratch copy, and both start at once: a start is mostly
-    imports, so on two cores the check takes about one start instead of two.
+    imports, so on two cores the check takes about one start instead of two. The server
+    with the current registry only lists its tools, so its copy holds no sessions.
     """
-    with scratch_copy(ctx.project) as current, scratch_copy(ctx.project) as target:
+    with (
+        scratch_copy(ctx.project, sessions=False) as current,
+        scratch_copy(ctx.project) as target,
+    ):
         target_registry = target / REGISTRY_FILE
         target_registry.parent.mkdir(parents=True, exist_ok=True)
         target_registry.write_bytes(ctx.plan.target_bytes())
