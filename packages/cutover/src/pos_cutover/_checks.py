@@ -423,6 +423,10 @@ async def _actions_result(server: LiveServer, ctx: CheckContext, scratch: Path) 
     )
 
 
+ServerCheck = Callable[[CheckContext, Path], Awaitable[list[CheckResult]]]
+"""Start a server on a scratch copy and judge what it answers."""
+
+
 async def check_servers(ctx: CheckContext) -> list[CheckResult]:
     """The server starts with the current and with the target registry; pos_workflow answers all 14 actions.
 
@@ -437,15 +441,15 @@ async def check_servers(ctx: CheckContext) -> list[CheckResult]:
         target_registry = target / REGISTRY_FILE
         target_registry.parent.mkdir(parents=True, exist_ok=True)
         target_registry.write_bytes(ctx.plan.target_bytes())
-        found: dict[str, list[CheckResult]] = {}
+        found: dict[Path, list[CheckResult]] = {}
 
-        async def run(name: str, check: Callable[[], Awaitable[list[CheckResult]]]) -> None:
-            found[name] = await check()
+        async def collect(server: ServerCheck, scratch: Path) -> None:
+            found[scratch] = await server(ctx, scratch)
 
         async with anyio.create_task_group() as group:
-            group.start_soon(run, "current", lambda: _current_server(ctx, current))
-            group.start_soon(run, "target", lambda: _target_server(ctx, target))
-    return found["current"] + found["target"]
+            group.start_soon(collect, _current_server, current)
+            group.start_soon(collect, _target_server, target)
+    return found[current] + found[target]
 
 
 async def _current_server(ctx: CheckContext, scratch: Path) -> list[CheckResult]:
