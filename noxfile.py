@@ -227,6 +227,13 @@ def bench_cold_start(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_cold_start.py", *session.posargs)
 
 
+@nox.session(name="bench-write-path")
+def bench_write_path(session: nox.Session) -> None:
+    """start and complete_phase against the durable-write floor, with and without fsync."""
+    sync(session)
+    session.run("python", "benchmarks/bench_write_path.py", *session.posargs)
+
+
 @nox.session(name="bench-http")
 def bench_http(session: nox.Session) -> None:
     """get_state req/s over Streamable HTTP at 1, 8 and 32 clients (SDK and raw JSON-RPC clients)."""
