@@ -106,24 +106,28 @@ def timed_ms(call: Callable[[], Any], repeat: int) -> list[float]:
     return samples
 
 
+def write_durably(fd: int, path: str | Path, data: bytes, target: Path) -> None:
+    """Write ``data`` to ``fd`` (open on ``path``), fsync, close, rename over ``target``, fsync its folder."""
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(path, target)
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def durable_write_samples(folder: Path, repeat: int, size: int = 4096) -> list[float]:
     """The floor of one durable record write: temp file, fsync, rename, fsync the folder."""
     data = os.urandom(size)
     target = folder / "floor.json"
 
     def write() -> None:
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_durably(*tempfile.mkstemp(dir=folder, suffix=".tmp"), data, target)
 
     return timed_ms(write, repeat)
 

@@ -31,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _gate import durable_write_samples, timed_ms
+from _gate import durable_write_samples, timed_ms, write_durably
 from pos_engine import FileSessionStore, WorkflowEngine
 from pos_engine.testing.drive import example_evidence
 
@@ -46,18 +46,7 @@ def existing_file_write(folder: Path, size: int = 4096) -> Callable[[], None]:
 
     def write() -> None:
         path = next(made)
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(path, target)
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_durably(os.open(path, os.O_WRONLY), path, data, target)
 
     return write
 
